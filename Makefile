@@ -1,0 +1,77 @@
+# ITF Portal: `make run` serves the demo, `make test` runs every check. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+PORT ?= 8000
+export DEMO_PASSWORD ?= Better-Care-2014
+
+PYTEST_ARGS ?=
+
+# Locally the app behaves like production (DEBUG off) except that it speaks plain HTTP on loopback;
+# the secret key is made once per checkout in .secret_key (git-ignored).
+LOCAL_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret_key)"
+
+.PHONY: run dev test setup python-packages frontend browser check bench clean
+
+run: setup
+	@echo "Starting ITF Portal on http://127.0.0.1:$(PORT)  (Ctrl-C stops it and its database)"
+	@$(LOCAL_ENV) $(PY) -m itf_portal.pgembed bash -c '\
+	  set -e; \
+	  $(MANAGE) migrate --noinput -v0; \
+	  $(MANAGE) load_demo; \
+	  echo "Sign in at http://127.0.0.1:$(PORT)/ as e.g. southampton-commissioner, password $$DEMO_PASSWORD"; \
+	  exec $(VENV)/bin/gunicorn itf_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+	    --access-logfile - --graceful-timeout 5'
+
+dev: setup
+	DJANGO_DEBUG=1 $(PY) -m itf_portal.pgembed bash -c '$(MANAGE) migrate --noinput -v0 && \
+	  $(MANAGE) load_demo && exec $(MANAGE) runserver 127.0.0.1:$(PORT)'
+
+setup: python-packages frontend .secret_key
+	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v0 --clear
+
+python-packages: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+frontend: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.secret_key:
+	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
+	@chmod 600 $@
+
+# Debian's Chromium for the browser tests and libharfbuzz-subset0 for fast PDFs.
+browser:
+	@if command -v chromium >/dev/null && dpkg -s libharfbuzz-subset0 >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium and libharfbuzz-subset0 ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libharfbuzz-subset0 >/dev/null; \
+	else \
+	  echo "Browser tests need Debian's chromium: sudo apt-get install chromium libharfbuzz-subset0"; \
+	fi
+
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(LOCAL_ENV) $(MANAGE) check
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" $(MANAGE) check --deploy --fail-level WARNING
+	$(LOCAL_ENV) $(MANAGE) makemigrations --check --dry-run
+
+test: browser check
+	$(LOCAL_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(LOCAL_ENV) $(PY) benchmarks/area_page.py
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,90 @@
+"""Load the demo: the five seed areas with their real 2014 partners, and a user for every role.
+
+Idempotent: run it again and it changes nothing (except resetting demo passwords to DEMO_PASSWORD).
+"""
+
+import json
+import os
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from governance.constants import NATIONAL_ADMIN_GROUP
+from governance.models import Membership
+from governance.permissions import national_admin_group_sync
+from governance.services import membership_add
+from plans.constants import OrganisationKind
+from plans.models import Area, Organisation
+from plans.services import area_save, organisation_save
+
+DEFAULT_DEMO_PASSWORD = "Better-Care-2014"  # noqa: S105 - printed by `make run` and in the README
+EMAIL_DOMAIN = "demo.itf-portal.invalid"
+
+
+def demo_password() -> str:
+    return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo areas, partners and users (one per role per area)."
+
+    def handle(self, *args, **options):
+        with open(settings.BASE_DIR / "fixtures" / "demo.json") as handle:
+            demo = json.load(handle)
+        # Every demo user shares one public password: hash it once, not once per user.
+        self.password_hash = make_password(demo_password())
+        with transaction.atomic():
+            logins = self._load(demo)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(demo['areas'])} areas."))
+        self.stdout.write(f"Demo logins (password for all: {demo_password()}):")
+        for area, usernames in logins.items():
+            self.stdout.write(f"  {area:<12} {', '.join(usernames)}")
+
+    def _organisation(self, name: str, kind: str) -> Organisation:
+        existing = Organisation.objects.filter(name=name).first()
+        return existing or organisation_save(name=name, kind=kind)
+
+    def _user(self, username: str, first: str, last: str):
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@{EMAIL_DOMAIN}"
+        user.password = self.password_hash
+        user.save()
+        return user
+
+    def _load(self, demo: dict) -> dict[str, list[str]]:
+        logins: dict[str, list[str]] = {}
+        for spec in demo["areas"]:
+            council = self._organisation(spec["local_authority"], OrganisationKind.LOCAL_AUTHORITY)
+            ccgs = [self._organisation(name, OrganisationKind.CCG) for name in spec["ccgs"]]
+            area = area_save(
+                area=Area.objects.filter(slug=spec["slug"]).first(),
+                name=spec["name"],
+                slug=spec["slug"],
+                boundary_differences=spec["boundary_differences"],
+                partners=[council, *ccgs],
+            )
+            partner = {"la": council, "ccg": ccgs[0], "ccg2": ccgs[1] if len(ccgs) > 1 else None}
+            for role in demo["roles"]:
+                organisation = partner[role["partner"]]
+                if organisation is None:
+                    continue
+                username = f"{spec['slug']}-{role['suffix']}"
+                user = self._user(username, spec["name"], role["title"])
+                held = Membership.objects.filter(
+                    user=user, partnership__area=area, role=role["role"]
+                ).exists()
+                if not held:
+                    membership_add(
+                        area=area, organisation=organisation, user=user, role=role["role"]
+                    )
+                logins.setdefault(spec["slug"], []).append(username)
+        national = self._user("national-admin", "National", "admin")
+        national_admin_group_sync()
+        national.groups.add(Group.objects.get(name=NATIONAL_ADMIN_GROUP))
+        logins["all areas"] = ["national-admin"]
+        return logins

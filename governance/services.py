@@ -1,0 +1,125 @@
+"""Domain functions for membership: who holds which role in which area."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from governance.constants import Role
+from governance.models import Membership
+from governance.permissions import permissions_sync
+from plans.models import Area, Organisation, Partnership
+
+User = get_user_model()
+
+
+@transaction.atomic
+def membership_add(*, area: Area, organisation: Organisation, user, role: str) -> Membership:
+    partnership = Partnership.objects.filter(area=area, organisation=organisation).first()
+    if partnership is None:
+        raise ValidationError(
+            {"organisation": f"{organisation.name} is not a partner in {area.name}."}
+        )
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles listed."})
+    if Membership.objects.filter(user=user, partnership=partnership, role=role).exists():
+        raise ValidationError(
+            {
+                "role": f"{user.get_full_name() or user.username} is already "
+                f"{Role(role).label.lower()} for {organisation.name} in {area.name}."
+            }
+        )
+    membership = Membership(user=user, partnership=partnership, role=role)
+    membership.full_clean(validate_unique=False)
+    membership.save()
+    permissions_sync(user=user, area=area)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    area = membership.partnership.area
+    # Lock the area's admin memberships so two removals cannot each leave the other as "last".
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(partnership__area=area, role=Role.AREA_ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if membership.role == Role.AREA_ADMIN and admins == [membership.pk]:
+        raise ValidationError(
+            "This is the area's only area admin. Add another area admin before removing this one."
+        )
+    user = membership.user
+    membership.delete()
+    permissions_sync(user=user, area=area)
+
+
+@transaction.atomic
+def member_add_by_email(
+    *,
+    area: Area,
+    organisation: Organisation,
+    role: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    site_url: str,
+) -> tuple[Membership, bool]:
+    """Give a role to the person with this email, creating their account if they have none.
+
+    A new person is emailed a link to choose their own password; nobody else ever knows it.
+    Returns the membership and whether the account is new.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    users = list(User.objects.filter(email__iexact=email)[:2])
+    if len(users) > 1:
+        raise ValidationError(
+            {"email": "Two accounts share this email address. Ask a national admin."}
+        )
+    created = not users
+    if created:
+        if not first_name.strip() or not last_name.strip():
+            raise ValidationError(
+                {
+                    "first_name" if not first_name.strip() else "last_name": "This person has no "
+                    "account yet: enter their first and last name."
+                }
+            )
+        if User.objects.filter(username__iexact=email).exists():
+            raise ValidationError({"email": "An account with this sign-in name already exists."})
+        user = User(
+            username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    else:
+        user = users[0]
+    membership = membership_add(area=area, organisation=organisation, user=user, role=role)
+    if created:
+        transaction.on_commit(
+            lambda: _welcome_send(user=user, membership=membership, site_url=site_url)
+        )
+    return membership, created
+
+
+def _welcome_send(*, user, membership: Membership, site_url: str) -> None:
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {"user": user, "membership": membership, "link": site_url.rstrip("/") + path}
+    send_mail(
+        subject=f"You have been added to the ITF plan for {membership.partnership.area.name}",
+        message=render_to_string("governance/email/welcome.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )

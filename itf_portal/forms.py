@@ -1,0 +1,20 @@
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """Show a domain function's refusal on the form: on the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def error_summary(form: forms.Form) -> list[tuple[str, str]]:
+    """(anchor, message) pairs for the NHS.UK error summary, in the order the fields appear."""
+    items = [("", message) for message in form.errors.get(NON_FIELD_ERRORS, [])]
+    for bound in form:
+        for message in bound.errors:
+            items.append((f"#{bound.id_for_label or bound.auto_id}", message))
+    return items

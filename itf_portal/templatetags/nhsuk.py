@@ -1,0 +1,51 @@
+"""Render Django form fields with NHS.UK frontend markup (label, hint, error message, input)."""
+
+from django import forms, template
+
+from itf_portal.forms import error_summary as summary_items
+
+register = template.Library()
+
+
+def _described_by(field) -> str:
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}-hint")
+    if field.errors:
+        ids.append(f"{field.auto_id}-error")
+    return " ".join(ids)
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound, label_size: str = "s", width: str = ""):
+    widget = bound.field.widget
+    kind = "input"
+    css = "nhsuk-input"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        kind = "checkboxes"
+    elif isinstance(widget, forms.RadioSelect):
+        kind = "radios"
+    elif isinstance(widget, forms.Textarea):
+        kind, css = "textarea", "nhsuk-textarea"
+    elif isinstance(widget, forms.Select):
+        kind, css = "select", "nhsuk-select"
+    if bound.errors:
+        css += f" {css.split()[0]}--error"
+    if width:
+        css += f" nhsuk-input--width-{width}"
+    attrs = {"class": css}
+    described_by = _described_by(bound)
+    if described_by:
+        attrs["aria-describedby"] = described_by
+    return {
+        "bound": bound,
+        "kind": kind,
+        "label_size": label_size,
+        "described_by": described_by,
+        "widget_html": bound.as_widget(attrs=attrs) if kind not in ("checkboxes", "radios") else "",
+    }
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(form):
+    return {"items": summary_items(form) if form.is_bound else []}
