@@ -5,6 +5,7 @@ Object permissions on an Area are recomputed from the person's memberships whene
 they see and manage every area.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -16,20 +17,26 @@ from plans.models import Area
 
 VIEW_AREA = "view_area"
 MANAGE_MEMBERS = "manage_members"
+EDIT_PLAN = "edit_plan"
+COMMENT_PLAN = "comment_plan"
+ASSIGN_PARTS = "assign_parts"
 
+_MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.COMMISSIONER: frozenset({VIEW_AREA}),
-    Role.FINANCE_LEAD: frozenset({VIEW_AREA}),
-    Role.SIGNATORY: frozenset({VIEW_AREA}),
-    Role.HWB_CHAIR: frozenset({VIEW_AREA}),
-    Role.REVIEWER: frozenset({VIEW_AREA}),
-    Role.AREA_ADMIN: frozenset({VIEW_AREA, MANAGE_MEMBERS}),
+    Role.COMMISSIONER: _MEMBER | {EDIT_PLAN},
+    Role.FINANCE_LEAD: _MEMBER,
+    Role.SIGNATORY: _MEMBER,
+    Role.HWB_CHAIR: _MEMBER,
+    Role.REVIEWER: _MEMBER,
+    Role.AREA_ADMIN: _MEMBER | {MANAGE_MEMBERS, ASSIGN_PARTS},
 }
 AREA_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
 NATIONAL_ADMIN_PERMISSIONS = [
     "plans.view_area",
+    "plans.comment_plan",
     "plans.manage_members",
+    "plans.assign_parts",
     "plans.add_area",
     "plans.change_area",
     "plans.view_organisation",
@@ -40,6 +47,9 @@ NATIONAL_ADMIN_PERMISSIONS = [
 # What a member who lacks a permission is told (403), by permission.
 REFUSALS = {
     MANAGE_MEMBERS: "Only the area admin can change who is a member of this area.",
+    EDIT_PLAN: "Only commissioners of this area can change this part. You can read it and comment.",
+    COMMENT_PLAN: "Only members of this area can comment on its plan.",
+    ASSIGN_PARTS: "Only the area admin can assign parts and set due dates.",
 }
 
 
@@ -56,6 +66,17 @@ def permissions_sync(*, user, area: Area) -> None:
         assign_perm(codename, user, area)
     for codename in held - wanted:
         remove_perm(codename, user, area)
+
+
+def permissions_sync_all() -> None:
+    """Recompute everyone's area permissions, e.g. after the role map above has changed."""
+    from governance.models import Membership
+
+    pairs = Membership.objects.values_list("user_id", "partnership__area_id").distinct()
+    users = {user.pk: user for user in get_user_model().objects.filter(memberships__isnull=False)}
+    areas = Area.objects.in_bulk()
+    for user_id, area_id in pairs:
+        permissions_sync(user=users[user_id], area=areas[area_id])
 
 
 def national_admin_group_sync() -> Group:
@@ -94,3 +115,14 @@ def area_for_user(user, slug: str, codename: str = VIEW_AREA) -> Area:
 def require_national_admin(user) -> None:
     if not is_national_admin(user):
         raise PermissionDenied("Only national admins can manage areas and organisations.")
+
+
+def plan_for_user(user, slug: str, round_slug: str, codename: str = VIEW_AREA):
+    """The area's plan for the round, under the same rule as the area (404, then 403)."""
+    from plans.services import plan_open, round_get
+
+    area = area_for_user(user, slug, codename)
+    planning_round = round_get(round_slug)
+    if planning_round is None:
+        raise Http404("No such planning round.")
+    return plan_open(area=area, round=planning_round)

@@ -17,4 +17,25 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
     for bound in form:
         for message in bound.errors:
             items.append((f"#{bound.id_for_label or bound.auto_id}", message))
+    if hasattr(form, "row_errors"):
+        items += form.row_errors()
     return items
+
+
+def form_data(form: forms.Form) -> dict:
+    """What a browser would post for this unbound form as it is shown, rows included.
+
+    Lets `load_demo` (and the tests) put content through exactly the checks a person meets.
+    """
+    data: dict = {}
+    forms_to_read = [form]
+    rows = getattr(form, "rows", None)
+    if rows is not None:
+        forms_to_read += [rows.management_form, *rows.forms]
+    for each in forms_to_read:
+        for bound in each:
+            value = bound.value()
+            if value is None or value is False:
+                continue
+            data[bound.html_name] = "on" if value is True else value
+    return data

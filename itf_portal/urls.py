@@ -3,7 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from governance import views as governance_views
-from plans import views as plans_views
+from plans.views import areas as plans_views
+from plans.views import parts as parts_views
+
+PLAN = "areas/<slug:slug>/plans/<slug:round_slug>/"
+PART = PLAN + "parts/<slug:key>/"
 
 urlpatterns = [
     path("", plans_views.dashboard, name="dashboard"),
@@ -15,6 +19,29 @@ urlpatterns = [
         "areas/<slug:slug>/members/<int:pk>/remove/",
         governance_views.member_remove,
         name="member_remove",
+    ),
+    path(PLAN, parts_views.task_list, name="task_list"),
+    path(PART, parts_views.part_page, name="part"),
+    path(PART + "history/", parts_views.part_history, name="part_history"),
+    path(
+        PART + "history/<int:history_id>/restore/",
+        parts_views.part_restore_view,
+        name="part_restore",
+    ),
+    path(PART + "presence/", parts_views.part_presence, name="part_presence"),
+    path(PART + "assign/", parts_views.part_assign_view, name="part_assign"),
+    path(PART + "comments/", parts_views.comment_add_view, name="comment_add"),
+    path(
+        PART + "comments/<int:pk>/resolve/",
+        parts_views.comment_resolve_view,
+        {"resolved": True},
+        name="comment_resolve",
+    ),
+    path(
+        PART + "comments/<int:pk>/reopen/",
+        parts_views.comment_resolve_view,
+        {"resolved": False},
+        name="comment_reopen",
     ),
     path("organisations/", plans_views.organisation_list, name="organisation_list"),
     path("organisations/new/", plans_views.organisation_form, name="organisation_create"),

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
-from plans.constants import OrganisationKind
+from itf_portal.years import year_label
+from plans.constants import OrganisationKind, PartKey, PartStatus, PlanState
 
 
 class Organisation(models.Model):
@@ -60,7 +62,12 @@ class Area(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("manage_members", "Manage the area's members and their roles")]
+        permissions = [
+            ("manage_members", "Manage the area's members and their roles"),
+            ("edit_plan", "Write the plan's narrative parts"),
+            ("comment_plan", "Comment on the plan"),
+            ("assign_parts", "Assign the plan's parts and set due dates"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -83,3 +90,127 @@ class Partnership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} in {self.area}"
+
+
+class PlanningRound(models.Model):
+    """A national planning round: its baseline year and the years a plan covers.
+
+    Years are stored as the calendar year they start in (2014 means 2014/15).
+    """
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    baseline_year = models.PositiveSmallIntegerField()
+    first_year = models.PositiveSmallIntegerField()
+    last_year = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["-first_year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(baseline_year__lt=models.F("first_year"))
+                & models.Q(first_year__lte=models.F("last_year")),
+                name="round_years_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def baseline_label(self) -> str:
+        return year_label(self.baseline_year)
+
+    @property
+    def year_labels(self) -> list[str]:
+        return [year_label(year) for year in range(self.first_year, self.last_year + 1)]
+
+
+class Plan(models.Model):
+    """One area's plan for one planning round."""
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="plans")
+    round = models.ForeignKey(PlanningRound, on_delete=models.PROTECT, related_name="plans")
+    state = models.CharField(max_length=20, choices=PlanState.choices, default=PlanState.DRAFTING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["area", "round"], name="plan_one_per_area_per_round"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PlanState.values), name="plan_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} — {self.round}"
+
+
+class Part(models.Model):
+    """One part of a plan. Its fields live in `content`, described by the part's form in
+    `plans.parts`; `version` rises by one with every save, so a stale save can be caught."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="parts")
+    key = models.CharField(max_length=40, choices=PartKey.choices)
+    content = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=PartStatus.choices, default=PartStatus.NOT_STARTED
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="part_one_per_plan"),
+            models.CheckConstraint(
+                condition=models.Q(key__in=PartKey.values), name="part_key_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=PartStatus.values), name="part_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} ({self.plan})"
+
+
+class PartViewer(models.Model):
+    """Who has a part open: refreshed by the page every 20 seconds, kept in the database so that
+    every app server sees the same list."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["part", "user"], name="part_viewer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} viewing {self.part}"
+
+
+class Comment(models.Model):
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.part}"

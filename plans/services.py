@@ -1,13 +1,31 @@
-"""Domain functions for areas and their partner organisations."""
+"""Domain functions for areas, their partners, and the plan's parts."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError
+from django.utils import timezone
 
-from plans.constants import OrganisationKind
-from plans.models import Area, Organisation, Partnership
+from plans.constants import (
+    CURRENT_ROUND,
+    ROUNDS,
+    OrganisationKind,
+    PartKey,
+    PartStatus,
+    PlanState,
+)
+from plans.models import (
+    Area,
+    Comment,
+    Organisation,
+    Part,
+    Partnership,
+    PartViewer,
+    Plan,
+    PlanningRound,
+)
 
 
 def partners_check(partners: Iterable[Organisation]) -> None:
@@ -82,3 +100,141 @@ def area_save(
         if org.pk not in current:
             Partnership.objects.create(area=area, organisation=org)
     return area
+
+
+class PlanNotEditable(Exception):
+    """The plan is past Drafting: nothing in it may change until it is reopened."""
+
+
+class StaleEdit(Exception):
+    """Someone saved the part after this edit began; the edit was not applied."""
+
+    def __init__(self, current: Part):
+        super().__init__(f"{current} has changed since you opened it.")
+        self.current = current
+
+
+def plan_edit_check(plan: Plan) -> None:
+    """The one question every write asks first: may this plan be changed now?"""
+    if plan.state != PlanState.DRAFTING:
+        raise PlanNotEditable(
+            f"This plan is {plan.get_state_display().lower()}, so it cannot be changed. "
+            "An area admin can reopen it for editing."
+        )
+
+
+def round_get(slug: str) -> PlanningRound | None:
+    """The planning round with this slug, stored on first use from its definition."""
+    definition = next((r for r in ROUNDS if r["slug"] == slug), None)
+    if definition is None:
+        return None
+    planning_round, _ = PlanningRound.objects.get_or_create(slug=slug, defaults=definition)
+    return planning_round
+
+
+def plan_current_round() -> PlanningRound:
+    return round_get(CURRENT_ROUND)
+
+
+def plan_open(*, area: Area, round: PlanningRound) -> Plan:
+    """The area's plan for the round, with a row for every part, made on first use."""
+    plan, _ = Plan.objects.get_or_create(area=area, round=round)
+    present = set(plan.parts.values_list("key", flat=True))
+    missing = [Part(plan=plan, key=key) for key in PartKey.values if key not in present]
+    if missing:
+        Part.objects.bulk_create(missing, ignore_conflicts=True)
+    return plan
+
+
+def plan_progress(*, round: PlanningRound, areas) -> dict[int, int]:
+    """How many parts of each area's plan for the round are complete, by area id."""
+    rows = (
+        Part.objects.filter(plan__round=round, plan__area__in=areas, status=PartStatus.COMPLETE)
+        .values("plan__area_id")
+        .annotate(complete=Count("id"))
+    )
+    return {row["plan__area_id"]: row["complete"] for row in rows}
+
+
+@transaction.atomic
+def part_save(
+    *, part: Part, content: dict, status: str, base_version: int, user, reason: str = ""
+) -> Part:
+    """Save a part's content if nobody has saved it since `base_version`; else raise StaleEdit."""
+    plan = Plan.objects.select_for_update().get(pk=part.plan_id)
+    plan_edit_check(plan)
+    current = Part.objects.select_for_update().get(pk=part.pk)
+    if current.version != base_version:
+        raise StaleEdit(current)
+    if status not in PartStatus.values or status == PartStatus.NOT_STARTED:
+        raise ValidationError({"status": "Say whether you have finished this part."})
+    current.content = content
+    current.status = status
+    current.version += 1
+    current.updated_at = timezone.now()
+    current.updated_by = user
+    current._change_reason = reason or f"Saved as {PartStatus(status).label.lower()}"
+    current.save()
+    return current
+
+
+def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Part:
+    old = part.history.filter(history_id=history_id).first()
+    if old is None:
+        raise ValidationError("That version of this part does not exist.")
+    return part_save(
+        part=part,
+        content=old.content,
+        status=PartStatus.IN_PROGRESS,
+        base_version=base_version,
+        user=user,
+        reason=f"Restored version {old.version}",
+    )
+
+
+@transaction.atomic
+def part_assign(*, part: Part, assignee, due_date) -> Part:
+    if (
+        assignee is not None
+        and not assignee.memberships.filter(partnership__area_id=part.plan.area_id).exists()
+    ):
+        raise ValidationError({"assignee": "Choose a member of this area."})
+    part = Part.objects.select_for_update().get(pk=part.pk)
+    part.assignee = assignee
+    part.due_date = due_date
+    part._change_reason = "Assigned"
+    part.save(update_fields=["assignee", "due_date"])
+    return part
+
+
+PRESENCE_WINDOW = timedelta(seconds=60)
+
+
+def presence_touch(*, part: Part, user) -> list:
+    """Record that the user has the part open; return the others who have it open now."""
+    now = timezone.now()
+    PartViewer.objects.update_or_create(part=part, user=user, defaults={"last_seen": now})
+    return [
+        viewer.user
+        for viewer in PartViewer.objects.filter(part=part, last_seen__gte=now - PRESENCE_WINDOW)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name")
+    ]
+
+
+@transaction.atomic
+def comment_add(*, part: Part, author, text: str) -> Comment:
+    comment = Comment(part=part, author=author, text=text.strip())
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+@transaction.atomic
+def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    comment.resolved_at = timezone.now() if resolved else None
+    comment.resolved_by = user if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    return comment

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.permissions import national_admin_group_sync
+from plans.services import plan_current_round
 from tests.factories import UserFactory, area_make, member_make
 
 
@@ -14,6 +15,7 @@ def world(db):
     southampton = area_make("Southampton")
     rotherham = area_make("Rotherham")
     national_admin_group_sync()
+    plan_current_round()
     national = UserFactory(username="national")
     national.groups.add(Group.objects.get(name=NATIONAL_ADMIN_GROUP))
     return SimpleNamespace(

@@ -45,3 +45,18 @@ def member_make(area, role: str, *, organisation=None, user=None, **user_fields)
     organisation = organisation or area.partners.order_by("-kind").first()
     membership_add(area=area, organisation=organisation, user=user, role=role)
     return user
+
+
+def part_post_data(plan, key: str, content: dict, *, status="in_progress", version=None) -> dict:
+    """The POST a browser sends for a part's form showing this content."""
+    from itf_portal.forms import form_data
+    from plans.parts import PART_BY_KEY
+
+    part = plan.parts.get(key=key)
+    form = PART_BY_KEY[key].form(
+        plan=plan,
+        content=content,
+        version=part.version if version is None else version,
+        status=status,
+    )
+    return form_data(form)

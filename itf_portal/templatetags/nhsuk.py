@@ -6,6 +6,9 @@ from itf_portal.forms import error_summary as summary_items
 
 register = template.Library()
 
+# Kinds whose input Django renders; the others are laid out by includes/field.html.
+SIMPLE_KINDS = ("input", "textarea", "select")
+
 
 def _described_by(field) -> str:
     ids = []
@@ -21,7 +24,9 @@ def field(bound, label_size: str = "s", width: str = ""):
     widget = bound.field.widget
     kind = "input"
     css = "nhsuk-input"
-    if isinstance(widget, forms.CheckboxSelectMultiple):
+    if isinstance(widget, forms.CheckboxInput):
+        kind = "checkbox"
+    elif isinstance(widget, forms.CheckboxSelectMultiple):
         kind = "checkboxes"
     elif isinstance(widget, forms.RadioSelect):
         kind = "radios"
@@ -42,7 +47,7 @@ def field(bound, label_size: str = "s", width: str = ""):
         "kind": kind,
         "label_size": label_size,
         "described_by": described_by,
-        "widget_html": bound.as_widget(attrs=attrs) if kind not in ("checkboxes", "radios") else "",
+        "widget_html": bound.as_widget(attrs=attrs) if kind in SIMPLE_KINDS else "",
     }
 
 

@@ -6,7 +6,10 @@ from governance.models import Membership
 from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
@@ -22,11 +25,11 @@ def test_a_southampton_commissioner_sees_southampton_and_not_rotherham(page, dem
     sign_in(page, "southampton-commissioner", demo_password())
     page.wait_for_url("**/")
     table = page.get_by_test_id("area-table")
-    assert table.get_by_role("link", name="Southampton").is_visible()
+    assert table.get_by_role("link", name="Southampton", exact=True).is_visible()
     assert "Rotherham" not in page.content()
     assert "Southampton" in page.get_by_test_id("header-areas").inner_text()
     violations += axe_violations(page)
-    table.get_by_role("link", name="Southampton").click()
+    table.get_by_role("link", name="Southampton", exact=True).click()
     page.wait_for_url("**/areas/southampton/")
     assert page.get_by_role("heading", name="Southampton", level=1).is_visible()
     assert "NHS Southampton City CCG" in page.content()

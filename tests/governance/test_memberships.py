@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -165,11 +167,11 @@ def test_the_area_page_query_count_does_not_grow_with_members(
 ):
     client.force_login(world.reviewer)
     url = reverse("area_detail", kwargs={"slug": "southampton"})
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         client.get(url)
     for _ in range(30):
         member_make(world.area, Role.REVIEWER)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert response.status_code == 200
 
@@ -184,4 +186,4 @@ def test_the_dashboard_query_count_does_not_grow_with_areas(
         area_make(f"Area{i}", ccg_count=2)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("dashboard"))
-    assert response.content.decode().count("/areas/area") == 20
+    assert len(re.findall(r'href="/areas/area\d+/"', response.content.decode())) == 20

@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from governance.models import Membership
 
+PART = {"slug": "southampton", "round_slug": "itf-2014", "key": "vision"}
+
 # expected status for: anonymous, outsider (another area), member without the role, member with it
 # ("member with it" is the area admin for area pages and the national admin for national pages).
 MATRIX = [
@@ -24,6 +26,38 @@ MATRIX = [
     ("organisation_create", {}, "admin", "national", (302, 403, 403, 200)),
     ("organisation_edit", {"pk": "organisation"}, "admin", "national", (302, 403, 403, 200)),
     ("password_change", {}, "reviewer", "reviewer", (302, 200, 200, 200)),
+    (
+        "task_list",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    ("part", PART, "reviewer", "commissioner", (302, 404, 200, 200)),
+    ("part_history", PART, "reviewer", "reviewer", (302, 404, 200, 200)),
+]
+
+# POSTs: anonymous, outsider, member without the role, member with it.
+POST_MATRIX = [
+    (
+        "part",
+        PART,
+        {"base_version": "0", "status": "in_progress", "text": "x"},
+        "reviewer",
+        "commissioner",
+        (302, 404, 403, 302),
+    ),
+    ("part_assign", PART, {"assignee": ""}, "commissioner", "admin", (302, 404, 403, 302)),
+    ("comment_add", PART, {"text": "A comment"}, "nobody", "reviewer", (302, 404, 404, 302)),
+    ("part_presence", PART, {}, "nobody", "reviewer", (302, 404, 404, 200)),
+    (
+        "part_restore",
+        {**PART, "history_id": 1},
+        {"base_version": "0"},
+        "reviewer",
+        "commissioner",
+        (302, 404, 403, 302),
+    ),
 ]
 
 
@@ -91,3 +125,21 @@ def test_an_unknown_area_and_another_areas_area_look_the_same(client, world):
     hidden = client.get(reverse("area_detail", kwargs={"slug": "southampton"}))
     assert missing.status_code == hidden.status_code == 404
     assert "Southampton" not in hidden.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,data,without,with_role,expected", POST_MATRIX, ids=[m[0] for m in POST_MATRIX]
+)
+@pytest.mark.parametrize(
+    "visitor", [0, 1, 2, 3], ids=["anonymous", "outsider", "without-role", "with-role"]
+)
+def test_each_post_answers_each_visitor_as_the_matrix_says(
+    client, world, name, kwargs, data, without, with_role, expected, visitor
+):
+    user = [None, world.outsider, getattr(world, without), getattr(world, with_role)][visitor]
+    if user:
+        client.force_login(user)
+    response = client.post(reverse(name, kwargs=kwargs), data)
+    assert response.status_code == expected[visitor]
+    if expected[visitor] == 302 and visitor == 0:
+        assert response.url.startswith(reverse("login"))

@@ -10,16 +10,24 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from governance.constants import NATIONAL_ADMIN_GROUP
 from governance.models import Membership
 from governance.permissions import national_admin_group_sync
 from governance.services import membership_add
-from plans.constants import OrganisationKind
+from itf_portal.forms import form_data
+from plans.constants import OrganisationKind, PartStatus
 from plans.models import Area, Organisation
-from plans.services import area_save, organisation_save
+from plans.parts import PART_BY_KEY
+from plans.services import (
+    area_save,
+    organisation_save,
+    part_save,
+    plan_current_round,
+    plan_open,
+)
 
 DEFAULT_DEMO_PASSWORD = "Better-Care-2014"  # noqa: S105 - printed by `make run` and in the README
 EMAIL_DOMAIN = "demo.itf-portal.invalid"
@@ -37,8 +45,12 @@ class Command(BaseCommand):
             demo = json.load(handle)
         # Every demo user shares one public password: hash it once, not once per user.
         self.password_hash = make_password(demo_password())
+        with open(settings.BASE_DIR / "fixtures" / "demo_plans.json") as handle:
+            plans = json.load(handle)
         with transaction.atomic():
             logins = self._load(demo)
+            for slug, parts in plans.items():
+                self._plan(Area.objects.get(slug=slug), parts)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(demo['areas'])} areas."))
         self.stdout.write(f"Demo logins (password for all: {demo_password()}):")
         for area, usernames in logins.items():
@@ -55,6 +67,32 @@ class Command(BaseCommand):
         user.password = self.password_hash
         user.save()
         return user
+
+    def _plan(self, area: Area, parts: dict) -> None:
+        """Fill the area's plan from the seeds, through the same form checks a person meets.
+
+        Parts already saved (by the demo or by someone trying it) are left as they are.
+        """
+        plan = plan_open(area=area, round=plan_current_round())
+        author = get_user_model().objects.get(username=f"{area.slug}-commissioner")
+        saved = {part.key: part for part in plan.parts.all()}
+        for key, entry in parts.items():
+            part = saved[key]
+            if part.version or entry["status"] == PartStatus.NOT_STARTED:
+                continue
+            spec = PART_BY_KEY[key]
+            shown = spec.form(plan=plan, content=entry["content"], status=entry["status"])
+            form = spec.form(form_data(shown), plan=plan)
+            if not form.is_valid():
+                raise CommandError(f"Demo content for {area.slug} {key} is invalid: {form.errors}")
+            part_save(
+                part=part,
+                content=form.content(),
+                status=entry["status"],
+                base_version=0,
+                user=author,
+                reason="Demo content from the source papers",
+            )
 
     def _load(self, demo: dict) -> dict[str, list[str]]:
         logins: dict[str, list[str]] = {}

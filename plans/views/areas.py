@@ -18,7 +18,8 @@ from governance.permissions import (
 from itf_portal.forms import errors_to_form
 from plans.forms import AreaForm, OrganisationForm
 from plans.models import Area, Organisation, Partnership
-from plans.services import area_save, organisation_save
+from plans.parts import PARTS
+from plans.services import area_save, organisation_save, plan_current_round, plan_progress
 
 
 def _with_partners(areas):
@@ -36,9 +37,16 @@ def dashboard(request):
     roles: dict[int, list[str]] = {}
     for area_id, role in request.user.memberships.values_list("partnership__area_id", "role"):
         roles.setdefault(area_id, []).append(Role(role).label)
+    current = plan_current_round()
+    progress = plan_progress(round=current, areas=areas)
     for area in areas:
         area.my_roles = sorted(set(roles.get(area.pk, [])))
-    return render(request, "plans/dashboard.html", {"areas": areas, "is_national_admin": national})
+        area.progress = progress.get(area.pk)
+    return render(
+        request,
+        "plans/dashboard.html",
+        {"areas": areas, "is_national_admin": national, "round": current, "total": len(PARTS)},
+    )
 
 
 @login_required
@@ -59,6 +67,7 @@ def area_detail(request, slug):
             "memberships": memberships,
             "can_manage_members": has_area_perm(request.user, MANAGE_MEMBERS, area),
             "can_edit_area": is_national_admin(request.user),
+            "round": plan_current_round(),
         },
     )
 

@@ -1,0 +1,109 @@
+"""Readable differences between two versions of a part: word by word for text, field by field
+for everything else, row by row for lists."""
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from django import forms
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from plans.parts import PartSpec, shown
+
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass
+class Change:
+    label: str
+    html: SafeString
+
+
+def _safe(html: str) -> SafeString:
+    # Only ever called on strings built from _marked() and escape(): every piece is escaped.
+    return mark_safe(html)  # noqa: S308
+
+
+def _marked(tag: str, text: str) -> str:
+    return f"<{tag}>{escape(text)}</{tag}>"
+
+
+def words_diff(old: str, new: str) -> SafeString:
+    """The new text with removed words in <del> and added words in <ins>, all escaped."""
+    before, after = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    out = []
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(before[a1:a2])))
+            continue
+        if op in ("delete", "replace"):
+            out.append(_marked("del", "".join(before[a1:a2])))
+        if op in ("insert", "replace"):
+            out.append(_marked("ins", "".join(after[b1:b2])))
+    return _safe("".join(out))
+
+
+def _field_change(label: str, field: forms.Field, old, new) -> Change | None:
+    if (old or "") == (new or ""):
+        return None
+    if isinstance(field.widget, forms.Textarea):
+        return Change(label, words_diff(old or "", new or ""))
+    before, after = shown(field, old) or "(empty)", shown(field, new) or "(empty)"
+    return Change(label, _safe(f"{_marked('del', before)} → {_marked('ins', after)}"))
+
+
+def _flat_row(row: dict) -> dict:
+    flat = {k: v for k, v in row.items() if k != "projections"}
+    for label, value in (row.get("projections") or {}).items():
+        flat[f"projection:{label}"] = value
+    return flat
+
+
+def _row_fields(spec: PartSpec, rows: list[dict]) -> dict[str, tuple[str, forms.Field]]:
+    fields = {
+        name: (field.label, field)
+        for name, field in spec.form.row_form.base_fields.items()
+        if name != "DELETE"
+    }
+    for row in rows:
+        for label in row.get("projections") or {}:
+            fields[f"projection:{label}"] = (f"{label} projection", forms.DecimalField())
+    return fields
+
+
+def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
+    """Every difference between two contents of the same part, in the form's order."""
+    old, new = old or {}, new or {}
+    changes = []
+    for name in spec.form.content_fields():
+        field = spec.form.base_fields[name]
+        change = _field_change(field.label, field, old.get(name), new.get(name))
+        if change:
+            changes.append(change)
+    if spec.form.row_form is None:
+        return changes
+    old_rows, new_rows = old.get("rows", []), new.get("rows", [])
+    fields = _row_fields(spec, old_rows + new_rows)
+    label = spec.form.row_label
+    for index in range(max(len(old_rows), len(new_rows))):
+        number = index + 1
+        if index >= len(old_rows):
+            summary = "; ".join(
+                f"{fields[k][0]}: {shown(fields[k][1], v)}"
+                for k, v in _flat_row(new_rows[index]).items()
+                if k in fields and v not in ("", None, False)
+            )
+            changes.append(Change(f"{label} {number} added", _safe(_marked("ins", summary))))
+        elif index >= len(new_rows):
+            changes.append(Change(f"{label} {number} removed", _safe(_marked("del", "removed"))))
+        else:
+            before, after = _flat_row(old_rows[index]), _flat_row(new_rows[index])
+            for key, (field_label, field) in fields.items():
+                change = _field_change(
+                    f"{label} {number}: {field_label}", field, before.get(key), after.get(key)
+                )
+                if change:
+                    changes.append(change)
+    return changes

@@ -1,0 +1,297 @@
+"""The plan's task list and its parts: edit, conflict, history, restore, presence, comments."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from governance.permissions import (
+    ASSIGN_PARTS,
+    COMMENT_PLAN,
+    EDIT_PLAN,
+    has_area_perm,
+    plan_for_user,
+)
+from plans.constants import PartStatus, PlanState
+from plans.diff import part_changes
+from plans.models import Comment
+from plans.parts import PART_BY_KEY, PARTS, part_display
+from plans.services import (
+    PlanNotEditable,
+    StaleEdit,
+    comment_add,
+    comment_resolve,
+    part_assign,
+    part_restore,
+    part_save,
+    presence_touch,
+)
+
+STATUS_TAGS = {
+    PartStatus.NOT_STARTED: "nhsuk-tag--grey",
+    PartStatus.IN_PROGRESS: "nhsuk-tag--blue",
+    PartStatus.READY_FOR_REVIEW: "nhsuk-tag--yellow",
+    PartStatus.COMPLETE: "nhsuk-tag--green",
+}
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label="Assigned to",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Nobody",
+    )
+    due_date = forms.DateField(
+        label="Due date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Due date must be a real date, like 2014-01-10."},
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__partnership__area=plan.area)
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label="Add a comment",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Write your comment before posting it.",
+            "max_length": "A comment must be 5,000 characters or fewer.",
+        },
+    )
+
+
+def _part(plan, key: str) -> tuple:
+    spec = PART_BY_KEY.get(key)
+    if spec is None:
+        raise Http404("No such part.")
+    part = plan.parts.select_related("assignee", "updated_by").get(key=key)
+    return spec, part
+
+
+def _part_url(plan, key: str, suffix: str = "") -> str:
+    return reverse(
+        f"part{suffix}",
+        kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "key": key},
+    )
+
+
+@login_required
+def task_list(request, slug, round_slug):
+    plan = plan_for_user(request.user, slug, round_slug)
+    parts = {
+        part.key: part
+        for part in plan.parts.select_related("assignee").annotate(
+            open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True))
+        )
+    }
+    groups: list[tuple[str, list]] = []
+    for spec in PARTS:
+        part = parts[spec.key]
+        part.tag = STATUS_TAGS[part.status]
+        if not groups or groups[-1][0] != spec.group:
+            groups.append((spec.group, []))
+        groups[-1][1].append((spec, part))
+    complete = sum(1 for part in parts.values() if part.status == PartStatus.COMPLETE)
+    return render(
+        request,
+        "plans/task_list.html",
+        {"plan": plan, "groups": groups, "complete": complete, "total": len(PARTS)},
+    )
+
+
+def _part_page(request, plan, spec, part, form, *, status=200, conflict=None, comment_form=None):
+    others = presence_touch(part=part, user=request.user)
+    comments = list(part.comments.select_related("author", "resolved_by"))
+    editable = plan.state == PlanState.DRAFTING
+    return render(
+        request,
+        "plans/conflict.html" if conflict else "plans/part.html",
+        {
+            "plan": plan,
+            "spec": spec,
+            "part": part,
+            "form": form,
+            "conflict": conflict,
+            "display": part_display(spec, plan, part.content),
+            "others": others,
+            "comments": comments,
+            "open_comments": sum(1 for c in comments if not c.resolved_at),
+            "comment_form": comment_form or CommentForm(),
+            "can_edit": editable and has_area_perm(request.user, EDIT_PLAN, plan.area),
+            "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
+            "can_assign": has_area_perm(request.user, ASSIGN_PARTS, plan.area),
+            "assign_form": AssignForm(
+                plan=plan, initial={"assignee": part.assignee_id, "due_date": part.due_date}
+            ),
+            "frozen_reason": None if editable else plan.get_state_display(),
+            "tag": STATUS_TAGS[part.status],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def part_page(request, slug, round_slug, key):
+    plan = plan_for_user(request.user, slug, round_slug)
+    spec, part = _part(plan, key)
+    if request.method == "GET":
+        form = spec.form(plan=plan, content=part.content, version=part.version, status=part.status)
+        return _part_page(request, plan, spec, part, form)
+
+    plan = plan_for_user(request.user, slug, round_slug, EDIT_PLAN)
+    form = spec.form(
+        request.POST, plan=plan, content=part.content, version=part.version, status=part.status
+    )
+    if not form.is_valid():
+        return _part_page(request, plan, spec, part, form, status=400)
+    try:
+        saved = part_save(
+            part=part,
+            content=form.content(),
+            status=form.cleaned_data["status"],
+            base_version=form.cleaned_data["base_version"],
+            user=request.user,
+        )
+    except StaleEdit as stale:
+        # Keep every word the person wrote; base the next save on what is there now.
+        data = request.POST.copy()
+        data["base_version"] = str(stale.current.version)
+        mine = spec.form(data, plan=plan, content=stale.current.content)
+        mine.is_valid()
+        conflict = {
+            "current": stale.current,
+            "changes": part_changes(spec, stale.current.content, form.content()),
+            "display": part_display(spec, plan, stale.current.content),
+        }
+        return _part_page(request, plan, spec, stale.current, mine, status=409, conflict=conflict)
+    except PlanNotEditable as frozen:
+        messages.error(request, str(frozen))
+        return _part_page(request, plan, spec, part, form, status=409)
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return _part_page(request, plan, spec, part, form, status=400)
+    if "add_row" in request.POST:
+        return redirect(_part_url(plan, key) + f"#rows-{len(saved.content.get('rows', []))}-form")
+    messages.success(request, f"{spec.title} saved ({saved.get_status_display().lower()}).")
+    return redirect("task_list", slug=slug, round_slug=round_slug)
+
+
+@login_required
+def part_history(request, slug, round_slug, key):
+    plan = plan_for_user(request.user, slug, round_slug)
+    spec, part = _part(plan, key)
+    records = list(part.history.select_related("history_user").order_by("-history_id"))
+    versions = []
+    for index, record in enumerate(records):
+        before = records[index + 1] if index + 1 < len(records) else None
+        changes = part_changes(spec, before.content if before else {}, record.content)
+        versions.append({"record": record, "changes": changes, "first": before is None})
+    return render(
+        request,
+        "plans/history.html",
+        {
+            "plan": plan,
+            "spec": spec,
+            "part": part,
+            "versions": versions,
+            "can_edit": plan.state == PlanState.DRAFTING
+            and has_area_perm(request.user, EDIT_PLAN, plan.area),
+        },
+    )
+
+
+@login_required
+@require_POST
+def part_restore_view(request, slug, round_slug, key, history_id):
+    plan = plan_for_user(request.user, slug, round_slug, EDIT_PLAN)
+    spec, part = _part(plan, key)
+    try:
+        base_version = int(request.POST.get("base_version", ""))
+        restored = part_restore(
+            part=part, history_id=history_id, base_version=base_version, user=request.user
+        )
+    except (ValueError, StaleEdit):
+        messages.error(
+            request,
+            "Someone saved this part while you were looking at its history. Nothing was "
+            "restored: look at the history again and choose the version to restore.",
+        )
+        return redirect(_part_url(plan, key, "_history"))
+    except (PlanNotEditable, ValidationError) as refusal:
+        messages.error(request, " ".join(getattr(refusal, "messages", [str(refusal)])))
+        return redirect(_part_url(plan, key, "_history"))
+    messages.success(request, f"{spec.title} restored as version {restored.version}.")
+    return redirect(_part_url(plan, key))
+
+
+@login_required
+@require_POST
+def part_presence(request, slug, round_slug, key):
+    plan = plan_for_user(request.user, slug, round_slug)
+    _, part = _part(plan, key)
+    others = presence_touch(part=part, user=request.user)
+    return render(request, "plans/includes/presence.html", {"others": others})
+
+
+@login_required
+@require_POST
+def part_assign_view(request, slug, round_slug, key):
+    plan = plan_for_user(request.user, slug, round_slug, ASSIGN_PARTS)
+    spec, part = _part(plan, key)
+    form = AssignForm(request.POST, plan=plan)
+    if form.is_valid():
+        try:
+            part_assign(part=part, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{spec.title}: assignment saved.")
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect(_part_url(plan, key))
+
+
+@login_required
+@require_POST
+def comment_add_view(request, slug, round_slug, key):
+    plan = plan_for_user(request.user, slug, round_slug, COMMENT_PLAN)
+    spec, part = _part(plan, key)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        page_form = spec.form(
+            plan=plan, content=part.content, version=part.version, status=part.status
+        )
+        return _part_page(request, plan, spec, part, page_form, status=400, comment_form=form)
+    comment_add(part=part, author=request.user, text=form.cleaned_data["text"])
+    messages.success(request, "Comment posted.")
+    return redirect(_part_url(plan, key) + "#comments")
+
+
+@login_required
+@require_POST
+def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
+    plan = plan_for_user(request.user, slug, round_slug, COMMENT_PLAN)
+    _, part = _part(plan, key)
+    comment = get_object_or_404(Comment, pk=pk, part=part)
+    comment_resolve(comment=comment, user=request.user, resolved=resolved)
+    messages.success(request, "Comment resolved." if resolved else "Comment reopened.")
+    return redirect(_part_url(plan, key) + "#comments")

@@ -1,0 +1,84 @@
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from governance.management.commands.load_demo import demo_password
+from plans.models import Part
+from tests.browser.conftest import axe_violations, sign_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PLAN = "/areas/southampton/plans/itf-2014/"
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_a_commissioner_completes_a_part_and_the_task_list_shows_it(page, demo):
+    sign_in(page, "southampton-commissioner", demo_password())
+    page.goto(PLAN)
+    violations = axe_violations(page)
+    before = page.get_by_test_id("progress").inner_text()
+    page.get_by_role("link", name="Patient, service user and public engagement").click()
+    violations += axe_violations(page)
+    page.get_by_label("Your answer").fill("We held six listening events with Healthwatch.")
+    page.get_by_label("Yes, mark it as complete").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"**{PLAN}")
+    assert "Patient, service user and public engagement saved (complete)" in page.content()
+    complete_before = int(before.split()[0])
+    assert page.get_by_test_id("progress").inner_text().startswith(f"{complete_before + 1} of")
+    status = page.locator("#public_engagement-status").inner_text()
+    assert status.strip() == "Complete"
+    page.goto(PLAN + "parts/public_engagement/history/")
+    assert "listening events" in page.content()
+    violations += axe_violations(page)
+    assert violations == []
+
+
+def test_two_people_editing_at_once_get_the_conflict_page_and_lose_nothing(new_page, demo):
+    alice, bob = new_page(), new_page()
+    sign_in(alice, "southampton-commissioner", demo_password())
+    sign_in(bob, "southampton-ccg-commissioner", demo_password())
+    alice.clock.install()
+    alice.goto(PLAN + "parts/vision/")
+    bob.goto(PLAN + "parts/vision/")
+    assert "Southampton LA commissioner" in bob.get_by_test_id("presence").inner_text()
+    alice.clock.fast_forward(21_000)  # the page's 20-second refresh
+    expect(alice.get_by_test_id("presence")).to_contain_text("CCG commissioner")
+    alice.get_by_label("Your answer").fill("Alice's vision: care at home.")
+    alice.get_by_role("button", name="Save", exact=True).click()
+    alice.wait_for_url(f"**{PLAN}")
+    bob.get_by_label("Your answer").fill("Bob's vision: care in the community.")
+    bob.get_by_role("button", name="Save", exact=True).click()
+    assert "while you were editing it" in bob.content()
+    assert bob.get_by_label("Your answer").input_value() == "Bob's vision: care in the community."
+    diff = bob.get_by_test_id("conflict-diff")
+    assert diff.locator("del").first.inner_text() == "Alice's"
+    assert "home." in diff.locator("del").all_inner_texts()
+    violations = axe_violations(bob)
+    bob.get_by_label("Your answer").fill("Care at home and in the community.")
+    bob.get_by_role("button", name="Save", exact=True).click()
+    bob.wait_for_url(f"**{PLAN}")
+    part = Part.objects.get(plan__area__slug="southampton", key="vision")
+    assert part.content["text"] == "Care at home and in the community."
+    assert violations == []
+
+
+def test_a_reviewer_comments_and_sees_the_part_read_only(page, demo):
+    sign_in(page, "southampton-reviewer", demo_password())
+    page.goto(PLAN + "parts/governance/")
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+    page.get_by_label("Add a comment").fill("Who chairs the task and finish group?")
+    page.get_by_role("button", name="Post comment").click()
+    assert page.get_by_test_id("comment").count() == 1
+    violations = axe_violations(page)
+    page.goto(PLAN)
+    assert "1 open comment" in page.content()
+    assert violations == []

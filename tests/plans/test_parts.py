@@ -1,0 +1,343 @@
+import pytest
+from django.urls import reverse
+
+from governance.constants import Role
+from plans.constants import PartStatus, PlanState
+from plans.models import Comment, Part
+from plans.services import plan_current_round, plan_open
+from tests.factories import member_make, part_post_data
+
+
+@pytest.fixture
+def plan(world):
+    return plan_open(area=world.area, round=plan_current_round())
+
+
+def part_url(plan, key, name="part", **extra):
+    return reverse(
+        name, kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "key": key, **extra}
+    )
+
+
+def save(client, plan, key, content, **kwargs):
+    return client.post(part_url(plan, key), part_post_data(plan, key, content, **kwargs))
+
+
+def test_a_commissioner_saves_a_part_and_marks_it_complete(client, world, plan):
+    client.force_login(world.commissioner)
+    response = save(
+        client, plan, "vision", {"text": "People live well at home."}, status="complete"
+    )
+    assert response.status_code == 302
+    part = plan.parts.get(key="vision")
+    assert part.content == {"text": "People live well at home."}
+    assert part.status == PartStatus.COMPLETE
+    assert part.version == 1
+    assert part.updated_by == world.commissioner
+    page = client.get(response.url).content.decode()
+    assert "1 of 15 parts complete" in page
+
+
+def test_complete_needs_every_answer(client, world, plan):
+    client.force_login(world.commissioner)
+    response = save(client, plan, "vision", {"text": ""}, status="complete")
+    assert response.status_code == 400
+    assert "before marking this part complete" in response.content.decode()
+    assert plan.parts.get(key="vision").version == 0
+
+
+@pytest.mark.parametrize(
+    "key,content,message",
+    [
+        ("vision", {"text": "x" * 10_001}, "must be 10,000 characters or fewer"),
+        (
+            "related_documents",
+            {"rows": [{"title": "Plan", "url": "javascript:alert(1)"}]},
+            "Document 1: Enter a web address starting http:// or https://",
+        ),
+        (
+            "related_documents",
+            {"rows": [{"title": "Plan", "url": "ftp://example.org/plan.pdf"}]},
+            "Enter a web address starting http:// or https://",
+        ),
+        ("joint_assessment", {"high_risk_percent": "101"}, "must be a percentage from 0 to 100"),
+        (
+            "joint_assessment",
+            {"joint_care_plan_percent": "-1"},
+            "must be a percentage from 0 to 100",
+        ),
+        (
+            "data_sharing",
+            {"nhs_number_used": "no", "nhs_number_commitment": "By 2015"},
+            "enter the date by which it will be the primary identifier",
+        ),
+        (
+            "metrics",
+            {
+                "rows": [
+                    {
+                        "name": "Delayed transfers of care",
+                        "national": True,
+                        "projections": {"2014/15": "lots"},
+                    }
+                ]
+            },
+            "2014/15 projection must be a number",
+        ),
+        (
+            "risks",
+            {"rows": [{"description": "Providers resist change", "impact": "X"}]},
+            "Risk 1: Select a valid choice",
+        ),
+        ("risks", {"rows": [{"mitigation": "Talk"}]}, "Risk 1: Describe the risk."),
+    ],
+)
+def test_bad_input_is_explained_and_changes_nothing(client, world, plan, key, content, message):
+    client.force_login(world.commissioner)
+    response = save(client, plan, key, content)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert message in page
+    part = plan.parts.get(key=key)
+    assert part.version == 0
+    assert part.content == {}
+
+
+def test_the_five_national_metrics_are_always_there_and_cannot_be_removed(client, world, plan):
+    client.force_login(world.commissioner)
+    data = part_post_data(plan, "metrics", {"outcomes": "Fewer admissions"})
+    data["rows-0-DELETE"] = "on"
+    response = client.post(part_url(plan, "metrics"), data)
+    assert response.status_code == 400
+    assert "The national measures cannot be removed." in response.content.decode()
+    data.pop("rows-0-DELETE")
+    data.update(
+        {
+            "rows-5-name": "Falls admissions",
+            "rows-5-unit": "per 100,000",
+            "rows-5-baseline": "2,140",
+        }
+    )
+    assert (
+        client.post(part_url(plan, "metrics"), data).status_code == 400
+    )  # "2,140" is not a number
+    data["rows-5-baseline"] = "2140"
+    assert client.post(part_url(plan, "metrics"), data).status_code == 302
+    rows = plan.parts.get(key="metrics").content["rows"]
+    assert [row["name"] for row in rows][:5] == [
+        "Delayed transfers of care",
+        "Emergency admissions",
+        "Effectiveness of reablement",
+        "Admissions to residential and nursing care",
+        "Patient and service-user experience",
+    ]
+    assert rows[5] == {
+        "name": "Falls admissions",
+        "national": False,
+        "unit": "per 100,000",
+        "baseline": "2140",
+        "baseline_date": "",
+        "projections": {"2014/15": "", "2015/16": ""},
+    }
+
+
+def test_risks_are_added_and_removed_and_their_rating_is_derived(client, world, plan):
+    client.force_login(world.commissioner)
+    risks = [
+        {"description": "Savings fall short", "impact": "H", "probability": "M", "owner": "CFO"},
+        {"description": "Staff resist change", "impact": "L", "probability": "L"},
+    ]
+    assert save(client, plan, "risks", {"rows": risks}).status_code == 302
+    page = client.get(part_url(plan, "risks")).content.decode()
+    assert "Rating (from impact and probability, as last saved): <strong>High</strong>" in page
+    data = part_post_data(plan, "risks", plan.parts.get(key="risks").content)
+    data["rows-1-DELETE"] = "on"
+    assert client.post(part_url(plan, "risks"), data).status_code == 302
+    rows = plan.parts.get(key="risks").content["rows"]
+    assert [row["description"] for row in rows] == ["Savings fall short"]
+
+
+def test_a_reviewer_reads_but_cannot_edit(client, world, plan):
+    client.force_login(world.reviewer)
+    page = client.get(part_url(plan, "vision")).content.decode()
+    assert "Have you finished this part?" not in page
+    assert "Add a comment" in page
+    response = save(client, plan, "vision", {"text": "Sneaky"})
+    assert response.status_code == 403
+    assert "Only commissioners of this area can change this part" in response.content.decode()
+    assert plan.parts.get(key="vision").version == 0
+
+
+def test_a_forged_post_to_another_areas_part_is_not_found(client, world, plan):
+    other = plan_open(area=world.other_area, round=plan.round)
+    client.force_login(world.commissioner)
+    response = client.post(
+        part_url(other, "vision"), part_post_data(other, "vision", {"text": "x"})
+    )
+    assert response.status_code == 404
+    assert other.parts.get(key="vision").version == 0
+
+
+def test_a_second_save_from_the_same_version_sees_the_conflict_and_loses_nothing(
+    client, world, plan
+):
+    other = member_make(world.area, Role.COMMISSIONER)
+    client.force_login(world.commissioner)
+    assert save(client, plan, "vision", {"text": "Care close to home."}).status_code == 302
+    # Both open version 1.
+    first = part_post_data(plan, "vision", {"text": "Care close to home, seven days a week."})
+    second = part_post_data(plan, "vision", {"text": "Care close to home for everyone."})
+    assert client.post(part_url(plan, "vision"), first).status_code == 302
+    client.force_login(other)
+    response = client.post(part_url(plan, "vision"), second)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "while you were editing it" in page
+    assert "Care close to home for everyone." in page  # their own text, kept in the form
+    assert "seven days a week." in page  # the colleague's version
+    assert "<ins>everyone.</ins>" in page or "<ins>for everyone.</ins>" in page
+    part = plan.parts.get(key="vision")
+    assert part.content["text"] == "Care close to home, seven days a week."
+    # Saving the merged text from the conflict page is based on the current version.
+    merged = part_post_data(
+        plan, "vision", {"text": "Care close to home for everyone, seven days a week."}
+    )
+    assert client.post(part_url(plan, "vision"), merged).status_code == 302
+    assert plan.parts.get(key="vision").version == 3
+
+
+def test_history_shows_word_level_changes_and_restore_makes_a_new_version(client, world, plan):
+    client.force_login(world.commissioner)
+    save(client, plan, "vision", {"text": "People stay well at home."})
+    save(client, plan, "vision", {"text": "People stay independent at home."})
+    page = client.get(part_url(plan, "vision", "part_history")).content.decode()
+    assert "<del>well</del>" in page
+    assert "<ins>independent</ins>" in page
+    first = plan.parts.get(key="vision").history.get(version=1)
+    response = client.post(
+        part_url(plan, "vision", "part_restore", history_id=first.history_id),
+        {"base_version": "2"},
+    )
+    assert response.status_code == 302
+    part = plan.parts.get(key="vision")
+    assert part.version == 3
+    assert part.content["text"] == "People stay well at home."
+    assert part.history.first().history_change_reason == "Restored version 1"
+
+
+def test_a_restore_from_a_stale_history_page_changes_nothing(client, world, plan):
+    client.force_login(world.commissioner)
+    save(client, plan, "vision", {"text": "One"})
+    save(client, plan, "vision", {"text": "Two"})
+    first = plan.parts.get(key="vision").history.get(version=1)
+    response = client.post(
+        part_url(plan, "vision", "part_restore", history_id=first.history_id), {"base_version": "1"}
+    )
+    assert response.status_code == 302
+    assert plan.parts.get(key="vision").content["text"] == "Two"
+
+
+def test_history_shows_field_level_changes_for_data(client, world, plan):
+    client.force_login(world.commissioner)
+    save(
+        client,
+        plan,
+        "risks",
+        {"rows": [{"description": "Staff", "impact": "L", "probability": "L"}]},
+    )
+    save(
+        client,
+        plan,
+        "risks",
+        {"rows": [{"description": "Staff", "impact": "H", "probability": "L"}]},
+    )
+    page = client.get(part_url(plan, "risks", "part_history")).content.decode()
+    assert "Risk 1: Impact" in page
+    assert "<del>Low</del> → <ins>High</ins>" in page
+
+
+def test_no_edit_is_possible_once_the_plan_is_frozen(client, world, plan):
+    plan.state = PlanState.AWAITING_SIGNOFF
+    plan.save()
+    client.force_login(world.commissioner)
+    response = save(client, plan, "vision", {"text": "Late change"})
+    assert response.status_code == 409
+    assert "cannot be changed" in response.content.decode()
+    assert plan.parts.get(key="vision").version == 0
+
+
+def test_comments_open_resolve_and_reopen_and_are_counted_on_the_task_list(client, world, plan):
+    client.force_login(world.reviewer)
+    assert client.post(part_url(plan, "vision", "comment_add"), {"text": ""}).status_code == 400
+    response = client.post(
+        part_url(plan, "vision", "comment_add"), {"text": "Say more about <b>carers</b>"}
+    )
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    task_list = reverse("task_list", kwargs={"slug": "southampton", "round_slug": plan.round.slug})
+    assert "1 open comment" in client.get(task_list).content.decode()
+    page = client.get(part_url(plan, "vision")).content.decode()
+    assert "&lt;b&gt;carers&lt;/b&gt;" in page
+    client.post(part_url(plan, "vision", "comment_resolve", pk=comment.pk))
+    comment.refresh_from_db()
+    assert comment.resolved_by == world.reviewer
+    assert "open comment" not in client.get(task_list).content.decode()
+    client.post(part_url(plan, "vision", "comment_reopen", pk=comment.pk))
+    comment.refresh_from_db()
+    assert comment.resolved_at is None
+
+
+def test_the_area_admin_assigns_a_part_to_a_member_only(client, world, plan):
+    client.force_login(world.admin)
+    url = part_url(plan, "vision", "part_assign")
+    client.post(url, {"assignee": world.outsider.pk, "due_date": "2014-01-10"})
+    assert plan.parts.get(key="vision").assignee is None
+    client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
+    part = plan.parts.get(key="vision")
+    assert part.assignee == world.commissioner
+    assert str(part.due_date) == "2014-01-10"
+    client.force_login(world.commissioner)
+    assert client.post(url, {"assignee": ""}).status_code == 403
+
+
+def test_presence_lists_the_others_who_have_the_part_open(client, world, plan):
+    client.force_login(world.reviewer)
+    client.get(part_url(plan, "vision"))
+    client.force_login(world.commissioner)
+    response = client.post(part_url(plan, "vision", "part_presence"))
+    assert world.reviewer.get_full_name() in response.content.decode()
+    assert world.commissioner.get_full_name() not in response.content.decode()
+
+
+def test_query_counts_do_not_grow_with_rows_comments_or_history(
+    client, world, plan, django_assert_max_num_queries
+):
+    client.force_login(world.commissioner)
+    pages = [
+        reverse("task_list", kwargs={"slug": "southampton", "round_slug": plan.round.slug}),
+        part_url(plan, "risks"),
+        part_url(plan, "metrics"),
+        part_url(plan, "risks", "part_history"),
+    ]
+    counts = {}
+    for url in pages:
+        with django_assert_max_num_queries(30) as captured:
+            client.get(url)
+        counts[url] = len(captured)
+    risks = [{"description": f"Risk {i}", "impact": "M", "probability": "L"} for i in range(40)]
+    for round_number in range(3):
+        save(client, plan, "risks", {"rows": risks[: 20 + round_number * 10]})
+    metrics = [{"name": f"Local {i}", "national": False} for i in range(20)]
+    save(client, plan, "metrics", {"rows": metrics})
+    for i in range(15):
+        client.post(part_url(plan, "risks", "comment_add"), {"text": f"Comment {i}"})
+    for url in pages:
+        with django_assert_max_num_queries(counts[url]):
+            assert client.get(url).status_code == 200
+
+
+def test_a_part_with_an_unknown_key_is_not_found(client, world, plan):
+    client.force_login(world.commissioner)
+    assert client.get(part_url(plan, "nonsense")).status_code == 404
+    assert Part.objects.filter(key="nonsense").count() == 0
