@@ -71,7 +71,11 @@ test: browser check
 	$(LOCAL_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(LOCAL_ENV) $(PY) benchmarks/area_page.py
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(LOCAL_ENV) $(PY) -m itf_portal.pgembed bash -c '\
+	  set -e; $(MANAGE) migrate --noinput -v0; $(MANAGE) load_demo >/dev/null; \
+	  $(PY) benchmarks/area_page.py; $(PY) benchmarks/load.py'
+
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
