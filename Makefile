@@ -32,7 +32,7 @@ dev: setup
 	  $(MANAGE) load_demo && exec $(MANAGE) runserver 127.0.0.1:$(PORT)'
 
 setup: python-packages frontend .secret_key
-	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v0 --clear
+	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v0
 
 python-packages: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml

@@ -122,11 +122,25 @@ def shown(field: forms.Field, value) -> str:
 
 
 class RowForm(forms.Form):
-    """One row of a list part. Subclasses may map stored rows to fields and back."""
+    """One row of a list part. Subclasses may map stored rows to fields and back.
 
-    def __init__(self, *args, plan=None, **kwargs):
+    What a row holds depends only on what was posted for it, never on what was stored when the
+    page was drawn, so a save checked against a colleague's newer rows means the same thing.
+    """
+
+    def __init__(self, *args, plan=None, index=0, **kwargs):
         self.plan = plan
+        self.index = index
         super().__init__(*args, **kwargs)
+
+    @property
+    def kept(self) -> bool:
+        """Whether this row is saved: something was typed in it and it is not marked for removal."""
+        if "DELETE" in self.fields and self["DELETE"].data:
+            return False
+        return any(
+            self[name].data not in (None, "", False) for name in self.fields if name != "DELETE"
+        )
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:
@@ -153,7 +167,11 @@ class RowFormSet(forms.BaseFormSet):
             form.fields["DELETE"].label = "Remove this row when I save"
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "plan": self.form_kwargs.get("plan")}
+        return {
+            **super().get_form_kwargs(index),
+            "plan": self.form_kwargs.get("plan"),
+            "index": index,
+        }
 
 
 class PartForm(forms.Form):
@@ -215,11 +233,7 @@ class PartForm(forms.Form):
     def content(self) -> dict:
         content = {name: _to_json(self.cleaned_data.get(name)) for name in self.content_fields()}
         if self.rows is not None:
-            content["rows"] = [
-                form.content()
-                for form in self.rows.forms
-                if (form.initial or form.has_changed()) and not form.cleaned_data.get("DELETE")
-            ]
+            content["rows"] = [form.content() for form in self.rows.forms if form.kept]
         return content
 
     def row_errors(self) -> list[tuple[str, str]]:
@@ -369,14 +383,16 @@ class MetricRow(RowForm):
     baseline = _number("Baseline")
     baseline_date = _date("Baseline as at")
 
-    def __init__(self, *args, plan=None, **kwargs):
-        super().__init__(*args, plan=plan, **kwargs)
+    def __init__(self, *args, plan=None, index=0, **kwargs):
+        super().__init__(*args, plan=plan, index=index, **kwargs)
         self.years = plan.round.year_labels if plan else []
-        for index, label in enumerate(self.years):
-            self.fields[f"projection_{index}"] = _number(f"{label} projection")
-        self.national = (self.initial or {}).get("national", False)
+        for number, label in enumerate(self.years):
+            self.fields[f"projection_{number}"] = _number(f"{label} projection")
+        # The national measures are always the first rows, in a fixed order.
+        self.national = index < len(NATIONAL_METRICS)
         if self.national:
             self.fields["name"].disabled = True
+            self.fields["name"].initial = NATIONAL_METRICS[index]
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:
@@ -402,14 +418,14 @@ class MetricRow(RowForm):
 
     def clean(self):
         data = super().clean()
-        if not self.national and self.has_changed() and not data.get("name"):
+        if not self.national and self.kept and not data.get("name"):
             self.add_error("name", "Name the local measure.")
         return data
 
     def content(self) -> dict:
         data = self.cleaned_data
         return {
-            "name": data.get("name") or self.initial.get("name", ""),
+            "name": NATIONAL_METRICS[self.index] if self.national else data.get("name", ""),
             "national": bool(self.national),
             "unit": data.get("unit", ""),
             "baseline": _to_json(data.get("baseline")),
@@ -420,8 +436,9 @@ class MetricRow(RowForm):
             },
         }
 
-    def has_changed(self) -> bool:
-        return self.national or super().has_changed()
+    @property
+    def kept(self) -> bool:
+        return self.national or super().kept
 
 
 class MetricsForm(PartForm):
@@ -442,8 +459,9 @@ class MetricsForm(PartForm):
     def clean(self):
         data = super().clean()
         # A formset does not validate rows marked for removal, so the refusal lives here.
-        if self.rows is not None and any(
-            form.national and form.cleaned_data.get("DELETE") for form in self.rows.forms
+        if self.rows is not None and (
+            len(self.rows.forms) < len(NATIONAL_METRICS)
+            or any(form.national and form.cleaned_data.get("DELETE") for form in self.rows.forms)
         ):
             self.add_error(None, "The national measures cannot be removed.")
         if data.get("status") == PartStatus.COMPLETE and self.rows and self.rows.is_valid():
@@ -456,7 +474,7 @@ class MetricsForm(PartForm):
                 ):
                     self.add_error(
                         None,
-                        f"Give “{form.initial['name']}” a baseline, its date and every "
+                        f"Give “{NATIONAL_METRICS[form.index]}” a baseline, its date and every "
                         "projection before marking this part complete.",
                     )
         return data
@@ -500,7 +518,7 @@ class RiskRow(RowForm):
             "impact": "Choose the impact: high, medium or low.",
             "probability": "Choose the probability: high, medium or low.",
         }
-        if self.has_changed() and not data.get("DELETE"):
+        if self.kept:
             for name, message in needed.items():
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, message)

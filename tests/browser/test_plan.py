@@ -81,4 +81,8 @@ def test_a_reviewer_comments_and_sees_the_part_read_only(page, demo):
     violations = axe_violations(page)
     page.goto(PLAN)
     assert "1 open comment" in page.content()
+    page.goto(PLAN + "parts/vision/history/")  # filled by the demo, with no signed-in author
+    assert page.get_by_test_id("history-entry").count() == 1
+    assert "Demo content from the source papers" in page.content()
+    violations += axe_violations(page)
     assert violations == []

@@ -263,7 +263,9 @@ def test_no_edit_is_possible_once_the_plan_is_frozen(client, world, plan):
     client.force_login(world.commissioner)
     response = save(client, plan, "vision", {"text": "Late change"})
     assert response.status_code == 409
-    assert "cannot be changed" in response.content.decode()
+    page = response.content.decode()
+    assert "cannot be changed" in page
+    assert "Late change" in page  # what they typed is still in front of them
     assert plan.parts.get(key="vision").version == 0
 
 
@@ -341,3 +343,102 @@ def test_a_part_with_an_unknown_key_is_not_found(client, world, plan):
     client.force_login(world.commissioner)
     assert client.get(part_url(plan, "nonsense")).status_code == 404
     assert Part.objects.filter(key="nonsense").count() == 0
+
+
+def test_the_plan_summary_starts_from_the_areas_boundary_note(client, world):
+    from plans.services import area_save
+
+    area = area_save(
+        area=world.other_area,
+        name="Rotherham",
+        slug="rotherham",
+        boundary_differences="The CCG and council share one boundary.",
+        partners=list(world.other_area.partners.all()),
+    )
+    plan = plan_open(area=area, round=plan_current_round())
+    client.force_login(world.outsider)
+    page = client.get(part_url(plan, "summary")).content.decode()
+    assert "The CCG and council share one boundary." in page
+    assert "Rotherham Council" in page
+
+
+def test_a_stale_save_of_a_list_part_reaches_the_conflict_page_and_keeps_both_risks(
+    client, world, plan
+):
+    client.force_login(world.commissioner)
+    one = [{"description": "Savings fall short", "impact": "H", "probability": "M"}]
+    save(client, plan, "risks", {"rows": one})
+    # Both open the page with one risk (and one blank row).
+    opened = plan.parts.get(key="risks").content
+    alice = part_post_data(plan, "risks", opened)
+    alice.update(
+        {
+            "rows-1-description": "Staff resist change",
+            "rows-1-impact": "L",
+            "rows-1-probability": "L",
+        }
+    )
+    bob = part_post_data(plan, "risks", opened)
+    bob["rows-0-mitigation"] = "Validate the benefits"
+    assert client.post(part_url(plan, "risks"), alice).status_code == 302
+    response = client.post(part_url(plan, "risks"), bob)
+    assert response.status_code == 409
+    assert "Validate the benefits" in response.content.decode()
+    rows = plan.parts.get(key="risks").content["rows"]
+    assert [row["description"] for row in rows] == ["Savings fall short", "Staff resist change"]
+    # The conflict page's form is based on the current version: saving it keeps Alice's risk.
+    base = response.context["form"]["base_version"].value()
+    merged = part_post_data(plan, "risks", plan.parts.get(key="risks").content, version=int(base))
+    merged["rows-0-mitigation"] = "Validate the benefits"
+    assert client.post(part_url(plan, "risks"), merged).status_code == 302
+    rows = plan.parts.get(key="risks").content["rows"]
+    assert [row["mitigation"] for row in rows] == ["Validate the benefits", ""]
+
+
+def test_a_tampered_row_count_cannot_drop_the_national_measures(client, world, plan):
+    client.force_login(world.commissioner)
+    data = part_post_data(plan, "metrics", {"outcomes": "Fewer admissions"})
+    data["rows-TOTAL_FORMS"] = "0"
+    response = client.post(part_url(plan, "metrics"), data)
+    assert response.status_code == 400
+    assert "The national measures cannot be removed." in response.content.decode()
+    assert plan.parts.get(key="metrics").version == 0
+
+
+def test_a_cleared_document_row_is_dropped_not_saved_empty(client, world, plan):
+    client.force_login(world.commissioner)
+    docs = [{"title": "Plan", "url": "https://example.org/plan.pdf"}]
+    save(client, plan, "related_documents", {"rows": docs})
+    data = part_post_data(
+        plan, "related_documents", plan.parts.get(key="related_documents").content
+    )
+    data["rows-0-title"] = data["rows-0-url"] = ""
+    assert client.post(part_url(plan, "related_documents"), data).status_code == 302
+    assert plan.parts.get(key="related_documents").content["rows"] == []
+
+
+def test_history_shows_saves_made_by_no_one_in_particular(client, world, plan):
+    from plans.services import part_save
+
+    part = plan.parts.get(key="vision")
+    part_save(
+        part=part,
+        content={"text": "From the demo"},
+        status="in_progress",
+        base_version=0,
+        user=None,
+    )
+    client.force_login(world.reviewer)
+    response = client.get(part_url(plan, "vision", "part_history"))
+    assert response.status_code == 200
+    assert "the system" in response.content.decode()
+
+
+def test_assignment_to_someone_outside_the_area_is_refused_by_the_domain_rule(world, plan):
+    from django.core.exceptions import ValidationError
+
+    from plans.services import part_assign
+
+    with pytest.raises(ValidationError, match="Choose a member of this area"):
+        part_assign(part=plan.parts.get(key="vision"), assignee=world.outsider, due_date=None)
+    assert plan.parts.get(key="vision").assignee is None

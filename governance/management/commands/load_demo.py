@@ -99,17 +99,18 @@ class Command(BaseCommand):
         for spec in demo["areas"]:
             council = self._organisation(spec["local_authority"], OrganisationKind.LOCAL_AUTHORITY)
             ccgs = [self._organisation(name, OrganisationKind.CCG) for name in spec["ccgs"]]
-            area = area_save(
-                area=Area.objects.filter(slug=spec["slug"]).first(),
+            # An area someone has already changed (partners, note) is left as they left it.
+            area = Area.objects.filter(slug=spec["slug"]).first() or area_save(
                 name=spec["name"],
                 slug=spec["slug"],
                 boundary_differences=spec["boundary_differences"],
                 partners=[council, *ccgs],
             )
             partner = {"la": council, "ccg": ccgs[0], "ccg2": ccgs[1] if len(ccgs) > 1 else None}
+            partners = set(area.partners.all())
             for role in demo["roles"]:
                 organisation = partner[role["partner"]]
-                if organisation is None:
+                if organisation not in partners:
                     continue
                 username = f"{spec['slug']}-{role['suffix']}"
                 user = self._user(username, spec["name"], role["title"])
