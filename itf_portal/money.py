@@ -1,0 +1,45 @@
+"""Money is Decimal pounds with two places; it is rounded only for display."""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+LIMIT = Decimal("1000000000")  # the BCF template's bound on any amount
+PENNY = Decimal("0.01")
+
+_ALLOWED = re.compile(r"^£?\s*-?\d{1,3}(,\d{3})*(\.\d+)?$|^£?\s*-?\d+(\.\d+)?$")
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def money_parse(text: str) -> Decimal | None:
+    """Parse "1234.5", "1,234.50" or "£1,234" as pounds; "" is None. Refuses anything else,
+    more than two decimal places, negatives and amounts over £1,000,000,000."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not _ALLOWED.match(text):
+        raise MoneyError("Enter an amount in pounds, like 1,234.50")
+    try:
+        amount = Decimal(text.replace("£", "").replace(",", "").strip())
+    except InvalidOperation as error:
+        raise MoneyError("Enter an amount in pounds, like 1,234.50") from error
+    if amount < 0:
+        raise MoneyError("Enter an amount of 0 or more")
+    if amount != amount.quantize(PENNY):
+        raise MoneyError("Enter pounds and pence, with no more than 2 decimal places")
+    if amount > LIMIT:
+        raise MoneyError("Enter an amount of £1,000,000,000 or less")
+    return amount.quantize(PENNY)
+
+
+def money_format(amount: Decimal | None, *, brackets: bool = False) -> str:
+    """£1,234,567 for whole pounds, £1,234.50 otherwise; (£500) for a reduction."""
+    if amount is None:
+        return ""
+    rounded = amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+    text = f"£{abs(rounded):,.0f}" if rounded == rounded.to_integral() else f"£{abs(rounded):,.2f}"
+    if rounded < 0 or brackets:
+        return f"({text})"
+    return text

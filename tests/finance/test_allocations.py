@@ -1,0 +1,53 @@
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from finance.models import Allocation
+
+
+def _load(tmp_path, text):
+    path = tmp_path / "allocations.csv"
+    path.write_text(text)
+    call_command("load_allocations", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_allocations_are_loaded_from_csv(world, tmp_path):
+    _load(
+        tmp_path,
+        "area,year,minimum,performance_element\n"
+        'southampton,2015/16,"17,285,000","4,321,250"\n'
+        "rotherham,2014/15,£10000000,0\n",
+    )
+    southampton = Allocation.objects.get(area=world.area)
+    assert (southampton.year, southampton.minimum) == (2015, Decimal("17285000.00"))
+    assert southampton.performance_element == Decimal("4321250.00")
+    _load(tmp_path, "area,year,minimum,performance_element\nsouthampton,2015/16,1,0\n")
+    assert Allocation.objects.get(area=world.area).minimum == Decimal("1.00")
+    assert Allocation.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("nowhere,2015/16,1,0", "no area with the short name"),
+        ("southampton,2016/17,1,0", "year must be one of 2014/15, 2015/16"),
+        ("southampton,2015/16,-1,0", "minimum: Enter an amount of 0 or more"),
+        ("southampton,2015/16,10,20", "cannot be more than the minimum"),
+        ("southampton,2015/16,ten,0", "minimum: Enter an amount in pounds"),
+        ("southampton,2015/16,,0", "minimum: enter an amount"),
+    ],
+)
+def test_one_bad_row_saves_nothing_and_is_named(world, tmp_path, line, message):
+    text = f"area,year,minimum,performance_element\nrotherham,2014/15,5,0\n{line}\n"
+    with pytest.raises(CommandError) as refusal:
+        _load(tmp_path, text)
+    assert "line 3" in str(refusal.value)
+    assert message in str(refusal.value)
+    assert not Allocation.objects.exists()
+
+
+def test_a_file_with_the_wrong_columns_is_refused(world, tmp_path):
+    with pytest.raises(CommandError, match="first line must be the column names"):
+        _load(tmp_path, "slug,amount\nsouthampton,5\n")
+    assert not Allocation.objects.exists()
