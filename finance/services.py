@@ -105,3 +105,25 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
     if problems:
         raise ValidationError(problems)
     return allocations_save(planning_round=planning_round, rows=rows)
+
+
+def plan_fund_summary(plan) -> dict:
+    """Each year's minimum (from the allocation) and total pooled budget (from the
+    contributions), with the minimum rule's answer for the years that have an allocation."""
+    from finance.rules import minimum_checks, pooled_budget
+    from itf_portal.years import year_label
+    from plans.constants import PartKey
+
+    labels = plan.round.year_labels
+    minimums = {
+        year_label(a.year): a.minimum
+        for a in Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
+    }
+    contributions = plan.parts.filter(key=PartKey.CONTRIBUTIONS).values_list("content", flat=True)
+    content = next(iter(contributions), {}) or {}
+    totals = pooled_budget(content, labels)
+    checks = minimum_checks(content, {y: minimums[y] for y in labels if y in minimums})
+    return {
+        "years": [{"year": y, "minimum": minimums.get(y), "total": totals[y]} for y in labels],
+        "checks": checks,
+    }

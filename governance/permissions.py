@@ -18,17 +18,18 @@ from plans.models import Area
 VIEW_AREA = "view_area"
 MANAGE_MEMBERS = "manage_members"
 EDIT_PLAN = "edit_plan"
+EDIT_FINANCE = "edit_finance"
 COMMENT_PLAN = "comment_plan"
 ASSIGN_PARTS = "assign_parts"
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COMMISSIONER: _MEMBER | {EDIT_PLAN},
-    Role.FINANCE_LEAD: _MEMBER,
+    Role.FINANCE_LEAD: _MEMBER | {EDIT_FINANCE},
     Role.SIGNATORY: _MEMBER,
     Role.HWB_CHAIR: _MEMBER,
     Role.REVIEWER: _MEMBER,
-    Role.AREA_ADMIN: _MEMBER | {MANAGE_MEMBERS, ASSIGN_PARTS},
+    Role.AREA_ADMIN: _MEMBER | {MANAGE_MEMBERS, ASSIGN_PARTS, EDIT_FINANCE},
 }
 AREA_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
@@ -48,6 +49,8 @@ NATIONAL_ADMIN_PERMISSIONS = [
 REFUSALS = {
     MANAGE_MEMBERS: "Only the area admin can change who is a member of this area.",
     EDIT_PLAN: "Only commissioners of this area can change this part. You can read it and comment.",
+    EDIT_FINANCE: "Only finance leads and the area admin can change the pooled fund. You can read "
+    "it and comment.",
     COMMENT_PLAN: "Only members of this area can comment on its plan.",
     ASSIGN_PARTS: "Only the area admin can assign parts and set due dates.",
 }

@@ -60,6 +60,7 @@ class PartKey(models.TextChoices):
     DATA_SHARING = "data_sharing", "Data sharing"
     JOINT_ASSESSMENT = "joint_assessment", "Joint assessments and accountable lead professional"
     METRICS = "metrics", "Outcomes and metrics"
+    CONTRIBUTIONS = "contributions", "Pooled fund contributions"
     RISKS = "risks", "Key risks"
 
 

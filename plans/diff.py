@@ -9,7 +9,8 @@ from django import forms
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from plans.parts import PartSpec, shown
+from plans.parts import shown
+from plans.registry import PartSpec
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -82,6 +83,12 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
         change = _field_change(field.label, field, old.get(name), new.get(name))
         if change:
             changes.append(change)
+    if hasattr(spec.form, "labelled"):
+        before, after = spec.form.labelled(old), spec.form.labelled(new)
+        for label in [*before, *(name for name in after if name not in before)]:
+            change = _field_change(label, forms.CharField(), before.get(label), after.get(label))
+            if change:
+                changes.append(change)
     if spec.form.row_form is None:
         return changes
     old_rows, new_rows = old.get("rows", []), new.get("rows", [])

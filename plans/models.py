@@ -65,6 +65,7 @@ class Area(models.Model):
         permissions = [
             ("manage_members", "Manage the area's members and their roles"),
             ("edit_plan", "Write the plan's narrative parts"),
+            ("edit_finance", "Enter the pooled fund's figures"),
             ("comment_plan", "Comment on the plan"),
             ("assign_parts", "Assign the plan's parts and set due dates"),
         ]

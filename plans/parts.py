@@ -1,18 +1,17 @@
-"""Every part of the plan, described once: its title, the template's guidance, its fields and
-what "complete" needs. The task list, the part pages, the history and the exports all read this.
+"""The forms of the plan's parts: their fields, their checks, and what "complete" needs.
+(`plans.registry` lists the parts in template order.)
 
 A part's fields are stored as JSON in `Part.content`; a part that holds a list (documents,
 metrics, risks) keeps it under "rows". Numbers are stored as decimal strings, dates as ISO dates.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.core.validators import URLValidator
 
-from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, Rating, YesNo
+from plans.constants import NATIONAL_METRICS, PartStatus, Rating, YesNo
 
 TEXT_LIMIT = 10_000
 SHORT_LIMIT = 200
@@ -36,7 +35,7 @@ def risk_rating(impact: str, probability: str) -> str:
     return Rating.MEDIUM.label if product >= 3 else Rating.LOW.label
 
 
-def _text(label: str, hint: str = "", rows: int = 8) -> forms.CharField:
+def long_text(label: str, hint: str = "", rows: int = 8) -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=hint,
@@ -251,7 +250,7 @@ class PartForm(forms.Form):
 
 
 class SummaryForm(PartForm):
-    boundary_differences = _text(
+    boundary_differences = long_text(
         "Boundary differences",
         "Identify any differences between LA and CCG boundaries and how these have been "
         "addressed in the plan.",
@@ -261,7 +260,7 @@ class SummaryForm(PartForm):
 
 
 class TextForm(PartForm):
-    text = _text("Your answer")
+    text = long_text("Your answer")
     needed_for_complete = ("text",)
 
 
@@ -291,11 +290,11 @@ class RelatedDocumentsForm(PartForm):
 
 
 class ProtectingSocialCareForm(PartForm):
-    local_definition = _text(
+    local_definition = long_text(
         "Local definition",
         "Please outline your agreed local definition of protecting social care services.",
     )
-    how_protected = _text(
+    how_protected = long_text(
         "How services will be protected",
         "Please explain how local social care services will be protected within your plans.",
     )
@@ -303,12 +302,12 @@ class ProtectingSocialCareForm(PartForm):
 
 
 class SevenDayServicesForm(PartForm):
-    strategic_commitment = _text(
+    strategic_commitment = long_text(
         "Strategic commitment",
         "Your commitment to 7-day services in health and social care to support patients being "
         "discharged and prevent unnecessary admissions at weekends.",
     )
-    local_plans = _text("Local plans", "How and when your local plans will deliver it.")
+    local_plans = long_text("Local plans", "How and when your local plans will deliver it.")
     needed_for_complete = ("strategic_commitment", "local_plans")
 
 
@@ -317,7 +316,7 @@ class DataSharingForm(PartForm):
         "Are you using the NHS Number as the primary identifier for correspondence across all "
         "health and care services?"
     )
-    nhs_number_commitment = _text(
+    nhs_number_commitment = long_text(
         "Your commitment to using the NHS Number",
         "If you are not using it yet, confirm your commitment that this will be in place.",
         rows=4,
@@ -327,11 +326,11 @@ class DataSharingForm(PartForm):
         "Are you committed to adopting systems based on open APIs and open standards?",
         "For example secure email standards and interoperability standards (ITK).",
     )
-    open_apis_detail = _text("Open APIs and open standards: detail", rows=4)
+    open_apis_detail = long_text("Open APIs and open standards: detail", rows=4)
     caldicott = _yes_no(
         "Are appropriate information governance controls in place, in line with Caldicott 2?"
     )
-    caldicott_detail = _text("Information governance: detail", rows=4)
+    caldicott_detail = long_text("Information governance: detail", rows=4)
     needed_for_complete = ("nhs_number_used", "open_apis", "caldicott")
 
     def clean(self):
@@ -352,7 +351,7 @@ class DataSharingForm(PartForm):
 
 
 class JointAssessmentForm(PartForm):
-    confirmation = _text(
+    confirmation = long_text(
         "Joint assessment and accountable lead professional",
         "Confirm that local people at high risk of hospital admission have an agreed "
         "accountable lead professional and that health and social care use a joint process to "
@@ -362,7 +361,7 @@ class JointAssessmentForm(PartForm):
     high_risk_percent = _percent(
         "Percentage of the adult population at high risk of hospital admission"
     )
-    risk_stratification = _text(
+    risk_stratification = long_text(
         "Risk-stratification approach", "How you identify the people at high risk.", rows=5
     )
     joint_care_plan_percent = _percent(
@@ -442,7 +441,7 @@ class MetricRow(RowForm):
 
 
 class MetricsForm(PartForm):
-    outcomes = _text(
+    outcomes = long_text(
         "Expected outcomes and benefits",
         "Please provide details of the expected outcomes and benefits of the scheme and how "
         "these will be measured.",
@@ -498,14 +497,14 @@ class RiskRow(RowForm):
     def rating(self) -> str:
         return risk_rating(self.initial.get("impact"), self.initial.get("probability"))
 
-    description = _text("Risk", rows=3)
+    description = long_text("Risk", rows=3)
     impact = forms.ChoiceField(
         label="Impact", required=False, choices=[("", "Choose")] + Rating.choices
     )
     probability = forms.ChoiceField(
         label="Probability", required=False, choices=[("", "Choose")] + Rating.choices
     )
-    mitigation = _text("Mitigating actions", rows=3)
+    mitigation = long_text("Mitigating actions", rows=3)
     owner = _short("Owner")
     affects_nhs_providers = forms.BooleanField(
         label="This risk affects NHS service providers", required=False
@@ -534,148 +533,3 @@ class RiskRow(RowForm):
 class RisksForm(PartForm):
     row_form = RiskRow
     row_label = "Risk"
-
-
-@dataclass(frozen=True)
-class PartSpec:
-    key: PartKey
-    group: str
-    guidance: str
-    form: type[PartForm]
-
-    @property
-    def title(self) -> str:
-        return PartKey(self.key).label
-
-
-PARTS: list[PartSpec] = [
-    PartSpec(
-        PartKey.SUMMARY,
-        "Plan summary",
-        "The local authority and CCGs come from the area. Dates and pooled budget values are "
-        "filled in by the sign-off and finance parts.",
-        SummaryForm,
-    ),
-    PartSpec(
-        PartKey.PROVIDER_ENGAGEMENT,
-        "Narrative",
-        "Please describe how health and social care providers have been involved in the "
-        "development of this plan, and the extent to which they are party to it.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.PUBLIC_ENGAGEMENT,
-        "Narrative",
-        "Please describe how patients, service users and the public have been involved in the "
-        "development of this plan, and the extent to which they are party to it.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.RELATED_DOCUMENTS,
-        "Narrative",
-        "Please include links to any related documents such as the full project plan for the "
-        "scheme, and documents related to each national condition.",
-        RelatedDocumentsForm,
-    ),
-    PartSpec(
-        PartKey.VISION,
-        "Narrative",
-        "Your vision for health and care services in your area, looking ahead to 2018/19.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.AIMS,
-        "Narrative",
-        "The aims and objectives of integrated health and social care in your area.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.PLANNED_CHANGES,
-        "Narrative",
-        "The changes you plan to make, and how they will be delivered.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.ACUTE_SECTOR,
-        "Narrative",
-        "Set out the implications of the plan on the delivery of NHS services including clearly "
-        "identifying where any NHS savings will be realised and the risk of the savings not "
-        "being realised. You must clearly quantify the impact on NHS service delivery targets "
-        "including in the scenario of the required savings not materialising. The details of "
-        "this response must be developed with the relevant NHS providers.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.GOVERNANCE,
-        "Narrative",
-        "Please provide details of the arrangements in place for oversight and governance for "
-        "progress and outcomes.",
-        TextForm,
-    ),
-    PartSpec(
-        PartKey.PROTECTING_SOCIAL_CARE,
-        "National conditions",
-        "Please outline your agreed local definition of protecting social care services, and "
-        "explain how local social care services will be protected within your plans.",
-        ProtectingSocialCareForm,
-    ),
-    PartSpec(
-        PartKey.SEVEN_DAY_SERVICES,
-        "National conditions",
-        "7-day services in health and social care to support patients being discharged and "
-        "prevent unnecessary admissions at weekends.",
-        SevenDayServicesForm,
-    ),
-    PartSpec(
-        PartKey.DATA_SHARING,
-        "National conditions",
-        "Please confirm that you are using the NHS Number as the primary identifier for "
-        "correspondence across all health and care services. If you are not, please confirm "
-        "your commitment that this will be in place and when by.",
-        DataSharingForm,
-    ),
-    PartSpec(
-        PartKey.JOINT_ASSESSMENT,
-        "National conditions",
-        "A joint approach to assessments and care planning and, where funding is used for "
-        "integrated packages of care, an accountable professional.",
-        JointAssessmentForm,
-    ),
-    PartSpec(
-        PartKey.METRICS,
-        "Outcomes and metrics",
-        "The five national measures are always included; add any local measures. National "
-        "metrics remain subject to confirmation.",
-        MetricsForm,
-    ),
-    PartSpec(
-        PartKey.RISKS,
-        "Key risks",
-        "Please provide details of the most important risks and your plans to mitigate them. "
-        "This should include risks associated with the impact on NHS service providers.",
-        RisksForm,
-    ),
-]
-PART_BY_KEY: dict[str, PartSpec] = {spec.key: spec for spec in PARTS}
-
-
-def part_display(spec: PartSpec, plan, content: dict) -> dict:
-    """A part's stored content laid out for reading: its fields, then its rows as a table."""
-    content = content or {}
-    form = spec.form
-    fields = [
-        (form.base_fields[name].label, shown(form.base_fields[name], content.get(name)))
-        for name in form.content_fields()
-    ]
-    table = None
-    if form.row_form is not None:
-        rows = content.get("rows", [])
-        if spec.key == PartKey.METRICS:
-            rows = metrics_with_nationals(rows)
-        columns = form.row_form.columns(plan)
-        table = {
-            "headers": [heading for heading, _ in columns],
-            "rows": [[value(row) for _, value in columns] for row in rows],
-            "label": form.row_label,
-        }
-    return {"fields": fields, "table": table}

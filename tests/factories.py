@@ -50,7 +50,7 @@ def member_make(area, role: str, *, organisation=None, user=None, **user_fields)
 def part_post_data(plan, key: str, content: dict, *, status="in_progress", version=None) -> dict:
     """The POST a browser sends for a part's form showing this content."""
     from itf_portal.forms import form_data
-    from plans.parts import PART_BY_KEY
+    from plans.registry import PART_BY_KEY
 
     part = plan.parts.get(key=key)
     form = PART_BY_KEY[key].form(

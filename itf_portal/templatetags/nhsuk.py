@@ -3,6 +3,7 @@
 from django import forms, template
 
 from itf_portal.forms import error_summary as summary_items
+from itf_portal.money import money_format
 
 register = template.Library()
 
@@ -62,3 +63,9 @@ def person(user) -> str:
     if user is None:
         return "the system"
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def money(amount) -> str:
+    """£1,234,567 for display; "£0" for nothing."""
+    return money_format(amount) if amount is not None else ""

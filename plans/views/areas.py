@@ -18,7 +18,7 @@ from governance.permissions import (
 from itf_portal.forms import errors_to_form
 from plans.forms import AreaForm, OrganisationForm
 from plans.models import Area, Organisation, Partnership
-from plans.parts import PARTS
+from plans.registry import PARTS
 from plans.services import area_save, organisation_save, plan_current_round, plan_progress
 
 

@@ -11,17 +11,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from finance.services import plan_fund_summary
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
-    EDIT_PLAN,
     has_area_perm,
     plan_for_user,
 )
-from plans.constants import PartStatus, PlanState
+from plans.constants import PartKey, PartStatus, PlanState
 from plans.diff import part_changes
 from plans.models import Comment
-from plans.parts import PART_BY_KEY, PARTS, part_display
+from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.services import (
     PlanNotEditable,
     StaleEdit,
@@ -32,6 +32,9 @@ from plans.services import (
     part_save,
     presence_touch,
 )
+
+# The parts that show the pooled budget's totals and its minimum rule.
+FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS}
 
 STATUS_TAGS = {
     PartStatus.NOT_STARTED: "nhsuk-tag--grey",
@@ -78,12 +81,16 @@ class CommentForm(forms.Form):
     )
 
 
-def _part(plan, key: str) -> tuple:
+def _spec(key: str):
     spec = PART_BY_KEY.get(key)
     if spec is None:
         raise Http404("No such part.")
-    part = plan.parts.select_related("assignee", "updated_by").get(key=key)
-    return spec, part
+    return spec
+
+
+def _part(plan, key: str) -> tuple:
+    spec = _spec(key)
+    return spec, plan.parts.select_related("assignee", "updated_by").get(key=key)
 
 
 def _part_url(plan, key: str, suffix: str = "") -> str:
@@ -146,7 +153,7 @@ def _part_page(
             "comments": comments,
             "open_comments": sum(1 for c in comments if not c.resolved_at),
             "comment_form": comment_form or CommentForm(),
-            "can_edit": editable and has_area_perm(request.user, EDIT_PLAN, plan.area),
+            "can_edit": editable and has_area_perm(request.user, spec.edit_permission, plan.area),
             # A refused save still shows what the person typed, so they can copy it.
             "keep_form": keep_form,
             "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
@@ -156,6 +163,7 @@ def _part_page(
             ),
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
+            "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
         },
         status=status,
     )
@@ -170,7 +178,7 @@ def part_page(request, slug, round_slug, key):
         form = spec.form(plan=plan, content=part.content, version=part.version, status=part.status)
         return _part_page(request, plan, spec, part, form)
 
-    plan = plan_for_user(request.user, slug, round_slug, EDIT_PLAN)
+    plan = plan_for_user(request.user, slug, round_slug, spec.edit_permission)
     form = spec.form(
         request.POST, plan=plan, content=part.content, version=part.version, status=part.status
     )
@@ -227,7 +235,7 @@ def part_history(request, slug, round_slug, key):
             "part": part,
             "versions": versions,
             "can_edit": plan.state == PlanState.DRAFTING
-            and has_area_perm(request.user, EDIT_PLAN, plan.area),
+            and has_area_perm(request.user, spec.edit_permission, plan.area),
         },
     )
 
@@ -235,7 +243,7 @@ def part_history(request, slug, round_slug, key):
 @login_required
 @require_POST
 def part_restore_view(request, slug, round_slug, key, history_id):
-    plan = plan_for_user(request.user, slug, round_slug, EDIT_PLAN)
+    plan = plan_for_user(request.user, slug, round_slug, _spec(key).edit_permission)
     spec, part = _part(plan, key)
     try:
         base_version = int(request.POST.get("base_version", ""))

@@ -86,3 +86,27 @@ def test_a_reviewer_comments_and_sees_the_part_read_only(page, demo):
     assert "Demo content from the source papers" in page.content()
     violations += axe_violations(page)
     assert violations == []
+
+
+def test_a_finance_lead_enters_contributions_and_sees_the_totals(page, demo):
+    sign_in(page, "devon-finance", demo_password())
+    page.goto("/areas/devon/plans/itf-2014/parts/contributions/")
+    violations = axe_violations(page)
+    page.get_by_label(
+        "Devon County Council, Capital, of which Disabled Facilities Grant, 2015/16"
+    ).fill("2,000,000")
+    page.get_by_label("NHS South Devon and Torbay CCG, CCG reablement, 2015/16").fill("£1,710,000")
+    page.get_by_label("NHS South Devon and Torbay CCG, Carers' breaks, 2015/16").fill("-3")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "There is a problem" in page.content()
+    violations += axe_violations(page)
+    page.get_by_label("NHS South Devon and Torbay CCG, Carers' breaks, 2015/16").fill("740,000")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/areas/devon/plans/itf-2014/")
+    page.goto("/areas/devon/plans/itf-2014/parts/contributions/")
+    budget = page.get_by_test_id("pooled-budget").all_inner_texts()
+    assert budget == ["£0", "£4,450,000"]
+    violations += axe_violations(page)
+    page.goto("/areas/devon/plans/itf-2014/parts/summary/")
+    assert "£4,450,000" in page.content()
+    assert violations == []

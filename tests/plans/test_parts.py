@@ -35,7 +35,7 @@ def test_a_commissioner_saves_a_part_and_marks_it_complete(client, world, plan):
     assert part.version == 1
     assert part.updated_by == world.commissioner
     page = client.get(response.url).content.decode()
-    assert "1 of 15 parts complete" in page
+    assert "1 of 16 parts complete" in page
 
 
 def test_complete_needs_every_answer(client, world, plan):

@@ -20,7 +20,7 @@ from governance.services import membership_add
 from itf_portal.forms import form_data
 from plans.constants import OrganisationKind, PartStatus
 from plans.models import Area, Organisation
-from plans.parts import PART_BY_KEY
+from plans.registry import PART_BY_KEY
 from plans.services import (
     area_save,
     organisation_save,
@@ -81,7 +81,8 @@ class Command(BaseCommand):
             if part.version or entry["status"] == PartStatus.NOT_STARTED:
                 continue
             spec = PART_BY_KEY[key]
-            shown = spec.form(plan=plan, content=entry["content"], status=entry["status"])
+            content = self._with_organisation_ids(entry["content"])
+            shown = spec.form(plan=plan, content=content, status=entry["status"])
             form = spec.form(form_data(shown), plan=plan)
             if not form.is_valid():
                 raise CommandError(f"Demo content for {area.slug} {key} is invalid: {form.errors}")
@@ -93,6 +94,15 @@ class Command(BaseCommand):
                 user=author,
                 reason="Demo content from the source papers",
             )
+
+    @staticmethod
+    def _with_organisation_ids(content: dict) -> dict:
+        """The demo file names partners; stored amounts point at them by id."""
+        if "amounts" not in content:
+            return content
+        ids = dict(Organisation.objects.values_list("name", "pk"))
+        amounts = [{**e, "organisation": ids[e["organisation_name"]]} for e in content["amounts"]]
+        return {**content, "amounts": amounts}
 
     def _load(self, demo: dict) -> dict[str, list[str]]:
         logins: dict[str, list[str]] = {}
