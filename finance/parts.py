@@ -5,11 +5,18 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from finance.constants import FundingStream
-from finance.rules import contribution_amounts, contributions_table
+from finance.constants import (
+    DEFAULT_MATERIALITY_THRESHOLD,
+    DEFAULT_NOTICE_DAYS,
+    FundingStream,
+    RiskShareBasis,
+    SchemeType,
+)
+from finance.rules import contribution_amounts, contributions_table, spend_lines, spend_table
 from itf_portal.money import MoneyError, money_format, money_parse
 from plans.constants import PartStatus
-from plans.parts import PartForm, long_text
+from plans.parts import PartForm, RowForm, long_text, short_text, shown
+from plans.parts import percent as _percent
 
 
 class MoneyField(forms.CharField):
@@ -48,7 +55,7 @@ class ContributionsForm(PartForm):
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         super().__init__(data, plan=plan, content=content, **kwargs)
-        self.partners = [p.organisation for p in plan.area.partnerships.all()]
+        self.partners = plan.partner_organisations
         self.years = plan.round.year_labels
         stored = {
             (entry["organisation"], entry["stream"], entry["year"]): entry["amount"]
@@ -120,9 +127,338 @@ class ContributionsForm(PartForm):
 
     @classmethod
     def display(cls, plan, content: dict) -> dict:
-        partners = [p.organisation for p in plan.area.partnerships.all()]
+        partners = plan.partner_organisations
         return {
             "fields": [("Notes on these figures", (content or {}).get("note", ""))],
             "table": None,
             "contributions": contributions_table(content, partners, plan.round.year_labels),
+        }
+
+
+def _partner_choices(plan) -> list[tuple[str, str]]:
+    return [("", "Choose a partner")] + [(str(o.pk), o.name) for o in plan.partner_organisations]
+
+
+class SchemeRow(RowForm):
+    """One scheme of the template's "ITF investment" table; an income line reduces net spend."""
+
+    name = short_text("Scheme")
+    scheme_type = forms.ChoiceField(
+        label="Scheme type", required=False, choices=[("", "Choose a type"), *SchemeType.choices]
+    )
+    scheme_type_other = short_text("If other, describe the type")
+    lead_commissioner = forms.ChoiceField(label="Lead commissioner", required=False)
+    provider = short_text("Provider")
+    stream = forms.ChoiceField(
+        label="Funding stream",
+        required=False,
+        choices=[("", "Choose a stream"), *FundingStream.choices],
+    )
+    outcomes = long_text("Outcomes it supports", rows=2)
+    income = forms.BooleanField(
+        label="This is an income line (it reduces net spend)", required=False
+    )
+
+    def __init__(self, *args, plan=None, index=0, **kwargs):
+        super().__init__(*args, plan=plan, index=index, **kwargs)
+        self.years = plan.round.year_labels if plan else []
+        self.fields["lead_commissioner"].choices = _partner_choices(plan) if plan else []
+        for number, year in enumerate(self.years):
+            self.fields[f"spend_{number}"] = MoneyField(label=f"{year} spend")
+            self.fields[f"benefits_{number}"] = MoneyField(label=f"{year} benefits")
+
+    @classmethod
+    def initial_from(cls, row: dict, plan) -> dict:
+        initial = {k: v for k, v in row.items() if not isinstance(v, dict)}
+        initial["lead_commissioner"] = str(row.get("lead_commissioner") or "")
+        for number, year in enumerate(plan.round.year_labels):
+            initial[f"spend_{number}"] = _as_typed((row.get("spend") or {}).get(year))
+            initial[f"benefits_{number}"] = _as_typed((row.get("benefits") or {}).get(year))
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        if self.kept:
+            if not data.get("name"):
+                self.add_error("name", "Name the scheme.")
+            if not data.get("scheme_type") and "scheme_type" not in self.errors:
+                self.add_error("scheme_type", "Choose the scheme type.")
+            if data.get("scheme_type") == SchemeType.OTHER and not data.get("scheme_type_other"):
+                self.add_error("scheme_type_other", "Describe the scheme type.")
+        return data
+
+    def content(self) -> dict:
+        data = self.cleaned_data
+        lead = data.get("lead_commissioner")
+        names = dict(self.fields["lead_commissioner"].choices)
+        return {
+            "name": data.get("name", ""),
+            "scheme_type": data.get("scheme_type", ""),
+            "scheme_type_other": data.get("scheme_type_other", ""),
+            "lead_commissioner": int(lead) if lead else "",
+            "lead_commissioner_name": names.get(lead, "") if lead else "",
+            "provider": data.get("provider", ""),
+            "stream": data.get("stream", ""),
+            "outcomes": data.get("outcomes", ""),
+            "income": bool(data.get("income")),
+            "spend": {y: _money_json(data.get(f"spend_{i}")) for i, y in enumerate(self.years)},
+            "benefits": {
+                y: _money_json(data.get(f"benefits_{i}")) for i, y in enumerate(self.years)
+            },
+        }
+
+    @classmethod
+    def columns(cls, plan) -> list[tuple[str, object]]:
+        def amount(key, year):
+            def value(row):
+                text = (row.get(key) or {}).get(year)
+                if not text:
+                    return ""
+                return money_format(Decimal(text), brackets=row.get("income") and key == "spend")
+
+            return value
+
+        columns = [
+            ("Scheme", lambda row: row.get("name", "")),
+            (
+                "Type",
+                lambda row: (
+                    row.get("scheme_type_other")
+                    or shown(cls.base_fields["scheme_type"], row.get("scheme_type"))
+                ),
+            ),
+            ("Lead commissioner", lambda row: row.get("lead_commissioner_name", "")),
+            ("Provider", lambda row: row.get("provider", "")),
+        ]
+        for year in plan.round.year_labels:
+            columns += [
+                (f"{year} spend", amount("spend", year)),
+                (f"{year} benefits", amount("benefits", year)),
+            ]
+        return columns
+
+
+def _money_json(amount) -> str:
+    return str(amount) if amount is not None else ""
+
+
+class SchemesForm(PartForm):
+    row_form = SchemeRow
+    row_label = "Scheme"
+
+    def clean(self):
+        data = super().clean()
+        complete = data.get("status") == PartStatus.COMPLETE
+        if complete and self.rows is not None and not any(form.kept for form in self.rows.forms):
+            self.add_error(None, "Add at least one scheme before marking this part complete.")
+        return data
+
+
+class ArrangementsForm(PartForm):
+    """Who hosts the pooled fund and how over- and under-spends are shared."""
+
+    host_partner = forms.ChoiceField(label="Host partner", required=False)
+    fund_manager = short_text("Pooled fund manager", "Name and job title.")
+    risk_share_basis = forms.ChoiceField(
+        label="How are over- and under-spends shared?",
+        choices=RiskShareBasis.choices,
+        widget=forms.RadioSelect,
+        initial=RiskShareBasis.PROPORTIONAL,
+        required=False,
+    )
+    materiality_threshold = MoneyField(
+        label="Materiality threshold for changes (a year)",
+    )
+    notice_days = forms.IntegerField(
+        label="Working days to notify partners of an over- or under-spend",
+        required=False,
+        min_value=1,
+        max_value=60,
+        error_messages={
+            "invalid": "Notice period must be a whole number of working days, like 10.",
+            "min_value": "Notice period must be at least 1 working day.",
+            "max_value": "Notice period must be 60 working days or fewer.",
+        },
+    )
+    needed_for_complete = ("host_partner", "fund_manager", "risk_share_basis")
+
+    def __init__(self, data=None, *, plan, content=None, **kwargs):
+        content = {
+            "materiality_threshold": DEFAULT_MATERIALITY_THRESHOLD,
+            "notice_days": DEFAULT_NOTICE_DAYS,
+            "risk_share_basis": RiskShareBasis.PROPORTIONAL,
+            **(content or {}),
+        }
+        super().__init__(data, plan=plan, content=content, **kwargs)
+        self.initial["materiality_threshold"] = _as_typed(content["materiality_threshold"])
+        self.partners = plan.partner_organisations
+        self.fields["host_partner"].choices = _partner_choices(plan)
+        self.initial["host_partner"] = str(content.get("host_partner") or "")
+        shares = content.get("shares") or {}
+        self.share_names = []
+        for partner in self.partners:
+            name = f"share_{partner.pk}"
+            self.fields[name] = _percent(f"{partner.name}: share of over- and under-spends (%)")
+            self.initial[name] = shares.get(str(partner.pk), "")
+            self.share_names.append(name)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("risk_share_basis") == RiskShareBasis.AGREED:
+            shares = [data.get(name) for name in self.share_names]
+            if any(share is None for share in shares):
+                self.add_error(
+                    None, "Give every partner a share, or share in proportion to contributions."
+                )
+            elif sum(shares) != 100:
+                self.add_error(
+                    None, f"The agreed shares must add up to 100%; they add up to {sum(shares)}%."
+                )
+        return data
+
+    def content(self) -> dict:
+        content = super().content()
+        host = content.get("host_partner")
+        content["host_partner"] = int(host) if host else ""
+        content["materiality_threshold"] = _money_json(
+            self.cleaned_data.get("materiality_threshold")
+        )
+        content["shares"] = {
+            name.removeprefix("share_"): _money_json(self.cleaned_data.get(name))
+            for name in self.share_names
+            if self.cleaned_data.get(name) is not None
+        }
+        return content
+
+
+class ContingencyRow(RowForm):
+    """For one outcome: what is saved if its targets are met, and the most other services may
+    need if they are not."""
+
+    outcome = short_text("Outcome")
+
+    def __init__(self, *args, plan=None, index=0, **kwargs):
+        super().__init__(*args, plan=plan, index=index, **kwargs)
+        year = plan.round.year_labels[-1] if plan else ""
+        self.periods = [year, "ongoing"]
+        for key, label in (("savings", "planned savings"), ("support", "maximum support needed")):
+            self.fields[f"{key}_0"] = MoneyField(label=f"{year} {label}")
+            self.fields[f"{key}_1"] = MoneyField(label=f"Ongoing {label}")
+
+    @classmethod
+    def initial_from(cls, row: dict, plan) -> dict:
+        periods = [plan.round.year_labels[-1], "ongoing"]
+        initial = {"outcome": row.get("outcome", "")}
+        for key in ("savings", "support"):
+            for number, period in enumerate(periods):
+                initial[f"{key}_{number}"] = _as_typed((row.get(key) or {}).get(period))
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        if self.kept and not data.get("outcome"):
+            self.add_error("outcome", "Name the outcome.")
+        return data
+
+    def content(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "outcome": data.get("outcome", ""),
+            **{
+                key: {p: _money_json(data.get(f"{key}_{i}")) for i, p in enumerate(self.periods)}
+                for key in ("savings", "support")
+            },
+        }
+
+    @classmethod
+    def columns(cls, plan) -> list[tuple[str, object]]:
+        year = plan.round.year_labels[-1]
+
+        def amount(key, period):
+            def value(row):
+                text = (row.get(key) or {}).get(period)
+                return money_format(Decimal(text)) if text else ""
+
+            return value
+
+        return [
+            ("Outcome", lambda row: row.get("outcome", "")),
+            (f"Planned savings {year}", amount("savings", year)),
+            ("Planned savings ongoing", amount("savings", "ongoing")),
+            (f"Maximum support needed {year}", amount("support", year)),
+            ("Maximum support needed ongoing", amount("support", "ongoing")),
+        ]
+
+
+class ContingencyForm(PartForm):
+    plan_text = long_text(
+        "How services will be maintained if the planned improvements are not achieved",
+        rows=5,
+    )
+    row_form = ContingencyRow
+    row_label = "Outcome"
+    needed_for_complete = ("plan_text",)
+
+
+class HealthSpendForm(PartForm):
+    """Total health and care spend for each commissioner, spend and benefits per year from the
+    baseline year, with sub-totals per organisation (in `finance.rules.spend_table`)."""
+
+    note = long_text("Notes on these figures", rows=3)
+
+    def __init__(self, data=None, *, plan, content=None, **kwargs):
+        super().__init__(data, plan=plan, content=content, **kwargs)
+        self.years = [plan.round.baseline_label, *plan.round.year_labels]
+        self.lines = spend_lines(plan)
+        stored = (content or {}).get("lines", {})
+        self.cells: dict[str, tuple] = {}
+        for line in self.lines:
+            for key in ("spend", "benefits"):
+                for number, year in enumerate(self.years):
+                    name = f"{line['key']}_{key}_{number}"
+                    self.fields[name] = MoneyField(label=f"{line['label']}, {year} {key}")
+                    amount = ((stored.get(line["key"]) or {}).get(key) or {}).get(year)
+                    self.initial[name] = _as_typed(amount)
+                    self.cells[name] = (line["key"], key, year)
+
+    def grid(self) -> list[dict]:
+        return [
+            {
+                "label": line["label"],
+                "cells": [
+                    self[f"{line['key']}_{key}_{number}"]
+                    for number in range(len(self.years))
+                    for key in ("spend", "benefits")
+                ],
+            }
+            for line in self.lines
+        ]
+
+    def content(self) -> dict:
+        content = super().content()
+        lines: dict = {}
+        for name, (line, key, year) in self.cells.items():
+            amount = self.cleaned_data.get(name)
+            if amount is not None:
+                lines.setdefault(line, {}).setdefault(key, {})[year] = str(amount)
+        content["lines"] = lines
+        return content
+
+    @classmethod
+    def labelled(cls, content: dict) -> dict[str, str]:
+        return {
+            f"{line}, {year} {key}": money_format(Decimal(amount))
+            for line, values in (content or {}).get("lines", {}).items()
+            for key, years in values.items()
+            for year, amount in years.items()
+        }
+
+    @classmethod
+    def display(cls, plan, content: dict) -> dict:
+        return {
+            "fields": [("Notes on these figures", (content or {}).get("note", ""))],
+            "table": None,
+            "spend": spend_table(
+                content, spend_lines(plan), [plan.round.baseline_label, *plan.round.year_labels]
+            ),
         }

@@ -84,3 +84,111 @@ def minimum_checks(content: dict, allocations: dict[str, Decimal]) -> list[Check
             )
         checks.append(Check(f"Pooled budget {year} reaches the minimum", total >= minimum, message))
     return checks
+
+
+def _year_amount(row: dict, key: str, year: str) -> Decimal:
+    value = (row.get(key) or {}).get(year) or "0"
+    return Decimal(value)
+
+
+def scheme_net_spend(content: dict, year_labels: list[str]) -> dict[str, Decimal]:
+    """Net spend per year across the schemes: spend, less income lines."""
+    totals = dict.fromkeys(year_labels, ZERO)
+    for row in (content or {}).get("rows", []):
+        sign = -1 if row.get("income") else 1
+        for year in year_labels:
+            totals[year] += sign * _year_amount(row, "spend", year)
+    return totals
+
+
+def balance_checks(schemes: dict, contributions: dict, year_labels: list[str]) -> list[Check]:
+    """Scheme net spend must equal the pooled budget in every year."""
+    spend = scheme_net_spend(schemes, year_labels)
+    budget = pooled_budget(contributions, year_labels)
+    checks = []
+    for year in year_labels:
+        gap = budget[year] - spend[year]
+        if gap == 0:
+            message = (
+                f"Net scheme spend in {year} equals the pooled budget of "
+                f"{money_format(budget[year])}."
+            )
+        elif gap > 0:
+            message = (
+                f"{money_format(gap)} of the {year} pooled budget is unallocated: schemes spend "
+                f"{money_format(spend[year])} of {money_format(budget[year])}."
+            )
+        else:
+            message = (
+                f"Schemes are over-allocated by {money_format(-gap)} in {year}: they spend "
+                f"{money_format(spend[year])} against a pooled budget of "
+                f"{money_format(budget[year])}."
+            )
+        checks.append(Check(f"Scheme spend {year} equals the pooled budget", gap == 0, message))
+    return checks
+
+
+def risk_share_split(amount: Decimal, weights: dict) -> dict:
+    """Split an amount between partners in proportion to their weights, to the penny: shares are
+    rounded down and the pennies left over go to the largest remainders, so they always add up
+    to the amount exactly."""
+    pennies = int((amount * 100).to_integral_value())
+    total_weight = sum(weights.values(), Decimal(0))
+    if not weights or total_weight <= 0:
+        return dict.fromkeys(weights, ZERO)
+    exact = {key: Decimal(pennies) * weight / total_weight for key, weight in weights.items()}
+    floors = {key: int(value) for key, value in exact.items()}
+    left = pennies - sum(floors.values())
+    by_remainder = sorted(weights, key=lambda key: exact[key] - floors[key], reverse=True)
+    for key in by_remainder[:left]:
+        floors[key] += 1
+    return {key: Decimal(value) / 100 for key, value in floors.items()}
+
+
+def spend_lines(plan) -> list[dict]:
+    """The template's commissioner lines: the council's social services, each CCG, NHS England's
+    primary care and specialised commissioning, and the council's public health; each line names
+    the organisation whose sub-total it counts towards."""
+    council = next(o for o in plan.partner_organisations if o.is_local_authority)
+    ccgs = [o for o in plan.partner_organisations if not o.is_local_authority]
+    return [
+        {
+            "key": "la_social_services",
+            "label": "Local authority social services",
+            "organisation": council.name,
+        },
+        *({"key": f"ccg_{ccg.pk}", "label": ccg.name, "organisation": ccg.name} for ccg in ccgs),
+        {"key": "primary_care", "label": "Primary care", "organisation": "NHS England"},
+        {"key": "specialised", "label": "Specialised commissioning", "organisation": "NHS England"},
+        {
+            "key": "la_public_health",
+            "label": "Local authority public health",
+            "organisation": council.name,
+        },
+    ]
+
+
+def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
+    """Spend and benefits per line and year, a sub-total per organisation, and a total."""
+    stored = (content or {}).get("lines", {})
+    columns = [(year, key) for year in years for key in ("spend", "benefits")]
+
+    def values(line_key):
+        found = stored.get(line_key) or {}
+        return [Decimal((found.get(key) or {}).get(year) or "0") for year, key in columns]
+
+    rows, subtotals = [], {}
+    for line in lines:
+        line_values = values(line["key"])
+        rows.append({"label": line["label"], "values": line_values})
+        running = subtotals.setdefault(line["organisation"], [ZERO] * len(columns))
+        subtotals[line["organisation"]] = [a + b for a, b in zip(running, line_values, strict=True)]
+    total = (
+        [sum(column, ZERO) for column in zip(*subtotals.values(), strict=True)] if subtotals else []
+    )
+    return {
+        "headers": [f"{year} {key}" for year, key in columns],
+        "rows": rows,
+        "subtotals": [{"organisation": name, "values": v} for name, v in subtotals.items()],
+        "total": total,
+    }

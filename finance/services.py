@@ -8,8 +8,19 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from finance.constants import RiskShareBasis
 from finance.models import Allocation
+from finance.rules import (
+    balance_checks,
+    contribution_amounts,
+    minimum_checks,
+    pooled_budget,
+    risk_share_split,
+    scheme_net_spend,
+)
 from itf_portal.money import MoneyError, money_parse
+from itf_portal.years import year_label
+from plans.constants import PartKey
 from plans.models import Area, PlanningRound
 
 ALLOCATION_COLUMNS = ["area", "year", "minimum", "performance_element"]
@@ -108,22 +119,77 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
 
 
 def plan_fund_summary(plan) -> dict:
-    """Each year's minimum (from the allocation) and total pooled budget (from the
-    contributions), with the minimum rule's answer for the years that have an allocation."""
-    from finance.rules import minimum_checks, pooled_budget
-    from itf_portal.years import year_label
-    from plans.constants import PartKey
-
+    """Each year's minimum (from the allocation), total pooled budget (from the contributions)
+    and net scheme spend, with the answers of the fund's rules."""
     labels = plan.round.year_labels
     minimums = {
         year_label(a.year): a.minimum
         for a in Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
     }
-    contributions = plan.parts.filter(key=PartKey.CONTRIBUTIONS).values_list("content", flat=True)
-    content = next(iter(contributions), {}) or {}
-    totals = pooled_budget(content, labels)
-    checks = minimum_checks(content, {y: minimums[y] for y in labels if y in minimums})
+    contents = dict(
+        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
+            "key", "content"
+        )
+    )
+    contributions = contents.get(PartKey.CONTRIBUTIONS) or {}
+    schemes = contents.get(PartKey.SCHEMES) or {}
+    totals = pooled_budget(contributions, labels)
+    spend = scheme_net_spend(schemes, labels)
+    checks = minimum_checks(contributions, {y: minimums[y] for y in labels if y in minimums})
+    checks += balance_checks(schemes, contributions, labels)
     return {
-        "years": [{"year": y, "minimum": minimums.get(y), "total": totals[y]} for y in labels],
+        "years": [
+            {"year": y, "minimum": minimums.get(y), "total": totals[y], "spend": spend[y]}
+            for y in labels
+        ],
         "checks": checks,
     }
+
+
+def risk_share_calculator(plan, overspend: str) -> dict:
+    """ "If the pool over-spends by £X, each partner bears …": by the agreed shares, or else in
+    proportion to each partner's contributions over the plan's years."""
+    result = {"typed": overspend, "error": "", "rows": []}
+    try:
+        amount = money_parse(overspend)
+    except MoneyError as error:
+        result["error"] = f"{error}."
+        return result
+    if amount is None:
+        return result
+    contents = dict(
+        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.ARRANGEMENTS]).values_list(
+            "key", "content"
+        )
+    )
+    arrangements = contents.get(PartKey.ARRANGEMENTS) or {}
+    partners = plan.partner_organisations
+    if arrangements.get("risk_share_basis") == RiskShareBasis.AGREED and arrangements.get("shares"):
+        weights = {p.pk: Decimal(arrangements["shares"].get(str(p.pk)) or "0") for p in partners}
+        basis = "the agreed shares"
+    else:
+        weights = dict.fromkeys((p.pk for p in partners), Decimal(0))
+        for entry in contribution_amounts(contents.get(PartKey.CONTRIBUTIONS) or {}):
+            if entry["organisation"] in weights:
+                weights[entry["organisation"]] += Decimal(entry["amount"])
+        basis = "each partner's contributions"
+    if not any(weights.values()):
+        result["error"] = (
+            "Enter the contributions (or agreed shares) first: there is nothing to share by."
+        )
+        return result
+    shares = risk_share_split(amount, weights)
+    total = sum(weights.values(), Decimal(0))
+    result.update(
+        amount=amount,
+        basis=basis,
+        rows=[
+            {
+                "partner": p.name,
+                "percent": (weights[p.pk] * 100 / total).quantize(Decimal("0.1")),
+                "bears": shares[p.pk],
+            }
+            for p in partners
+        ],
+    )
+    return result

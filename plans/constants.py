@@ -61,6 +61,10 @@ class PartKey(models.TextChoices):
     JOINT_ASSESSMENT = "joint_assessment", "Joint assessments and accountable lead professional"
     METRICS = "metrics", "Outcomes and metrics"
     CONTRIBUTIONS = "contributions", "Pooled fund contributions"
+    ARRANGEMENTS = "arrangements", "Pooled fund arrangements"
+    SCHEMES = "schemes", "Where the pooled budget will be spent"
+    SPEND = "spend", "Health and care spend"
+    CONTINGENCY = "contingency", "Contingency plan"
     RISKS = "risks", "Key risks"
 
 

@@ -56,9 +56,13 @@ def _field_change(label: str, field: forms.Field, old, new) -> Change | None:
 
 
 def _flat_row(row: dict) -> dict:
-    flat = {k: v for k, v in row.items() if k != "projections"}
-    for label, value in (row.get("projections") or {}).items():
-        flat[f"projection:{label}"] = value
+    """A row with its per-year values ({"spend": {"2014/15": …}}) spread out as "spend:2014/15"."""
+    flat = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}:{label}": item for label, item in value.items()})
+        else:
+            flat[key] = value
     return flat
 
 
@@ -69,8 +73,11 @@ def _row_fields(spec: PartSpec, rows: list[dict]) -> dict[str, tuple[str, forms.
         if name != "DELETE"
     }
     for row in rows:
-        for label in row.get("projections") or {}:
-            fields[f"projection:{label}"] = (f"{label} projection", forms.DecimalField())
+        for key in _flat_row(row):
+            if ":" in key and key not in fields:
+                name, label = key.split(":", 1)
+                heading = "projection" if name == "projections" else name.replace("_", " ")
+                fields[key] = (f"{label} {heading}", forms.CharField())
     return fields
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from itf_portal.years import year_label
@@ -146,6 +147,11 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area} — {self.round}"
+
+    @cached_property
+    def partner_organisations(self) -> list:
+        """The area's partners, the local authority first; read once per request."""
+        return [p.organisation for p in self.area.partnerships.select_related("organisation")]
 
 
 class Part(models.Model):

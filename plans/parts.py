@@ -46,7 +46,7 @@ def long_text(label: str, hint: str = "", rows: int = 8) -> forms.CharField:
     )
 
 
-def _short(label: str, hint: str = "") -> forms.CharField:
+def short_text(label: str, hint: str = "") -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=hint,
@@ -81,7 +81,7 @@ def _number(label: str, hint: str = "", low=-NUMBER_LIMIT, high=NUMBER_LIMIT) ->
     )
 
 
-def _percent(label: str, hint: str = "") -> forms.DecimalField:
+def percent(label: str, hint: str = "") -> forms.DecimalField:
     field = _number(label, hint, low=Decimal(0), high=Decimal(100))
     message = f"{label} must be a percentage from 0 to 100."
     field.error_messages.update(min_value=message, max_value=message)
@@ -265,7 +265,7 @@ class TextForm(PartForm):
 
 
 class DocumentRow(RowForm):
-    title = _short("Title")
+    title = short_text("Title")
     url = forms.URLField(
         label="Web address",
         required=False,
@@ -358,13 +358,13 @@ class JointAssessmentForm(PartForm):
         "assess risk, plan care and allocate a lead professional.",
         rows=5,
     )
-    high_risk_percent = _percent(
+    high_risk_percent = percent(
         "Percentage of the adult population at high risk of hospital admission"
     )
     risk_stratification = long_text(
         "Risk-stratification approach", "How you identify the people at high risk.", rows=5
     )
-    joint_care_plan_percent = _percent(
+    joint_care_plan_percent = percent(
         "Percentage of those at high risk who have a joint care plan and an accountable "
         "professional"
     )
@@ -377,8 +377,8 @@ class JointAssessmentForm(PartForm):
 
 
 class MetricRow(RowForm):
-    name = _short("Measure")
-    unit = _short("Unit", "For example: per 100,000 population, %, or number of people")
+    name = short_text("Measure")
+    unit = short_text("Unit", "For example: per 100,000 population, %, or number of people")
     baseline = _number("Baseline")
     baseline_date = _date("Baseline as at")
 
@@ -505,7 +505,7 @@ class RiskRow(RowForm):
         label="Probability", required=False, choices=[("", "Choose")] + Rating.choices
     )
     mitigation = long_text("Mitigating actions", rows=3)
-    owner = _short("Owner")
+    owner = short_text("Owner")
     affects_nhs_providers = forms.BooleanField(
         label="This risk affects NHS service providers", required=False
     )

@@ -4,7 +4,13 @@ history and the exports all read this list."""
 
 from dataclasses import dataclass
 
-from finance.parts import ContributionsForm
+from finance.parts import (
+    ArrangementsForm,
+    ContingencyForm,
+    ContributionsForm,
+    HealthSpendForm,
+    SchemesForm,
+)
 from governance.permissions import EDIT_FINANCE, EDIT_PLAN
 from plans.constants import PartKey
 from plans.parts import (
@@ -145,6 +151,43 @@ PARTS: list[PartSpec] = [
         ContributionsForm,
         EDIT_FINANCE,
         "finance/contributions_form.html",
+    ),
+    PartSpec(
+        PartKey.ARRANGEMENTS,
+        "Pooled fund",
+        "The host partner and pooled fund manager (section 75), how over- and under-spends are "
+        "shared, the materiality threshold for changes, and how quickly partners are told of an "
+        "over- or under-spend.",
+        ArrangementsForm,
+        EDIT_FINANCE,
+    ),
+    PartSpec(
+        PartKey.SCHEMES,
+        "Pooled fund",
+        "Please summarise where your pooled budget will be spent. Net spend (spend less income "
+        "lines) must equal the pooled budget in each year, which must be equal to or more than "
+        "your ITF allocation.",
+        SchemesForm,
+        EDIT_FINANCE,
+    ),
+    PartSpec(
+        PartKey.SPEND,
+        "Pooled fund",
+        "Please summarise the total health and care spend for each commissioner in your area, "
+        "with sub-totals for each organisation.",
+        HealthSpendForm,
+        EDIT_FINANCE,
+        "finance/spend_form.html",
+    ),
+    PartSpec(
+        PartKey.CONTINGENCY,
+        "Pooled fund",
+        "Approximately 25% of the ITF is paid for improving outcomes. If the planned improvements "
+        "are not achieved, some of this funding may need to be used to alleviate the pressure on "
+        "other services. Please outline your plan for maintaining services if planned "
+        "improvements are not achieved.",
+        ContingencyForm,
+        EDIT_FINANCE,
     ),
     PartSpec(
         PartKey.RISKS,

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from finance.services import plan_fund_summary
+from finance.services import plan_fund_summary, risk_share_calculator
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
@@ -34,7 +34,7 @@ from plans.services import (
 )
 
 # The parts that show the pooled budget's totals and its minimum rule.
-FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS}
+FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS, PartKey.SCHEMES}
 
 STATUS_TAGS = {
     PartStatus.NOT_STARTED: "nhsuk-tag--grey",
@@ -164,6 +164,9 @@ def _part_page(
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
             "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
+            "calculator": risk_share_calculator(plan, request.GET.get("overspend", ""))
+            if spec.key == PartKey.ARRANGEMENTS
+            else None,
         },
         status=status,
     )

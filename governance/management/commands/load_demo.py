@@ -97,12 +97,19 @@ class Command(BaseCommand):
 
     @staticmethod
     def _with_organisation_ids(content: dict) -> dict:
-        """The demo file names partners; stored amounts point at them by id."""
-        if "amounts" not in content:
-            return content
+        """The demo file names partners; stored content points at them by id."""
         ids = dict(Organisation.objects.values_list("name", "pk"))
-        amounts = [{**e, "organisation": ids[e["organisation_name"]]} for e in content["amounts"]]
-        return {**content, "amounts": amounts}
+        content = dict(content)
+        if "amounts" in content:
+            content["amounts"] = [
+                {**e, "organisation": ids[e["organisation_name"]]} for e in content["amounts"]
+            ]
+        if any("lead_commissioner" in row for row in content.get("rows", [])):
+            content["rows"] = [
+                {**row, "lead_commissioner": ids.get(row["lead_commissioner"], "")}
+                for row in content["rows"]
+            ]
+        return content
 
     def _load(self, demo: dict) -> dict[str, list[str]]:
         logins: dict[str, list[str]] = {}

@@ -1,0 +1,197 @@
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from finance.rules import scheme_net_spend
+from governance.constants import Role
+from plans.services import part_save, plan_current_round, plan_open
+from tests.factories import member_make, part_post_data
+
+
+@pytest.fixture
+def plan(world):
+    return plan_open(area=world.area, round=plan_current_round())
+
+
+@pytest.fixture
+def lead(world, client):
+    user = member_make(world.area, Role.FINANCE_LEAD, username="finance")
+    client.force_login(user)
+    return user
+
+
+def url(plan, key, name="part"):
+    return reverse(name, kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "key": key})
+
+
+def partner(plan, kind):
+    return plan.area.partners.get(kind=kind)
+
+
+def scheme(name, spend, *, income=False, lead=None, year="2015/16"):
+    return {
+        "name": name,
+        "scheme_type": "reablement",
+        "lead_commissioner": lead or "",
+        "income": income,
+        "spend": {year: spend},
+        "benefits": {},
+    }
+
+
+def contribute(plan, amount, user):
+    ccg = partner(plan, "ccg")
+    content = {
+        "amounts": [{"organisation": ccg.pk, "stream": "nhs", "year": "2015/16", "amount": amount}]
+    }
+    part_save(
+        part=plan.parts.get(key="contributions"),
+        content=content,
+        status="in_progress",
+        base_version=0,
+        user=user,
+    )
+
+
+def test_schemes_with_an_income_line_show_whether_they_balance_the_pool(client, world, plan, lead):
+    contribute(plan, "1000000.00", lead)
+    rows = [scheme("Reablement", "900000"), scheme("Charges", "100000", income=True)]
+    assert (
+        client.post(
+            url(plan, "schemes"), part_post_data(plan, "schemes", {"rows": rows})
+        ).status_code
+        == 302
+    )
+    content = plan.parts.get(key="schemes").content
+    assert scheme_net_spend(content, ["2015/16"])["2015/16"] == Decimal("800000")
+    assert "£200,000 of the 2015/16 pooled budget is unallocated" in (
+        client.get(url(plan, "schemes")).content.decode()
+    )
+    client.force_login(world.reviewer)  # readers see the table, income in brackets
+    assert "(£100,000)" in client.get(url(plan, "schemes")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        (
+            {"name": "", "scheme_type": "reablement", "spend": {"2015/16": "5"}},
+            "Scheme 1: Name the scheme.",
+        ),
+        ({"name": "X", "scheme_type": "other", "spend": {}}, "Scheme 1: Describe the scheme type."),
+        (
+            {"name": "X", "scheme_type": "reablement", "spend": {"2015/16": "-5"}},
+            "2015/16 spend: Enter an amount of 0 or more.",
+        ),
+        ({"name": "X", "scheme_type": "warp", "spend": {}}, "Scheme 1: Select a valid choice."),
+    ],
+)
+def test_bad_scheme_rows_are_named_and_nothing_is_saved(client, plan, lead, row, message):
+    data = part_post_data(plan, "schemes", {"rows": [{"income": False, "benefits": {}, **row}]})
+    response = client.post(url(plan, "schemes"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert plan.parts.get(key="schemes").version == 0
+
+
+def test_a_lead_commissioner_from_another_area_is_refused(client, world, plan, lead):
+    foreign = world.other_area.partners.first()
+    data = part_post_data(plan, "schemes", {"rows": [scheme("X", "5")]})
+    data["rows-0-lead_commissioner"] = str(foreign.pk)
+    assert client.post(url(plan, "schemes"), data).status_code == 400
+    assert plan.parts.get(key="schemes").version == 0
+
+
+def test_agreed_risk_shares_must_total_100_percent(client, plan, lead):
+    council, ccg = partner(plan, "la"), partner(plan, "ccg")
+    data = part_post_data(plan, "arrangements", {})
+    data.update(
+        {"risk_share_basis": "agreed", f"share_{council.pk}": "25", f"share_{ccg.pk}": "70"}
+    )
+    response = client.post(url(plan, "arrangements"), data)
+    assert response.status_code == 400
+    assert "must add up to 100%; they add up to 95%" in response.content.decode()
+    data[f"share_{ccg.pk}"] = "75"
+    assert client.post(url(plan, "arrangements"), data).status_code == 302
+    content = plan.parts.get(key="arrangements").content
+    assert content["materiality_threshold"] == "500000.00"
+    assert content["notice_days"] == 10
+    page = client.get(url(plan, "arrangements") + "?overspend=£26,742,000").content.decode()
+    assert "£20,056,500" in page
+    assert "£6,685,500" in page
+
+
+def test_the_calculator_shares_by_contributions_by_default_and_explains_bad_input(
+    client, plan, lead
+):
+    contribute(plan, "300.00", lead)
+    page = client.get(url(plan, "arrangements") + "?overspend=100").content.decode()
+    assert "each partner&#x27;s contributions" in page
+    assert "£100" in page
+    page = client.get(url(plan, "arrangements") + "?overspend=-5").content.decode()
+    assert "Enter an amount of 0 or more" in page
+
+
+def test_health_and_care_spend_has_sub_totals_per_organisation(client, plan, lead):
+    ccg = partner(plan, "ccg")
+    data = part_post_data(plan, "spend", {})
+    data.update(
+        {
+            "la_social_services_spend_0": "1,000",
+            "la_public_health_spend_0": "500",
+            f"ccg_{ccg.pk}_spend_0": "2,000",
+            "primary_care_spend_0": "300",
+            "specialised_spend_0": "200",
+        }
+    )
+    assert client.post(url(plan, "spend"), data).status_code == 302
+    page = client.get(url(plan, "spend")).content.decode()
+    assert "Sub-total: Southampton Council" in page
+    assert "£1,500" in page
+    assert "Sub-total: NHS England" in page
+    assert "£4,000" in page  # the total
+
+
+def test_the_contingency_plan_keeps_an_amount_per_outcome(client, plan, lead):
+    rows = [
+        {
+            "outcome": "Fewer emergency admissions",
+            "savings": {"2015/16": "250000", "ongoing": "300000"},
+            "support": {"2015/16": "100000", "ongoing": ""},
+        }
+    ]
+    data = part_post_data(plan, "contingency", {"plan_text": "Hold back 25%.", "rows": rows})
+    assert client.post(url(plan, "contingency"), data).status_code == 302
+    saved = plan.parts.get(key="contingency").content["rows"][0]
+    assert saved["savings"] == {"2015/16": "250000.00", "ongoing": "300000.00"}
+    assert saved["support"] == {"2015/16": "100000.00", "ongoing": ""}
+
+
+def test_the_scheme_page_query_count_does_not_grow_with_300_schemes(
+    client, plan, lead, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(40) as empty:
+        client.get(url(plan, "schemes"))
+    rows = [scheme(f"Scheme {i}", str(1000 + i)) for i in range(300)]
+    part_save(
+        part=plan.parts.get(key="schemes"),
+        content={"rows": rows},
+        status="in_progress",
+        base_version=0,
+        user=lead,
+    )
+    with django_assert_max_num_queries(len(empty)):
+        assert client.get(url(plan, "schemes")).status_code == 200
+
+
+def test_the_demo_flags_plymouths_overspend(db, settings, client):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="plymouth-reviewer"))
+    page = client.get("/areas/plymouth/plans/itf-2014/parts/schemes/").content.decode()
+    assert "Schemes are over-allocated by £26,742,000 in 2015/16" in page
+    assert "(£32,728,000)" in page

@@ -1,0 +1,102 @@
+"""Money arithmetic in exact pennies, for any amounts (property-based)."""
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from finance.rules import (
+    balance_checks,
+    contributions_table,
+    pooled_budget,
+    risk_share_split,
+    scheme_net_spend,
+)
+
+YEARS = ["2014/15", "2015/16"]
+pennies = st.integers(min_value=0, max_value=100_000_000_000).map(lambda p: Decimal(p) / 100)
+streams = st.sampled_from(["s256", "additional", "carers", "reablement", "capital", "nhs", "other"])
+
+
+class Partner:
+    def __init__(self, pk, name):
+        self.pk, self.name = pk, name
+
+
+@st.composite
+def contributions(draw):
+    entries = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "organisation": st.sampled_from([1, 2, 3]),
+                    "stream": streams,
+                    "year": st.sampled_from(YEARS),
+                    "amount": pennies.map(str),
+                }
+            ),
+            max_size=30,
+        )
+    )
+    return {"amounts": entries}
+
+
+@given(contributions())
+def test_the_pooled_budget_is_exactly_the_sum_of_the_contributions(content):
+    budget = pooled_budget(content, YEARS)
+    for year in YEARS:
+        expected = sum(
+            (Decimal(e["amount"]) for e in content["amounts"] if e["year"] == year), Decimal(0)
+        )
+        assert budget[year] == expected
+
+
+@given(contributions())
+def test_row_sub_totals_and_the_grand_total_agree_to_the_penny(content):
+    partners = [Partner(1, "Council"), Partner(2, "CCG A"), Partner(3, "CCG B")]
+    table = contributions_table(content, partners, YEARS)
+    for index, year in enumerate(YEARS):
+        assert sum(s["subtotal"][index] for s in table["sections"]) == table["budget"][index]
+        assert table["budget"][index] == pooled_budget(content, YEARS)[year]
+    assert table["budget_total"] == sum(s["subtotal_total"] for s in table["sections"])
+
+
+@given(
+    pennies,
+    st.dictionaries(
+        st.integers(min_value=1, max_value=9),
+        st.integers(min_value=0, max_value=10_000_000).map(Decimal),
+        min_size=1,
+        max_size=5,
+    ).filter(lambda weights: sum(weights.values()) > 0),
+)
+def test_risk_shares_always_add_up_to_the_amount_to_the_penny(amount, weights):
+    shares = risk_share_split(amount, weights)
+    assert sum(shares.values()) == amount
+    assert all(share >= 0 and share == share.quantize(Decimal("0.01")) for share in shares.values())
+    total = sum(weights.values())
+    for key, weight in weights.items():  # nobody is more than a penny from their exact share
+        assert abs(shares[key] - amount * weight / total) < Decimal("0.01")
+
+
+def test_a_75_25_split_of_an_overspend():
+    shares = risk_share_split(Decimal("26742000"), {"ccg": Decimal(75), "council": Decimal(25)})
+    assert shares == {"ccg": Decimal("20056500.00"), "council": Decimal("6685500.00")}
+
+
+def test_income_lines_reduce_net_spend_and_the_balance_is_named():
+    schemes = {
+        "rows": [
+            {"spend": {"2015/16": "448223000"}, "income": False},
+            {"spend": {"2015/16": "0"}, "income": True},
+        ]
+    }
+    contributions = {
+        "amounts": [{"organisation": 1, "stream": "nhs", "year": "2015/16", "amount": "421481000"}]
+    }
+    assert scheme_net_spend(schemes, YEARS)["2015/16"] == Decimal("448223000")
+    check = balance_checks(schemes, contributions, ["2015/16"])[0]
+    assert not check.passed
+    assert "over-allocated by £26,742,000" in check.message
+    schemes["rows"][1]["spend"]["2015/16"] = "26742000"
+    assert balance_checks(schemes, contributions, ["2015/16"])[0].passed
