@@ -31,4 +31,8 @@ class Allocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.area} {year_label(self.year)}"
+        return f"{self.area} {self.year_label}"
+
+    @property
+    def year_label(self) -> str:
+        return year_label(self.year)

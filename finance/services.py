@@ -19,7 +19,6 @@ from finance.rules import (
     scheme_net_spend,
 )
 from itf_portal.money import MoneyError, money_parse
-from itf_portal.years import year_label
 from plans.constants import PartKey
 from plans.models import Area, PlanningRound
 
@@ -122,10 +121,11 @@ def plan_fund_summary(plan) -> dict:
     """Each year's minimum (from the allocation), total pooled budget (from the contributions)
     and net scheme spend, with the answers of the fund's rules."""
     labels = plan.round.year_labels
-    minimums = {
-        year_label(a.year): a.minimum
+    allocations = {
+        a.year_label: a
         for a in Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
     }
+    minimums = {year: a.minimum for year, a in allocations.items()}
     contents = dict(
         plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
             "key", "content"
@@ -139,11 +139,26 @@ def plan_fund_summary(plan) -> dict:
     checks += balance_checks(schemes, contributions, labels)
     return {
         "years": [
-            {"year": y, "minimum": minimums.get(y), "total": totals[y], "spend": spend[y]}
+            {
+                "year": y,
+                "minimum": minimums.get(y),
+                "total": totals[y],
+                "spend": spend[y],
+                "performance": performance_split(allocations[y].performance_element)
+                if y in allocations and allocations[y].performance_element
+                else None,
+            }
             for y in labels
         ],
         "checks": checks,
     }
+
+
+def performance_split(amount: Decimal) -> dict:
+    """The element paid for performance: half at the start of the year on an agreed plan and the
+    previous year's performance, half in-year (exact to the penny)."""
+    halves = risk_share_split(amount, {"start": Decimal(1), "in_year": Decimal(1)})
+    return {"amount": amount, **halves}
 
 
 def risk_share_calculator(plan, overspend: str) -> dict:
@@ -193,3 +208,42 @@ def risk_share_calculator(plan, overspend: str) -> dict:
         ],
     )
     return result
+
+
+def plan_finance_charts(plan) -> list[dict]:
+    """For each year: contributions by partner and stream, and net spend by scheme."""
+    from finance.charts import bar_chart
+    from finance.constants import FundingStream
+
+    contents = dict(
+        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
+            "key", "content"
+        )
+    )
+    names = {o.pk: o.name for o in plan.partner_organisations}
+    charts = []
+    for year in plan.round.year_labels:
+        contributions = [
+            (
+                f"{names.get(e['organisation'], e.get('organisation_name', ''))}: "
+                f"{FundingStream(e['stream']).label}",
+                Decimal(e["amount"]),
+            )
+            for e in contribution_amounts(contents.get(PartKey.CONTRIBUTIONS) or {})
+            if e["year"] == year
+        ]
+        schemes = [
+            (row.get("name", ""), Decimal((row.get("spend") or {}).get(year) or "0"))
+            for row in (contents.get(PartKey.SCHEMES) or {}).get("rows", [])
+            if not row.get("income")
+        ]
+        charts.append(
+            {
+                "year": year,
+                "contributions": bar_chart(
+                    f"Contributions {year}, by partner and stream", contributions
+                ),
+                "schemes": bar_chart(f"Spend {year}, by scheme (before income)", schemes),
+            }
+        )
+    return charts

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from finance import views as finance_views
 from governance import views as governance_views
 from plans.views import areas as plans_views
 from plans.views import parts as parts_views
@@ -21,6 +22,8 @@ urlpatterns = [
         name="member_remove",
     ),
     path(PLAN, parts_views.task_list, name="task_list"),
+    path(PLAN + "finance/", finance_views.fund_summary, name="fund_summary"),
+    path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),
     path(PART + "history/", parts_views.part_history, name="part_history"),
     path(

@@ -110,3 +110,26 @@ def test_a_finance_lead_enters_contributions_and_sees_the_totals(page, demo):
     page.goto("/areas/devon/plans/itf-2014/parts/summary/")
     assert "£4,450,000" in page.content()
     assert violations == []
+
+
+def test_every_pooled_fund_page_is_accessible(new_page, demo):
+    page = new_page()
+    sign_in(page, "plymouth-finance", demo_password())
+    violations = []
+    for key in ["contributions", "arrangements", "schemes", "spend", "contingency"]:
+        page.goto(f"/areas/plymouth/plans/itf-2014/parts/{key}/")
+        violations += axe_violations(page)
+    page.goto("/areas/plymouth/plans/itf-2014/parts/arrangements/?overspend=26,742,000")
+    assert page.get_by_test_id("risk-share").is_visible()
+    page.goto("/areas/plymouth/plans/itf-2014/finance/")
+    assert "over-allocated by £26,742,000" in page.content()
+    violations += axe_violations(page)
+    reader = new_page()
+    sign_in(reader, "plymouth-reviewer", demo_password())
+    reader.goto("/areas/plymouth/plans/itf-2014/parts/schemes/")
+    violations += axe_violations(reader)
+    admin = new_page()
+    sign_in(admin, "national-admin", demo_password())
+    admin.goto("/allocations/")
+    violations += axe_violations(admin)
+    assert violations == []

@@ -51,3 +51,64 @@ def test_a_file_with_the_wrong_columns_is_refused(world, tmp_path):
     with pytest.raises(CommandError, match="first line must be the column names"):
         _load(tmp_path, "slug,amount\nsouthampton,5\n")
     assert not Allocation.objects.exists()
+
+
+def test_a_national_admin_sets_an_allocation_in_the_app(client, world):
+    client.force_login(world.national)
+    data = {
+        "area": world.area.pk,
+        "year": "2015/16",
+        "minimum": "12,000,000",
+        "performance": "3,000,000",
+    }
+    assert client.post("/allocations/", data).status_code == 302
+    allocation = Allocation.objects.get()
+    assert (allocation.minimum, allocation.performance_element) == (
+        Decimal("12000000"),
+        Decimal("3000000"),
+    )
+    page = client.get("/areas/southampton/plans/itf-2014/parts/summary/").content.decode()
+    assert "£1,500,000 at the start of the year" in page
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"minimum": "-1", "performance": "0"}, "minimum: Enter an amount of 0 or more"),
+        ({"minimum": "10", "performance": "20"}, "cannot be more than the minimum"),
+        ({"minimum": "10", "performance": "0", "year": "2019/20"}, "Select a valid choice"),
+    ],
+)
+def test_a_bad_allocation_in_the_app_is_explained(client, world, data, message):
+    client.force_login(world.national)
+    response = client.post("/allocations/", {"area": world.area.pk, "year": "2015/16", **data})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Allocation.objects.exists()
+
+
+def test_an_uploaded_allocations_file_saves_all_or_nothing(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.national)
+    bad = SimpleUploadedFile(
+        "a.csv",
+        b"area,year,minimum,performance_element\nsouthampton,2015/16,5,0\nnowhere,2015/16,5,0\n",
+    )
+    response = client.post("/allocations/", {"file": bad})
+    assert "line 3: no area with the short name" in response.content.decode()
+    assert not Allocation.objects.exists()
+    binary = SimpleUploadedFile("a.xlsx", b"PK\x03\x04\x00\xff\xfe")
+    response = client.post("/allocations/", {"file": binary})
+    assert "The file is not a CSV text file (UTF-8)." in response.content.decode()
+    good = SimpleUploadedFile(
+        "a.csv", b"area,year,minimum,performance_element\nsouthampton,2015/16,5,0\n"
+    )
+    assert client.post("/allocations/", {"file": good}).status_code == 302
+    assert Allocation.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["admin", "reviewer"])
+def test_only_national_admins_see_allocations(client, world, who):
+    client.force_login(getattr(world, who))
+    assert client.get("/allocations/").status_code == 403

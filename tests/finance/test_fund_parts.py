@@ -195,3 +195,23 @@ def test_the_demo_flags_plymouths_overspend(db, settings, client):
     page = client.get("/areas/plymouth/plans/itf-2014/parts/schemes/").content.decode()
     assert "Schemes are over-allocated by £26,742,000 in 2015/16" in page
     assert "(£32,728,000)" in page
+
+
+def test_the_fund_summary_draws_each_year_as_a_chart_and_a_table(client, world, plan, lead):
+    contribute(plan, "1000000.00", lead)
+    rows = [scheme("Reablement", "600000"), scheme("Carers", "400000")]
+    part_save(
+        part=plan.parts.get(key="schemes"),
+        content={"rows": rows},
+        status="in_progress",
+        base_version=0,
+        user=lead,
+    )
+    client.force_login(world.reviewer)
+    page = client.get(
+        reverse("fund_summary", kwargs={"slug": "southampton", "round_slug": "itf-2014"})
+    ).content.decode()
+    assert page.count('<svg role="img"') == 2  # 2015/16 only: 2014/15 has no figures
+    assert "Contributions 2015/16, by partner and stream" in page
+    assert "£600,000" in page and "£400,000" in page
+    assert "Net scheme spend in 2015/16 equals the pooled budget of £1,000,000." in page

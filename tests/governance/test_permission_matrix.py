@@ -35,6 +35,14 @@ MATRIX = [
     ),
     ("part", PART, "reviewer", "commissioner", (302, 404, 200, 200)),
     ("part_history", PART, "reviewer", "reviewer", (302, 404, 200, 200)),
+    (
+        "fund_summary",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    ("allocations", {}, "admin", "national", (302, 403, 403, 200)),
 ]
 
 # POSTs: anonymous, outsider, member without the role, member with it.
