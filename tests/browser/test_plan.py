@@ -109,6 +109,11 @@ def test_a_finance_lead_enters_contributions_and_sees_the_totals(page, demo):
     violations += axe_violations(page)
     page.goto("/areas/devon/plans/itf-2014/parts/summary/")
     assert "£4,450,000" in page.content()
+    page.goto("/areas/devon/plans/itf-2014/finance/")
+    chart = page.get_by_role("img", name="Contributions 2015/16, by partner and stream")
+    assert chart.locator("rect").count() == 3
+    assert "£2,000,000" in chart.text_content()
+    violations += axe_violations(page)
     assert violations == []
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from finance.models import Allocation
-from finance.rules import pooled_budget
+from finance.rules import pooled_budget, scheme_net_spend
 from governance.constants import Role
 from plans.services import plan_current_round, plan_open
 from tests.factories import member_make
@@ -140,3 +140,23 @@ def test_the_demo_derives_southamptons_total_not_the_papers_misprint(db, setting
     assert total("walsall", "2015/16") == Decimal("15280000")
     assert total("rotherham", "2015/16") == Decimal("20000000")
     assert total("plymouth", "2015/16") == Decimal("421481000")
+    walsall = Part.objects.get(plan__area__slug="walsall", key="schemes").content["rows"]
+    assert len(walsall) == 10
+    spend = scheme_net_spend({"rows": walsall}, ["2014/15", "2015/16"])
+    assert spend == {"2014/15": Decimal("5124740"), "2015/16": Decimal("5124740")}
+
+
+def test_two_finance_leads_saving_the_grid_at_once_lose_nothing(client, world, plan, finance_lead):
+    other = member_make(world.area, Role.FINANCE_LEAD)
+    client.force_login(finance_lead)
+    first = grid_post(plan, {cell(plan, "ccg", "carers", 1): "600,000"})
+    second = grid_post(plan, {cell(plan, "la", "capital", 1): "1,618,000"})
+    assert client.post(url(plan), first).status_code == 302
+    client.force_login(other)
+    response = client.post(url(plan), second)  # based on version 0 too
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert 'value="1,618,000"' in page  # their figure, kept in the form
+    assert "£600,000" in page  # the colleague's figure, in the difference
+    content = plan.parts.get(key="contributions").content
+    assert pooled_budget(content, plan.round.year_labels)["2015/16"] == Decimal("600000")
