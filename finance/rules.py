@@ -21,6 +21,7 @@ class Check:
     name: str
     passed: bool
     message: str
+    part: str = ""  # the part of the plan that fixes it
 
 
 def contribution_amounts(content: dict) -> list[dict]:
@@ -82,7 +83,14 @@ def minimum_checks(content: dict, allocations: dict[str, Decimal]) -> list[Check
                 f"The {year} pooled budget of {money_format(total)} is "
                 f"{money_format(minimum - total)} short of the minimum of {money_format(minimum)}."
             )
-        checks.append(Check(f"Pooled budget {year} reaches the minimum", total >= minimum, message))
+        checks.append(
+            Check(
+                f"Pooled budget {year} reaches the minimum",
+                total >= minimum,
+                message,
+                "contributions",
+            )
+        )
     return checks
 
 
@@ -124,7 +132,9 @@ def balance_checks(schemes: dict, contributions: dict, year_labels: list[str]) -
                 f"{money_format(spend[year])} against a pooled budget of "
                 f"{money_format(budget[year])}."
             )
-        checks.append(Check(f"Scheme spend {year} equals the pooled budget", gap == 0, message))
+        checks.append(
+            Check(f"Scheme spend {year} equals the pooled budget", gap == 0, message, "schemes")
+        )
     return checks
 
 

@@ -11,3 +11,10 @@ class Role(models.TextChoices):
 
 
 NATIONAL_ADMIN_GROUP = "National admins"
+
+
+class Action(models.TextChoices):
+    """What moved a plan from one state to another, as the decision log records it."""
+
+    SUBMITTED_FOR_SIGNOFF = "submitted_for_signoff", "Submitted for sign-off"
+    REOPENED = "reopened", "Reopened for editing"

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from governance.constants import Role
+from governance.constants import Action, Role
+from plans.constants import PlanState
 from plans.models import Partnership
 
 
@@ -36,3 +37,47 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}, {self.partnership}"
+
+
+class Seal(models.Model):
+    """A frozen version of a whole plan: every part and figure as canonical JSON, and its
+    SHA-256 digest. Signatures are given to a seal, never to a plan that can still change."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="seals")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="seal_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Sealed version {self.number} of {self.plan}"
+
+
+class Decision(models.Model):
+    """The append-only log of every move of a plan between states: who, when, from, to, why."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="decisions")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    from_state = models.CharField(max_length=20, choices=PlanState.choices)
+    to_state = models.CharField(max_length=20, choices=PlanState.choices)
+    reason = models.TextField(blank=True, max_length=5000)
+    seal = models.ForeignKey(
+        Seal, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

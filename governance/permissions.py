@@ -21,15 +21,18 @@ EDIT_PLAN = "edit_plan"
 EDIT_FINANCE = "edit_finance"
 COMMENT_PLAN = "comment_plan"
 ASSIGN_PARTS = "assign_parts"
+SUBMIT_PLAN = "submit_plan"
+REOPEN_PLAN = "reopen_plan"
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.COMMISSIONER: _MEMBER | {EDIT_PLAN},
+    Role.COMMISSIONER: _MEMBER | {EDIT_PLAN, SUBMIT_PLAN},
     Role.FINANCE_LEAD: _MEMBER | {EDIT_FINANCE},
     Role.SIGNATORY: _MEMBER,
     Role.HWB_CHAIR: _MEMBER,
     Role.REVIEWER: _MEMBER,
-    Role.AREA_ADMIN: _MEMBER | {MANAGE_MEMBERS, ASSIGN_PARTS, EDIT_FINANCE},
+    Role.AREA_ADMIN: _MEMBER
+    | {MANAGE_MEMBERS, ASSIGN_PARTS, EDIT_FINANCE, SUBMIT_PLAN, REOPEN_PLAN},
 }
 AREA_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
@@ -53,6 +56,8 @@ REFUSALS = {
     "it and comment.",
     COMMENT_PLAN: "Only members of this area can comment on its plan.",
     ASSIGN_PARTS: "Only the area admin can assign parts and set due dates.",
+    SUBMIT_PLAN: "Only commissioners and the area admin can submit the plan for sign-off.",
+    REOPEN_PLAN: "Only the area admin can reopen the plan for editing.",
 }
 
 

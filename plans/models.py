@@ -69,6 +69,8 @@ class Area(models.Model):
             ("edit_finance", "Enter the pooled fund's figures"),
             ("comment_plan", "Comment on the plan"),
             ("assign_parts", "Assign the plan's parts and set due dates"),
+            ("submit_plan", "Submit the plan for sign-off"),
+            ("reopen_plan", "Reopen the plan for editing"),
         ]
 
     def __str__(self) -> str:

@@ -60,3 +60,80 @@ def part_post_data(plan, key: str, content: dict, *, status="in_progress", versi
         status=status,
     )
     return form_data(form)
+
+
+def plan_make_ready(plan, user):
+    """Fill every part of the plan as complete, set the minimums and give every partner a
+    signatory: a plan that passes every readiness check."""
+    from decimal import Decimal
+
+    from finance.models import Allocation
+    from governance.constants import Role
+    from plans.constants import NATIONAL_METRICS
+    from plans.services import part_save
+
+    years = plan.round.year_labels
+    ccg = next(o for o in plan.partner_organisations if not o.is_local_authority)
+    content = {
+        "summary": {"boundary_differences": "None"},
+        "related_documents": {"rows": []},
+        "protecting_social_care": {"local_definition": "Eligible needs", "how_protected": "Funded"},
+        "seven_day_services": {"strategic_commitment": "Yes", "local_plans": "By April 2015"},
+        "data_sharing": {"nhs_number_used": "yes", "open_apis": "yes", "caldicott": "yes"},
+        "joint_assessment": {
+            "confirmation": "Yes",
+            "high_risk_percent": "3.5",
+            "risk_stratification": "A tool",
+            "joint_care_plan_percent": "80",
+        },
+        "metrics": {
+            "outcomes": "Fewer admissions",
+            "rows": [
+                {
+                    "name": name,
+                    "national": True,
+                    "unit": "per 100,000",
+                    "baseline": "100",
+                    "baseline_date": "2013-03-31",
+                    "projections": dict.fromkeys(years, "90"),
+                }
+                for name in NATIONAL_METRICS
+            ],
+        },
+        "contributions": {
+            "amounts": [
+                {"organisation": ccg.pk, "stream": "nhs", "year": year, "amount": "1000.00"}
+                for year in years
+            ]
+        },
+        "arrangements": {"host_partner": ccg.pk, "fund_manager": "A manager"},
+        "schemes": {
+            "rows": [
+                {
+                    "name": "Reablement",
+                    "scheme_type": "reablement",
+                    "income": False,
+                    "spend": dict.fromkeys(years, "1000.00"),
+                    "benefits": {},
+                }
+            ]
+        },
+        "spend": {"lines": {}},
+        "contingency": {"plan_text": "Hold back", "rows": []},
+        "risks": {"rows": [{"description": "Risk", "impact": "M", "probability": "L"}]},
+    }
+    for part in plan.parts.all():
+        part_save(
+            part=part,
+            content=content.get(part.key, {"text": "Our answer."}),
+            status="complete",
+            base_version=part.version,
+            user=user,
+        )
+    for year in range(plan.round.first_year, plan.round.last_year + 1):
+        Allocation.objects.update_or_create(
+            area=plan.area, round=plan.round, year=year, defaults={"minimum": Decimal("1000")}
+        )
+    for organisation in plan.partner_organisations:
+        member_make(plan.area, Role.SIGNATORY, organisation=organisation)
+    return plan

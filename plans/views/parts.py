@@ -15,6 +15,7 @@ from finance.services import plan_fund_summary, risk_share_calculator
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
+    REOPEN_PLAN,
     has_area_perm,
     plan_for_user,
 )
@@ -120,7 +121,16 @@ def task_list(request, slug, round_slug):
     return render(
         request,
         "plans/task_list.html",
-        {"plan": plan, "groups": groups, "complete": complete, "total": len(PARTS)},
+        {
+            "plan": plan,
+            "groups": groups,
+            "complete": complete,
+            "total": len(PARTS),
+            "seals": list(plan.seals.order_by("number")),
+            "decisions": list(plan.decisions.select_related("actor", "seal")),
+            "can_reopen": plan.state not in (PlanState.DRAFTING, PlanState.SUBMITTED)
+            and has_area_perm(request.user, REOPEN_PLAN, plan.area),
+        },
     )
 
 

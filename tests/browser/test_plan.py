@@ -138,3 +138,32 @@ def test_every_pooled_fund_page_is_accessible(new_page, demo):
     admin.goto("/allocations/")
     violations += axe_violations(admin)
     assert violations == []
+
+
+def test_the_sign_off_pages_are_accessible(new_page, demo):
+    from plans.models import Plan
+    from tests.factories import plan_make_ready
+
+    walsall = Plan.objects.get(area__slug="walsall")
+    plan_make_ready(walsall, None)
+    page = new_page()
+    sign_in(page, "walsall-commissioner", demo_password())
+    page.goto("/areas/walsall/plans/itf-2014/check/")
+    violations = axe_violations(page)
+    page.get_by_role("button", name="Submit for sign-off").click()
+    page.wait_for_url("**/areas/walsall/plans/itf-2014/")
+    assert "Submitted for sign-off as sealed version 1" in page.content()
+    assert "Awaiting sign-off" in page.content()
+    violations += axe_violations(page)
+    page.goto("/areas/walsall/plans/itf-2014/sealed/1/")
+    violations += axe_violations(page)
+    admin = new_page()
+    sign_in(admin, "walsall-admin", demo_password())
+    admin.goto("/areas/walsall/plans/itf-2014/reopen/")
+    violations += axe_violations(admin)
+    admin.get_by_label("Why are you reopening the plan?").fill("The board wants changes")
+    admin.get_by_role("button", name="Reopen for editing").click()
+    admin.wait_for_url("**/areas/walsall/plans/itf-2014/")
+    assert "Reopened for editing by" in admin.get_by_test_id("timeline").inner_text()
+    violations += axe_violations(admin)
+    assert violations == []

@@ -43,10 +43,32 @@ MATRIX = [
         (302, 404, 200, 200),
     ),
     ("allocations", {}, "admin", "national", (302, 403, 403, 200)),
+    (
+        "readiness",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    (
+        "reopen",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "commissioner",
+        "admin",
+        (302, 404, 403, 200),
+    ),
 ]
 
 # POSTs: anonymous, outsider, member without the role, member with it.
 POST_MATRIX = [
+    (
+        "readiness",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        {},
+        "reviewer",
+        "commissioner",
+        (302, 404, 403, 400),
+    ),
     (
         "part",
         PART,

@@ -1,0 +1,241 @@
+"""Sign-off: the readiness checks, the sealed version, and every move of a plan between states.
+
+Each move is one atomic function: it locks the plan row, checks the state it starts from and the
+actor's permission, records the decision in the append-only log, and sends its emails only once
+the move has been committed.
+"""
+
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+
+from finance.models import Allocation
+from finance.rules import Check
+from finance.services import plan_fund_summary
+from governance.constants import Action, Role
+from governance.models import Decision, Membership, Seal
+from governance.permissions import REFUSALS, REOPEN_PLAN, SUBMIT_PLAN, has_area_perm
+from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, PlanState, YesNo
+from plans.models import Plan
+from plans.registry import PARTS
+
+
+class StateConflict(Exception):
+    """The plan is not in a state this move can start from (HTTP 409 in views)."""
+
+
+def readiness_checks(plan: Plan) -> list[Check]:
+    """Everything that must be true before a plan can be submitted for sign-off."""
+    parts = {part.key: part for part in plan.parts.all()}
+    checks = [
+        Check(
+            f"{spec.title} is complete",
+            parts[spec.key].status == PartStatus.COMPLETE,
+            f"“{spec.title}” is {parts[spec.key].get_status_display().lower()}."
+            if parts[spec.key].status != PartStatus.COMPLETE
+            else f"“{spec.title}” is complete.",
+            spec.key,
+        )
+        for spec in PARTS
+    ]
+    sharing = parts[PartKey.DATA_SHARING].content or {}
+    no_date = sharing.get("nhs_number_used") == YesNo.NO and not sharing.get("nhs_number_by")
+    checks.append(
+        Check(
+            "A date is given if the NHS Number is not yet the primary identifier",
+            not no_date,
+            "Give the date by which the NHS Number will be the primary identifier."
+            if no_date
+            else "The NHS Number answer is complete.",
+            PartKey.DATA_SHARING,
+        )
+    )
+    rows = {row.get("name"): row for row in (parts[PartKey.METRICS].content or {}).get("rows", [])}
+    missing = [
+        name
+        for name in NATIONAL_METRICS
+        if not (row := rows.get(name))
+        or not row.get("baseline")
+        or not all((row.get("projections") or {}).get(year) for year in plan.round.year_labels)
+    ]
+    checks.append(
+        Check(
+            "Every national metric has a baseline and projections",
+            not missing,
+            f"Give a baseline and projections for: {', '.join(missing)}."
+            if missing
+            else "Every national metric has a baseline and projections.",
+            PartKey.METRICS,
+        )
+    )
+    fund = plan_fund_summary(plan)
+    unset = [row["year"] for row in fund["years"] if row["minimum"] is None]
+    checks.append(
+        Check(
+            "The minimum pooled budget is set for every year",
+            not unset,
+            f"NHS England has not set the minimum for {', '.join(unset)} yet (a national admin "
+            "sets it on the Allocations page)."
+            if unset
+            else "The minimum is set for every year.",
+            PartKey.SUMMARY,
+        )
+    )
+    checks += fund["checks"]
+    signatories = set(
+        Membership.objects.filter(partnership__area=plan.area, role=Role.SIGNATORY).values_list(
+            "partnership__organisation_id", flat=True
+        )
+    )
+    for organisation in plan.partner_organisations:
+        has = organisation.pk in signatories
+        checks.append(
+            Check(
+                f"{organisation.name} has a signatory",
+                has,
+                f"{organisation.name} has a signatory."
+                if has
+                else f"{organisation.name} has no signatory yet: the area admin can add one.",
+            )
+        )
+    return checks
+
+
+def plan_snapshot(plan: Plan, number: int) -> dict:
+    """Every part and every figure of the plan, as it is now: what signatories sign."""
+    allocations = Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
+    return {
+        "plan": plan.pk,
+        "sealed_version": number,
+        "area": {
+            "name": plan.area.name,
+            "slug": plan.area.slug,
+            "boundary_differences": plan.area.boundary_differences,
+        },
+        "round": {
+            "slug": plan.round.slug,
+            "name": plan.round.name,
+            "years": plan.round.year_labels,
+        },
+        "partners": [
+            {"id": o.pk, "name": o.name, "kind": o.kind} for o in plan.partner_organisations
+        ],
+        "allocations": {
+            a.year_label: {
+                "minimum": str(a.minimum),
+                "performance_element": str(a.performance_element),
+            }
+            for a in allocations
+        },
+        "parts": {
+            part.key: {"version": part.version, "status": part.status, "content": part.content}
+            for part in plan.parts.order_by("key")
+        },
+    }
+
+
+def canonical_json(snapshot: dict) -> str:
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def seal_digest(snapshot: dict) -> str:
+    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
+
+
+def _locked(plan: Plan) -> Plan:
+    return Plan.objects.select_for_update().select_related("area", "round").get(pk=plan.pk)
+
+
+def _move(plan: Plan, *, actor, action: str, to_state: str, reason: str = "", seal=None) -> None:
+    Decision.objects.create(
+        plan=plan,
+        actor=actor,
+        action=action,
+        from_state=plan.state,
+        to_state=to_state,
+        reason=reason,
+        seal=seal,
+    )
+    plan.state = to_state
+    plan.save(update_fields=["state"])
+
+
+def _tell_signatories(plan: Plan, subject: str, body: str) -> None:
+    emails = sorted(
+        set(
+            Membership.objects.filter(partnership__area=plan.area, role=Role.SIGNATORY)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if emails:
+        transaction.on_commit(
+            lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=emails)
+        )
+
+
+@transaction.atomic
+def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
+    plan = _locked(plan)
+    if not has_area_perm(user, SUBMIT_PLAN, plan.area):
+        raise PermissionDenied(REFUSALS[SUBMIT_PLAN])
+    if plan.state != PlanState.DRAFTING:
+        raise StateConflict(
+            f"The plan is already {plan.get_state_display().lower()}: only a plan in Drafting "
+            "can be submitted for sign-off."
+        )
+    failing = [check.message for check in readiness_checks(plan) if not check.passed]
+    if failing:
+        raise ValidationError(failing)
+    number = (plan.seals.aggregate(last=Max("number"))["last"] or 0) + 1
+    snapshot = plan_snapshot(plan, number)
+    seal = Seal.objects.create(
+        plan=plan, number=number, snapshot=snapshot, digest=seal_digest(snapshot), created_by=user
+    )
+    _move(
+        plan,
+        actor=user,
+        action=Action.SUBMITTED_FOR_SIGNOFF,
+        to_state=PlanState.AWAITING_SIGNOFF,
+        seal=seal,
+    )
+    _tell_signatories(
+        plan,
+        f"The {plan.area.name} ITF plan is ready for you to sign",
+        f"The {plan.area.name} plan has been submitted for sign-off as sealed version {number} "
+        f"(seal {seal.digest}). Sign in to ITF Portal to read it and sign for your organisation.",
+    )
+    return seal
+
+
+@transaction.atomic
+def plan_reopen(*, plan: Plan, user, reason: str) -> None:
+    plan = _locked(plan)
+    if not has_area_perm(user, REOPEN_PLAN, plan.area):
+        raise PermissionDenied(REFUSALS[REOPEN_PLAN])
+    if plan.state in (PlanState.DRAFTING, PlanState.SUBMITTED):
+        raise StateConflict(
+            f"The plan is {plan.get_state_display().lower()}: only a plan awaiting sign-off, "
+            "signed or approved can be reopened."
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the plan is being reopened."})
+    seal = plan.seals.order_by("-number").first()
+    _move(
+        plan,
+        actor=user,
+        action=Action.REOPENED,
+        to_state=PlanState.DRAFTING,
+        reason=reason.strip(),
+        seal=seal,
+    )
+    _tell_signatories(
+        plan,
+        f"The {plan.area.name} ITF plan has been reopened for editing",
+        f"The {plan.area.name} plan was reopened for editing, so sealed version "
+        f"{seal.number if seal else ''} will not be signed. Reason: {reason.strip()}",
+    )
