@@ -12,7 +12,14 @@ from finance.constants import (
     RiskShareBasis,
     SchemeType,
 )
-from finance.rules import contribution_amounts, contributions_table, spend_lines, spend_table
+from finance.rules import (
+    contribution_amounts,
+    contributions_table,
+    scheme_net_spend,
+    shares_problem,
+    spend_lines,
+    spend_table,
+)
 from itf_portal.money import MoneyError, money_format, money_parse
 from plans.constants import PartStatus
 from plans.parts import PartForm, RowForm, long_text, short_text, shown
@@ -224,11 +231,14 @@ class SchemeRow(RowForm):
                 "Type",
                 lambda row: (
                     row.get("scheme_type_other")
-                    or shown(cls.base_fields["scheme_type"], row.get("scheme_type"))
+                    if row.get("scheme_type") == SchemeType.OTHER
+                    else shown(cls.base_fields["scheme_type"], row.get("scheme_type"))
                 ),
             ),
             ("Lead commissioner", lambda row: row.get("lead_commissioner_name", "")),
             ("Provider", lambda row: row.get("provider", "")),
+            ("Funding stream", lambda row: shown(cls.base_fields["stream"], row.get("stream"))),
+            ("Outcomes it supports", lambda row: row.get("outcomes", "")),
         ]
         for year in plan.round.year_labels:
             columns += [
@@ -236,6 +246,22 @@ class SchemeRow(RowForm):
                 (f"{year} benefits", amount("benefits", year)),
             ]
         return columns
+
+
+def _schemes_total_row(plan, rows: list[dict]) -> list[str]:
+    """The table's last row: net spend (income taken off) and benefits, per year."""
+    years = plan.round.year_labels
+    spend = scheme_net_spend({"rows": rows}, years)
+    cells = ["Net total", "", "", "", "", ""]
+    for year in years:
+        benefits = sum(
+            (Decimal((row.get("benefits") or {}).get(year) or "0") for row in rows), Decimal(0)
+        )
+        cells += [money_format(spend[year]), money_format(benefits)]
+    return cells
+
+
+SchemeRow.total_row = classmethod(lambda cls, plan, rows: _schemes_total_row(plan, rows))
 
 
 def _money_json(amount) -> str:
@@ -304,22 +330,19 @@ class ArrangementsForm(PartForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("risk_share_basis") == RiskShareBasis.AGREED:
-            shares = [data.get(name) for name in self.share_names]
-            if any(share is None for share in shares):
-                self.add_error(
-                    None, "Give every partner a share, or share in proportion to contributions."
-                )
-            elif sum(shares) != 100:
-                self.add_error(
-                    None, f"The agreed shares must add up to 100%; they add up to {sum(shares)}%."
-                )
+        if data.get("risk_share_basis") == RiskShareBasis.AGREED and (
+            problem := shares_problem([data.get(name) for name in self.share_names])
+        ):
+            self.add_error(None, problem)
         return data
 
     def content(self) -> dict:
         content = super().content()
         host = content.get("host_partner")
+        names = {str(p.pk): p.name for p in self.partners}
         content["host_partner"] = int(host) if host else ""
+        content["host_partner_name"] = names.get(host, "") if host else ""
+        content["share_names"] = names
         content["materiality_threshold"] = _money_json(
             self.cleaned_data.get("materiality_threshold")
         )
@@ -329,6 +352,37 @@ class ArrangementsForm(PartForm):
             if self.cleaned_data.get(name) is not None
         }
         return content
+
+
+def _arrangements_labelled(content: dict) -> dict[str, str]:
+    content = content or {}
+    names = content.get("share_names") or {}
+    basis = content.get("risk_share_basis") or RiskShareBasis.PROPORTIONAL
+    shown_values = {
+        "Host partner": content.get("host_partner_name", ""),
+        "Pooled fund manager": content.get("fund_manager", ""),
+        "How over- and under-spends are shared": RiskShareBasis(basis).label,
+    }
+    if basis == RiskShareBasis.AGREED:
+        for pk, share in (content.get("shares") or {}).items():
+            shown_values[f"Agreed share: {names.get(pk, pk)}"] = f"{Decimal(share):g}%"
+    threshold = content.get("materiality_threshold")
+    shown_values["Materiality threshold (a year)"] = (
+        money_format(Decimal(threshold)) if threshold else ""
+    )
+    days = content.get("notice_days")
+    shown_values["Notice of an over- or under-spend"] = f"{days} working days" if days else ""
+    return shown_values
+
+
+ArrangementsForm.labelled_only = True
+ArrangementsForm.labelled = classmethod(lambda cls, content: _arrangements_labelled(content))
+ArrangementsForm.display = classmethod(
+    lambda cls, plan, content: {
+        "fields": list(_arrangements_labelled(content).items()),
+        "table": None,
+    }
+)
 
 
 class ContingencyRow(RowForm):
@@ -442,12 +496,14 @@ class HealthSpendForm(PartForm):
             if amount is not None:
                 lines.setdefault(line, {}).setdefault(key, {})[year] = str(amount)
         content["lines"] = lines
+        content["line_labels"] = {line["key"]: line["label"] for line in self.lines}
         return content
 
     @classmethod
     def labelled(cls, content: dict) -> dict[str, str]:
+        labels = (content or {}).get("line_labels", {})
         return {
-            f"{line}, {year} {key}": money_format(Decimal(amount))
+            f"{labels.get(line, line)}, {year} {key}": money_format(Decimal(amount))
             for line, values in (content or {}).get("lines", {}).items()
             for key, years in values.items()
             for year, amount in years.items()

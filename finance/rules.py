@@ -7,6 +7,7 @@ at least the area's minimum (its allocation). Totals are always derived here, ne
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from finance.constants import FundingStream
 from itf_portal.money import money_format
@@ -41,10 +42,16 @@ def contributions_table(content: dict, partners: list, year_labels: list[str]) -
     """The contributions grid as rows (partner, stream, amount per year, row total), a sub-total
     per partner, and the pooled budget per year with its grand total."""
     amounts: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    current = {partner.pk for partner in partners}
+    former = {}
     for entry in contribution_amounts(content):
         amounts[(entry["organisation"], entry["stream"], entry["year"])] += Decimal(entry["amount"])
+        if entry["organisation"] not in current:
+            name = f"{entry.get('organisation_name') or 'An organisation'} (no longer a partner)"
+            former[entry["organisation"]] = SimpleNamespace(pk=entry["organisation"], name=name)
     sections = []
-    for partner in partners:
+    # Money from a partner that has left still counts until someone removes it, so it is shown.
+    for partner in [*partners, *former.values()]:
         rows = []
         for stream in FundingStream:
             values = [amounts[(partner.pk, stream.value, year)] for year in year_labels]
@@ -116,6 +123,14 @@ def balance_checks(schemes: dict, contributions: dict, year_labels: list[str]) -
     checks = []
     for year in year_labels:
         gap = budget[year] - spend[year]
+        if not budget[year] and not spend[year]:
+            message = f"Nothing has been entered for {year} yet: no contributions and no spend."
+            checks.append(
+                Check(
+                    f"Scheme spend {year} equals the pooled budget", False, message, "contributions"
+                )
+            )
+            continue
         if gap == 0:
             message = (
                 f"Net scheme spend in {year} equals the pooled budget of "
@@ -202,3 +217,44 @@ def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
         "subtotals": [{"organisation": name, "values": v} for name, v in subtotals.items()],
         "total": total,
     }
+
+
+def allocation_problem(minimum: Decimal, performance_element: Decimal) -> str:
+    """The performance element is part of the minimum, so it cannot be more than it."""
+    if performance_element > minimum:
+        return "the performance element cannot be more than the minimum"
+    return ""
+
+
+def performance_split(amount: Decimal) -> dict:
+    """The element paid for performance: half at the start of the year on an agreed plan and the
+    previous year's performance, half in-year (exact to the penny)."""
+    halves = risk_share_split(amount, {"start": Decimal(1), "in_year": Decimal(1)})
+    return {"amount": amount, **halves}
+
+
+def shares_problem(shares: list) -> str:
+    """Agreed risk shares: every partner has one and together they make 100%."""
+    if any(share is None for share in shares):
+        return "Give every partner a share, or share in proportion to contributions."
+    if sum(shares) != 100:
+        return f"The agreed shares must add up to 100%; they add up to {sum(shares)}%."
+    return ""
+
+
+def risk_share_weights(
+    partners: list, contributions: dict, arrangements: dict, year: str
+) -> tuple[dict, str]:
+    """What an over- or under-spend in a year is shared by: the agreed shares if the partners set
+    them, else each partner's contributions in that year. Returns (weights by partner id, basis)."""
+    from finance.constants import RiskShareBasis
+
+    shares = (arrangements or {}).get("shares") or {}
+    if (arrangements or {}).get("risk_share_basis") == RiskShareBasis.AGREED and shares:
+        weights = {p.pk: Decimal(shares.get(str(p.pk)) or "0") for p in partners}
+        return weights, "the agreed shares"
+    weights = dict.fromkeys((p.pk for p in partners), ZERO)
+    for entry in contribution_amounts(contributions):
+        if entry["organisation"] in weights and entry["year"] == year:
+            weights[entry["organisation"]] += Decimal(entry["amount"])
+    return weights, f"each partner's {year} contributions"

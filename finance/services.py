@@ -8,14 +8,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from finance.constants import RiskShareBasis
 from finance.models import Allocation
 from finance.rules import (
+    allocation_problem,
     balance_checks,
     contribution_amounts,
     minimum_checks,
+    performance_split,
     pooled_budget,
     risk_share_split,
+    risk_share_weights,
     scheme_net_spend,
 )
 from itf_portal.money import MoneyError, money_parse
@@ -63,8 +65,10 @@ def allocation_check(
                 problems.append(f"{name}: enter an amount")
         except MoneyError as error:
             problems.append(f"{name}: {error}")
-    if not problems and amounts["performance element"] > amounts["minimum"]:
-        problems.append("the performance element cannot be more than the minimum")
+    if not problems and (
+        problem := allocation_problem(amounts["minimum"], amounts["performance element"])
+    ):
+        problems.append(problem)
     if problems:
         raise ValidationError(problems)
     return AllocationRow(area, start, amounts["minimum"], amounts["performance element"])
@@ -86,13 +90,22 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
     """Check every row of an allocations CSV first; save all of them, or nothing, saying which
     lines are wrong."""
     reader = csv.DictReader(io.StringIO(text))
-    if [name.strip() for name in reader.fieldnames or []] != ALLOCATION_COLUMNS:
+    try:
+        names = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ValidationError(f"The file is not a readable CSV file ({error}).") from error
+    if names != ALLOCATION_COLUMNS:
         raise ValidationError(
             f"The first line must be the column names: {','.join(ALLOCATION_COLUMNS)}"
         )
+    reader.fieldnames = names
     areas = {area.slug: area for area in Area.objects.all()}
     rows, problems, seen = [], [], set()
-    for line, record in enumerate(reader, start=2):
+    try:
+        records = list(reader)
+    except csv.Error as error:
+        raise ValidationError(f"The file is not a readable CSV file ({error}).") from error
+    for line, record in enumerate(records, start=2):
         area = areas.get((record.get("area") or "").strip())
         if area is None:
             problems.append(f"line {line}: no area with the short name “{record.get('area')}”")
@@ -154,17 +167,11 @@ def plan_fund_summary(plan) -> dict:
     }
 
 
-def performance_split(amount: Decimal) -> dict:
-    """The element paid for performance: half at the start of the year on an agreed plan and the
-    previous year's performance, half in-year (exact to the penny)."""
-    halves = risk_share_split(amount, {"start": Decimal(1), "in_year": Decimal(1)})
-    return {"amount": amount, **halves}
-
-
-def risk_share_calculator(plan, overspend: str) -> dict:
-    """ "If the pool over-spends by £X, each partner bears …": by the agreed shares, or else in
-    proportion to each partner's contributions over the plan's years."""
-    result = {"typed": overspend, "error": "", "rows": []}
+def risk_share_calculator(plan, overspend: str, year: str) -> dict:
+    """ "If the pool over-spends by £X in a year, each partner bears …"."""
+    years = plan.round.year_labels
+    year = year if year in years else years[-1]
+    result = {"typed": overspend, "year": year, "years": years, "error": "", "rows": []}
     try:
         amount = money_parse(overspend)
     except MoneyError as error:
@@ -177,24 +184,20 @@ def risk_share_calculator(plan, overspend: str) -> dict:
             "key", "content"
         )
     )
-    arrangements = contents.get(PartKey.ARRANGEMENTS) or {}
     partners = plan.partner_organisations
-    if arrangements.get("risk_share_basis") == RiskShareBasis.AGREED and arrangements.get("shares"):
-        weights = {p.pk: Decimal(arrangements["shares"].get(str(p.pk)) or "0") for p in partners}
-        basis = "the agreed shares"
-    else:
-        weights = dict.fromkeys((p.pk for p in partners), Decimal(0))
-        for entry in contribution_amounts(contents.get(PartKey.CONTRIBUTIONS) or {}):
-            if entry["organisation"] in weights:
-                weights[entry["organisation"]] += Decimal(entry["amount"])
-        basis = "each partner's contributions"
-    if not any(weights.values()):
+    weights, basis = risk_share_weights(
+        partners,
+        contents.get(PartKey.CONTRIBUTIONS) or {},
+        contents.get(PartKey.ARRANGEMENTS) or {},
+        year,
+    )
+    total = sum(weights.values(), Decimal(0))
+    if not total:
         result["error"] = (
-            "Enter the contributions (or agreed shares) first: there is nothing to share by."
+            f"There is nothing to share by yet: enter the {year} contributions, or agreed shares."
         )
         return result
     shares = risk_share_split(amount, weights)
-    total = sum(weights.values(), Decimal(0))
     result.update(
         amount=amount,
         basis=basis,
@@ -233,9 +236,13 @@ def plan_finance_charts(plan) -> list[dict]:
             if e["year"] == year
         ]
         schemes = [
-            (row.get("name", ""), Decimal((row.get("spend") or {}).get(year) or "0"))
+            (
+                f"Income: {row.get('name', '')} (taken off)"
+                if row.get("income")
+                else row.get("name", ""),
+                Decimal((row.get("spend") or {}).get(year) or "0"),
+            )
             for row in (contents.get(PartKey.SCHEMES) or {}).get("rows", [])
-            if not row.get("income")
         ]
         charts.append(
             {
@@ -243,7 +250,7 @@ def plan_finance_charts(plan) -> list[dict]:
                 "contributions": bar_chart(
                     f"Contributions {year}, by partner and stream", contributions
                 ),
-                "schemes": bar_chart(f"Spend {year}, by scheme (before income)", schemes),
+                "schemes": bar_chart(f"Spend {year} by scheme, and income", schemes),
             }
         )
     return charts

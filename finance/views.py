@@ -37,7 +37,7 @@ def allocations(request):
     planning_round = plan_current_round()
     form = AllocationForm(years=planning_round.year_labels)
     upload = AllocationsUploadForm()
-    if request.method == "POST" and "file" in request.FILES:
+    if request.method == "POST" and "upload" in request.POST:
         upload = AllocationsUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             file = upload.cleaned_data["file"]

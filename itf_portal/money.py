@@ -27,10 +27,12 @@ def money_parse(text: str) -> Decimal | None:
         raise MoneyError("Enter an amount in pounds, like 1,234.50") from error
     if amount < 0:
         raise MoneyError("Enter an amount of 0 or more")
-    if amount != amount.quantize(PENNY):
-        raise MoneyError("Enter pounds and pence, with no more than 2 decimal places")
+    # The limit and the decimal places are checked before any rounding, which would fail on a
+    # number with dozens of digits.
     if amount > LIMIT:
         raise MoneyError("Enter an amount of £1,000,000,000 or less")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(PENNY):
+        raise MoneyError("Enter pounds and pence, with no more than 2 decimal places")
     return amount.quantize(PENNY)
 
 

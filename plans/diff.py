@@ -85,7 +85,8 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
     """Every difference between two contents of the same part, in the form's order."""
     old, new = old or {}, new or {}
     changes = []
-    for name in spec.form.content_fields():
+    fields = [] if getattr(spec.form, "labelled_only", False) else spec.form.content_fields()
+    for name in fields:
         field = spec.form.base_fields[name]
         change = _field_change(field.label, field, old.get(name), new.get(name))
         if change:

@@ -221,4 +221,6 @@ def part_display(spec: PartSpec, plan, content: dict) -> dict:
             "rows": [[value(row) for _, value in columns] for row in rows],
             "label": form.row_label,
         }
+        if rows and hasattr(form.row_form, "total_row"):
+            table["rows"].append(form.row_form.total_row(plan, rows))
     return {"fields": fields, "table": table}

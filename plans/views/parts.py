@@ -174,7 +174,9 @@ def _part_page(
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
             "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
-            "calculator": risk_share_calculator(plan, request.GET.get("overspend", ""))
+            "calculator": risk_share_calculator(
+                plan, request.GET.get("overspend", ""), request.GET.get("year", "")
+            )
             if spec.key == PartKey.ARRANGEMENTS
             else None,
         },

@@ -95,16 +95,16 @@ def test_an_uploaded_allocations_file_saves_all_or_nothing(client, world):
         "a.csv",
         b"area,year,minimum,performance_element\nsouthampton,2015/16,5,0\nnowhere,2015/16,5,0\n",
     )
-    response = client.post("/allocations/", {"file": bad})
+    response = client.post("/allocations/", {"file": bad, "upload": "1"})
     assert "line 3: no area with the short name" in response.content.decode()
     assert not Allocation.objects.exists()
     binary = SimpleUploadedFile("a.xlsx", b"PK\x03\x04\x00\xff\xfe")
-    response = client.post("/allocations/", {"file": binary})
+    response = client.post("/allocations/", {"file": binary, "upload": "1"})
     assert "The file is not a CSV text file (UTF-8)." in response.content.decode()
     good = SimpleUploadedFile(
         "a.csv", b"area,year,minimum,performance_element\nsouthampton,2015/16,5,0\n"
     )
-    assert client.post("/allocations/", {"file": good}).status_code == 302
+    assert client.post("/allocations/", {"file": good, "upload": "1"}).status_code == 302
     assert Allocation.objects.count() == 1
 
 
@@ -112,3 +112,19 @@ def test_an_uploaded_allocations_file_saves_all_or_nothing(client, world):
 def test_only_national_admins_see_allocations(client, world, who):
     client.force_login(getattr(world, who))
     assert client.get("/allocations/").status_code == 403
+
+
+def test_spaces_in_the_header_and_absurd_fields_are_handled(world, tmp_path):
+    _load(tmp_path, "area, year, minimum, performance_element\nsouthampton,2015/16,5,0\n")
+    assert Allocation.objects.count() == 1
+    with pytest.raises(CommandError, match="not a readable CSV file"):
+        _load(
+            tmp_path, "area,year,minimum,performance_element\n" + "x" * 200_000 + ",2015/16,5,0\n"
+        )
+
+
+def test_loading_with_no_file_chosen_says_so(client, world):
+    client.force_login(world.national)
+    response = client.post("/allocations/", {"upload": "1"})
+    assert "This field is required." in response.content.decode()
+    assert not Allocation.objects.exists()

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -104,7 +105,7 @@ def test_a_lead_commissioner_from_another_area_is_refused(client, world, plan, l
     assert plan.parts.get(key="schemes").version == 0
 
 
-def test_agreed_risk_shares_must_total_100_percent(client, plan, lead):
+def test_agreed_risk_shares_must_total_100_percent(client, world, plan, lead):
     council, ccg = partner(plan, "la"), partner(plan, "ccg")
     data = part_post_data(plan, "arrangements", {})
     data.update(
@@ -121,15 +122,24 @@ def test_agreed_risk_shares_must_total_100_percent(client, plan, lead):
     page = client.get(url(plan, "arrangements") + "?overspend=£26,742,000").content.decode()
     assert "£20,056,500" in page
     assert "£6,685,500" in page
+    client.force_login(world.reviewer)  # readers see names and shares, not ids
+    page = client.get(url(plan, "arrangements")).content.decode()
+    assert f"Agreed share: {ccg.name}" in page and "75%" in page
+    assert "£500,000" in page and "10 working days" in page
 
 
 def test_the_calculator_shares_by_contributions_by_default_and_explains_bad_input(
     client, plan, lead
 ):
     contribute(plan, "300.00", lead)
-    page = client.get(url(plan, "arrangements") + "?overspend=100").content.decode()
-    assert "each partner&#x27;s contributions" in page
-    assert "£100" in page
+    page = client.get(url(plan, "arrangements") + "?overspend=100&year=2015/16").content.decode()
+    table = page[page.index('data-testid="risk-share"') :]
+    ccg, council = partner(plan, "ccg").name, partner(plan, "la").name
+    assert "each partner&#x27;s 2015/16 contributions" in table
+    assert re.search(rf"{ccg}</th>\s*<td[^>]*>100.0%</td>\s*<td[^>]*>£100</td>", table)
+    assert re.search(rf"{council}</th>\s*<td[^>]*>0.0%</td>\s*<td[^>]*>£0</td>", table)
+    page = client.get(url(plan, "arrangements") + "?overspend=1&year=2014/15").content.decode()
+    assert "There is nothing to share by yet: enter the 2014/15 contributions" in page
     page = client.get(url(plan, "arrangements") + "?overspend=-5").content.decode()
     assert "Enter an amount of 0 or more" in page
 

@@ -32,6 +32,8 @@ def test_amounts_people_type_are_read_as_pounds(text, amount):
         ("1e5", "like 1,234.50"),
         ("NaN", "like 1,234.50"),
         ("=SUM(A1)", "like 1,234.50"),
+        ("1" * 40, "£1,000,000,000 or less"),
+        ("0." + "1" * 40, "no more than 2 decimal places"),
     ],
 )
 def test_bad_amounts_are_refused_with_a_reason(text, message):

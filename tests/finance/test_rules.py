@@ -100,3 +100,17 @@ def test_income_lines_reduce_net_spend_and_the_balance_is_named():
     assert "over-allocated by £26,742,000" in check.message
     schemes["rows"][1]["spend"]["2015/16"] = "26742000"
     assert balance_checks(schemes, contributions, ["2015/16"])[0].passed
+
+
+@given(contributions())
+def test_money_from_a_partner_that_has_left_is_shown_so_the_totals_still_agree(content):
+    partners = [Partner(1, "Council")]  # 2 and 3 have left the area
+    table = contributions_table(content, partners, YEARS)
+    for index in range(len(YEARS)):
+        assert sum(s["subtotal"][index] for s in table["sections"]) == table["budget"][index]
+
+
+def test_an_empty_year_does_not_pass_the_balance_check():
+    check = balance_checks({}, {}, ["2014/15"])[0]
+    assert not check.passed
+    assert "Nothing has been entered for 2014/15 yet" in check.message

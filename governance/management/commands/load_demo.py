@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from finance.models import Allocation
+from finance.services import allocations_load
 from governance.constants import NATIONAL_ADMIN_GROUP
 from governance.models import Membership
 from governance.permissions import national_admin_group_sync
@@ -51,6 +53,10 @@ class Command(BaseCommand):
             logins = self._load(demo)
             for slug, parts in plans.items():
                 self._plan(Area.objects.get(slug=slug), parts)
+            # Seed 000 gives Southampton's estimated share for 2015/16, which is its minimum.
+            if not Allocation.objects.exists():
+                allocations = settings.BASE_DIR / "fixtures" / "demo_allocations.csv"
+                allocations_load(planning_round=plan_current_round(), text=allocations.read_text())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(demo['areas'])} areas."))
         self.stdout.write(f"Demo logins (password for all: {demo_password()}):")
         for area, usernames in logins.items():
