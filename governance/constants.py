@@ -17,4 +17,8 @@ class Action(models.TextChoices):
     """What moved a plan from one state to another, as the decision log records it."""
 
     SUBMITTED_FOR_SIGNOFF = "submitted_for_signoff", "Submitted for sign-off"
+    SIGNED_BY_ALL = "signed_by_all", "Signed by every partner"
+    DECLINED = "declined", "Declined"
+    APPROVED = "approved", "Approved on behalf of the Health and Wellbeing Board"
+    MARKED_SUBMITTED = "marked_submitted", "Marked as submitted to NHS England"
     REOPENED = "reopened", "Reopened for editing"

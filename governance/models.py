@@ -81,3 +81,32 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Signature(models.Model):
+    """A partner's signature on one sealed version. Never deleted: a decline or a reopen marks
+    it withdrawn, so the log still shows who had signed what."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="signatures")
+    organisation = models.ForeignKey(
+        "plans.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=300)
+    position = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seal", "organisation"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="one_signature_per_partner_per_seal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.organisation} on {self.seal}"

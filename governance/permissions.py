@@ -23,16 +23,18 @@ COMMENT_PLAN = "comment_plan"
 ASSIGN_PARTS = "assign_parts"
 SUBMIT_PLAN = "submit_plan"
 REOPEN_PLAN = "reopen_plan"
+APPROVE_PLAN = "approve_plan"
+MARK_SUBMITTED = "mark_submitted"
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COMMISSIONER: _MEMBER | {EDIT_PLAN, SUBMIT_PLAN},
     Role.FINANCE_LEAD: _MEMBER | {EDIT_FINANCE},
     Role.SIGNATORY: _MEMBER,
-    Role.HWB_CHAIR: _MEMBER,
+    Role.HWB_CHAIR: _MEMBER | {APPROVE_PLAN},
     Role.REVIEWER: _MEMBER,
     Role.AREA_ADMIN: _MEMBER
-    | {MANAGE_MEMBERS, ASSIGN_PARTS, EDIT_FINANCE, SUBMIT_PLAN, REOPEN_PLAN},
+    | {MANAGE_MEMBERS, ASSIGN_PARTS, EDIT_FINANCE, SUBMIT_PLAN, REOPEN_PLAN, MARK_SUBMITTED},
 }
 AREA_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
@@ -58,6 +60,8 @@ REFUSALS = {
     ASSIGN_PARTS: "Only the area admin can assign parts and set due dates.",
     SUBMIT_PLAN: "Only commissioners and the area admin can submit the plan for sign-off.",
     REOPEN_PLAN: "Only the area admin can reopen the plan for editing.",
+    APPROVE_PLAN: "Only the chair of the Health and Wellbeing Board can approve the plan.",
+    MARK_SUBMITTED: "Only the area admin can mark the plan as submitted.",
 }
 
 

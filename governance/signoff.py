@@ -8,17 +8,26 @@ the move has been committed.
 import hashlib
 import json
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from finance.models import Allocation
 from finance.rules import Check
 from finance.services import plan_fund_summary
 from governance.constants import Action, Role
-from governance.models import Decision, Membership, Seal
-from governance.permissions import REFUSALS, REOPEN_PLAN, SUBMIT_PLAN, has_area_perm
+from governance.models import Decision, Membership, Seal, Signature
+from governance.permissions import (
+    APPROVE_PLAN,
+    MARK_SUBMITTED,
+    REFUSALS,
+    REOPEN_PLAN,
+    SUBMIT_PLAN,
+    has_area_perm,
+)
 from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, PlanState, YesNo
 from plans.models import Plan
 from plans.registry import PARTS
@@ -225,6 +234,7 @@ def plan_reopen(*, plan: Plan, user, reason: str) -> None:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being reopened."})
     seal = plan.seals.order_by("-number").first()
+    _withdraw(seal, f"Reopened for editing: {reason.strip()}")
     _move(
         plan,
         actor=user,
@@ -238,4 +248,199 @@ def plan_reopen(*, plan: Plan, user, reason: str) -> None:
         f"The {plan.area.name} ITF plan has been reopened for editing",
         f"The {plan.area.name} plan was reopened for editing, so sealed version "
         f"{seal.number if seal else ''} will not be signed. Reason: {reason.strip()}",
+    )
+
+
+def _current_seal(plan: Plan) -> Seal | None:
+    return plan.seals.order_by("-number").first()
+
+
+def _active_signatures(seal: Seal):
+    return seal.signatures.filter(withdrawn_at__isnull=True)
+
+
+def _password_check(request, user, password: str) -> None:
+    # Through authenticate(), so a wrong password counts towards the sign-in lockout.
+    if authenticate(request, username=user.get_username(), password=password) is None:
+        raise ValidationError({"password": "The password is wrong. Nothing has been recorded."})
+
+
+def _withdraw(seal: Seal | None, reason: str) -> int:
+    if seal is None:
+        return 0
+    return _active_signatures(seal).update(withdrawn_at=timezone.now(), withdrawn_reason=reason)
+
+
+def _tell(emails, subject: str, body: str) -> None:
+    emails = sorted({email for email in emails if email})
+    if emails:
+        transaction.on_commit(
+            lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=emails)
+        )
+
+
+def _emails(plan: Plan, role: str):
+    return Membership.objects.filter(partnership__area=plan.area, role=role).values_list(
+        "user__email", flat=True
+    )
+
+
+def signature_add(
+    *, plan: Plan, user, organisation, password: str, position: str, request=None
+) -> Signature:
+    """Sign the current sealed version on behalf of one partner organisation."""
+    # The password is checked outside the transaction, so that a wrong one is still counted by
+    # the sign-in lockout when the signing is refused and rolled back.
+    _password_check(request, user, password)
+    return _signature_add(plan=plan, user=user, organisation=organisation, position=position)
+
+
+@transaction.atomic
+def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signature:
+    plan = _locked(plan)
+    if not Membership.objects.filter(
+        user=user,
+        role=Role.SIGNATORY,
+        partnership__area=plan.area,
+        partnership__organisation=organisation,
+    ).exists():
+        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
+    if plan.state != PlanState.AWAITING_SIGNOFF:
+        raise StateConflict(
+            f"The plan is {plan.get_state_display().lower()}: signatures are taken only while it "
+            "awaits sign-off."
+        )
+    if not position.strip():
+        raise ValidationError({"position": "Confirm your position (job title)."})
+    seal = _current_seal(plan)
+    existing = _active_signatures(seal).filter(organisation=organisation).first()
+    if existing:
+        raise ValidationError(
+            f"{organisation.name} has already signed this version ({existing.name}, "
+            f"{timezone.localtime(existing.signed_at):%d %B %Y %H:%M})."
+        )
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                seal=seal,
+                organisation=organisation,
+                user=user,
+                name=user.get_full_name() or user.get_username(),
+                position=position.strip(),
+            )
+    except IntegrityError as error:  # the same partner signing at the same moment
+        raise ValidationError(f"{organisation.name} has already signed this version.") from error
+    signed = set(_active_signatures(seal).values_list("organisation_id", flat=True))
+    if {o.pk for o in plan.partner_organisations} <= signed:
+        _move(plan, actor=user, action=Action.SIGNED_BY_ALL, to_state=PlanState.SIGNED, seal=seal)
+        _tell(
+            _emails(plan, Role.HWB_CHAIR),
+            f"The {plan.area.name} ITF plan is signed by every partner",
+            f"Every partner has signed sealed version {seal.number} (seal {seal.digest}). "
+            "It is ready for approval on behalf of the Health and Wellbeing Board.",
+        )
+    return signature
+
+
+@transaction.atomic
+def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
+    """A signatory declines: the plan goes back to Drafting and every signature on the sealed
+    version is withdrawn (kept, marked withdrawn)."""
+    plan = _locked(plan)
+    if not Membership.objects.filter(
+        user=user,
+        role=Role.SIGNATORY,
+        partnership__area=plan.area,
+        partnership__organisation=organisation,
+    ).exists():
+        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
+    if plan.state != PlanState.AWAITING_SIGNOFF:
+        raise StateConflict(
+            f"The plan is {plan.get_state_display().lower()}: it can be declined only while it "
+            "awaits sign-off."
+        )
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": "Say why you are declining, so the authors can act on it."}
+        )
+    seal = _current_seal(plan)
+    _withdraw(seal, f"Declined by {organisation.name}: {reason.strip()}")
+    _move(
+        plan,
+        actor=user,
+        action=Action.DECLINED,
+        to_state=PlanState.DRAFTING,
+        reason=f"{organisation.name}: {reason.strip()}",
+        seal=seal,
+    )
+    _tell(
+        [*_emails(plan, Role.COMMISSIONER), *_emails(plan, Role.AREA_ADMIN)],
+        f"{organisation.name} declined to sign the {plan.area.name} ITF plan",
+        f"{organisation.name} declined sealed version {seal.number}. Reason: {reason.strip()}\n"
+        "The plan is back in Drafting.",
+    )
+
+
+def plan_approve(*, plan: Plan, user, password: str, agreed_on, request=None) -> None:
+    _password_check(request, user, password)  # outside the transaction, as for signatures
+    _plan_approve(plan=plan, user=user, agreed_on=agreed_on)
+
+
+@transaction.atomic
+def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
+    plan = _locked(plan)
+    if not has_area_perm(user, APPROVE_PLAN, plan.area):
+        raise PermissionDenied(REFUSALS[APPROVE_PLAN])
+    if plan.state != PlanState.SIGNED:
+        raise StateConflict(
+            f"The plan is {plan.get_state_display().lower()}: it can be approved only once every "
+            "partner has signed."
+        )
+    if agreed_on is None:
+        raise ValidationError(
+            {"agreed_on": "Enter the date agreed at the Health and Wellbeing Board."}
+        )
+    if agreed_on > timezone.localdate():
+        raise ValidationError({"agreed_on": "The date agreed cannot be in the future."})
+    plan.hwb_agreed_on = agreed_on
+    plan.save(update_fields=["hwb_agreed_on"])
+    _move(
+        plan,
+        actor=user,
+        action=Action.APPROVED,
+        to_state=PlanState.APPROVED,
+        seal=_current_seal(plan),
+    )
+
+
+@transaction.atomic
+def plan_mark_submitted(*, plan: Plan, user, submitted_on) -> None:
+    plan = _locked(plan)
+    if not has_area_perm(user, MARK_SUBMITTED, plan.area):
+        raise PermissionDenied(REFUSALS[MARK_SUBMITTED])
+    if plan.state != PlanState.APPROVED:
+        raise StateConflict(
+            f"The plan is {plan.get_state_display().lower()}: only an approved plan can be "
+            "marked as submitted."
+        )
+    if submitted_on is None:
+        raise ValidationError({"submitted_on": "Enter the date submitted."})
+    if submitted_on > timezone.localdate():
+        raise ValidationError({"submitted_on": "The date submitted cannot be in the future."})
+    plan.submitted_on = submitted_on
+    plan.save(update_fields=["submitted_on"])
+    _move(
+        plan,
+        actor=user,
+        action=Action.MARKED_SUBMITTED,
+        to_state=PlanState.SUBMITTED,
+        seal=_current_seal(plan),
+    )
+
+
+def seal_find(digest: str) -> Seal | None:
+    return (
+        Seal.objects.filter(digest=digest.strip().lower())
+        .select_related("plan__area", "plan__round", "created_by")
+        .first()
     )

@@ -1,15 +1,18 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from governance.constants import Role
 from governance.forms import MemberAddForm
 from governance.models import Membership, Seal
 from governance.permissions import (
+    APPROVE_PLAN,
     MANAGE_MEMBERS,
+    MARK_SUBMITTED,
     REOPEN_PLAN,
     SUBMIT_PLAN,
     area_for_user,
@@ -19,9 +22,14 @@ from governance.permissions import (
 from governance.services import member_add_by_email, membership_remove
 from governance.signoff import (
     StateConflict,
+    plan_approve,
+    plan_decline,
+    plan_mark_submitted,
     plan_reopen,
     plan_submit_for_signoff,
     readiness_checks,
+    seal_find,
+    signature_add,
 )
 from itf_portal.forms import errors_to_form
 from plans.constants import PlanState
@@ -168,4 +176,212 @@ def sealed_version(request, slug, round_slug, number):
     ]
     return render(
         request, "governance/sealed.html", {"plan": plan, "seal": seal, "sections": sections}
+    )
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to sign."},
+    )
+    position = forms.CharField(
+        label="Your position (job title)",
+        max_length=200,
+        error_messages={"required": "Confirm your position (job title)."},
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you declining?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you are declining, so the authors can act on it."},
+    )
+
+
+class ApproveForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to approve."},
+    )
+    agreed_on = forms.DateField(
+        label="Date agreed at the Health and Wellbeing Board",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the date agreed at the Health and Wellbeing Board.",
+            "invalid": "Date agreed must be a real date, like 2014-01-22.",
+        },
+    )
+
+
+class MarkSubmittedForm(forms.Form):
+    submitted_on = forms.DateField(
+        label="Date submitted",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the date submitted.",
+            "invalid": "Date submitted must be a real date, like 2014-02-14.",
+        },
+    )
+
+
+def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem=""):
+    seal = plan.seals.order_by("-number").first()
+    signatures = (
+        {s.organisation_id: s for s in seal.signatures.filter(withdrawn_at__isnull=True)}
+        if seal
+        else {}
+    )
+    mine = set(
+        Membership.objects.filter(
+            user=request.user, role=Role.SIGNATORY, partnership__area=plan.area
+        ).values_list("partnership__organisation_id", flat=True)
+    )
+    forms_in_error = forms_in_error or {}
+    partners = [
+        {
+            "organisation": organisation,
+            "signature": signatures.get(organisation.pk),
+            "can_sign": organisation.pk in mine
+            and plan.state == PlanState.AWAITING_SIGNOFF
+            and organisation.pk not in signatures,
+            "sign_form": forms_in_error.get(("sign", organisation.pk))
+            or SignForm(prefix=f"sign{organisation.pk}"),
+            "decline_form": forms_in_error.get(("decline", organisation.pk))
+            or DeclineForm(prefix=f"decline{organisation.pk}"),
+        }
+        for organisation in plan.partner_organisations
+    ]
+    return render(
+        request,
+        "governance/signoff.html",
+        {
+            "plan": plan,
+            "seal": seal,
+            "partners": partners,
+            "problem": problem,
+            "can_approve": plan.state == PlanState.SIGNED
+            and has_area_perm(request.user, APPROVE_PLAN, plan.area),
+            "approve_form": forms_in_error.get("approve") or ApproveForm(),
+            "can_mark_submitted": plan.state == PlanState.APPROVED
+            and has_area_perm(request.user, MARK_SUBMITTED, plan.area),
+            "submitted_form": forms_in_error.get("submitted") or MarkSubmittedForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def signoff(request, slug, round_slug):
+    return _signoff_page(request, plan_for_user(request.user, slug, round_slug))
+
+
+def _signoff_move(request, plan, form, key, move, success: str):
+    """Run one sign-off move from a posted form; show the page again with the reason if refused."""
+    if not form.is_valid():
+        return _signoff_page(request, plan, status=400, forms_in_error={key: form})
+    try:
+        move(form.cleaned_data)
+    except PermissionDenied:
+        raise
+    except StateConflict as conflict:
+        return _signoff_page(request, plan, status=409, problem=str(conflict))
+    except ValidationError as error:
+        errors_to_form(form, error)
+        return _signoff_page(request, plan, status=400, forms_in_error={key: form})
+    messages.success(request, success)
+    return redirect("signoff", slug=plan.area.slug, round_slug=plan.round.slug)
+
+
+@login_required
+@require_POST
+def sign(request, slug, round_slug, organisation_id):
+    plan = plan_for_user(request.user, slug, round_slug)
+    organisation = get_object_or_404(plan.area.partners, pk=organisation_id)
+    form = SignForm(request.POST, prefix=f"sign{organisation.pk}")
+    return _signoff_move(
+        request,
+        plan,
+        form,
+        ("sign", organisation.pk),
+        lambda data: signature_add(
+            plan=plan, user=request.user, organisation=organisation, request=request, **data
+        ),
+        f"Signed on behalf of {organisation.name}.",
+    )
+
+
+@login_required
+@require_POST
+def decline(request, slug, round_slug, organisation_id):
+    plan = plan_for_user(request.user, slug, round_slug)
+    organisation = get_object_or_404(plan.area.partners, pk=organisation_id)
+    form = DeclineForm(request.POST, prefix=f"decline{organisation.pk}")
+    return _signoff_move(
+        request,
+        plan,
+        form,
+        ("decline", organisation.pk),
+        lambda data: plan_decline(
+            plan=plan, user=request.user, organisation=organisation, reason=data["reason"]
+        ),
+        "You declined. The plan is back in Drafting and its authors have been told.",
+    )
+
+
+@login_required
+@require_POST
+def approve(request, slug, round_slug):
+    plan = plan_for_user(request.user, slug, round_slug, APPROVE_PLAN)
+    return _signoff_move(
+        request,
+        plan,
+        ApproveForm(request.POST),
+        "approve",
+        lambda data: plan_approve(plan=plan, user=request.user, request=request, **data),
+        "Approved on behalf of the Health and Wellbeing Board.",
+    )
+
+
+@login_required
+@require_POST
+def mark_submitted(request, slug, round_slug):
+    plan = plan_for_user(request.user, slug, round_slug, MARK_SUBMITTED)
+    return _signoff_move(
+        request,
+        plan,
+        MarkSubmittedForm(request.POST),
+        "submitted",
+        lambda data: plan_mark_submitted(plan=plan, user=request.user, **data),
+        "Marked as submitted to NHS England.",
+    )
+
+
+class VerifyForm(forms.Form):
+    seal = forms.CharField(
+        label="Seal",
+        max_length=100,
+        help_text="The 64-character SHA-256 seal printed on an exported or printed copy.",
+        error_messages={"required": "Paste the seal to check."},
+    )
+
+
+@login_required
+def verify(request):
+    """Anyone signed in can check a printed or exported copy against the record."""
+    form = VerifyForm(request.GET or None)
+    seal = None
+    searched = form.is_bound and form.is_valid()
+    if searched:
+        seal = seal_find(form.cleaned_data["seal"])
+    signatures = list(seal.signatures.select_related("organisation")) if seal else []
+    return render(
+        request,
+        "governance/verify.html",
+        {"form": form, "seal": seal, "searched": searched, "signatures": signatures},
     )

@@ -26,6 +26,14 @@ urlpatterns = [
     path(PLAN + "check/", governance_views.readiness, name="readiness"),
     path(PLAN + "reopen/", governance_views.reopen, name="reopen"),
     path(PLAN + "sealed/<int:number>/", governance_views.sealed_version, name="sealed_version"),
+    path(PLAN + "sign-off/", governance_views.signoff, name="signoff"),
+    path(PLAN + "sign-off/sign/<int:organisation_id>/", governance_views.sign, name="sign"),
+    path(
+        PLAN + "sign-off/decline/<int:organisation_id>/", governance_views.decline, name="decline"
+    ),
+    path(PLAN + "sign-off/approve/", governance_views.approve, name="approve"),
+    path(PLAN + "sign-off/submitted/", governance_views.mark_submitted, name="mark_submitted"),
+    path("verify/", governance_views.verify, name="verify"),
     path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),
     path(PART + "history/", parts_views.part_history, name="part_history"),

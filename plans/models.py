@@ -71,6 +71,8 @@ class Area(models.Model):
             ("assign_parts", "Assign the plan's parts and set due dates"),
             ("submit_plan", "Submit the plan for sign-off"),
             ("reopen_plan", "Reopen the plan for editing"),
+            ("approve_plan", "Approve the plan on behalf of the Health and Wellbeing Board"),
+            ("mark_submitted", "Mark the plan as submitted to NHS England"),
         ]
 
     def __str__(self) -> str:
@@ -136,6 +138,10 @@ class Plan(models.Model):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="plans")
     round = models.ForeignKey(PlanningRound, on_delete=models.PROTECT, related_name="plans")
     state = models.CharField(max_length=20, choices=PlanState.choices, default=PlanState.DRAFTING)
+    hwb_agreed_on = models.DateField(
+        "Date agreed at the Health and Wellbeing Board", null=True, blank=True
+    )
+    submitted_on = models.DateField("Date submitted", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

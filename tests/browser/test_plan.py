@@ -167,3 +167,80 @@ def test_the_sign_off_pages_are_accessible(new_page, demo):
     assert "Reopened for editing by" in admin.get_by_test_id("timeline").inner_text()
     violations += axe_violations(admin)
     assert violations == []
+
+
+def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser(new_page, demo):
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    from plans.models import Plan
+    from tests.factories import plan_make_ready
+
+    shots = Path(django_settings.BASE_DIR) / "test-results" / "devon-sign-off"
+    shots.mkdir(parents=True, exist_ok=True)
+    plan_make_ready(Plan.objects.get(area__slug="devon"), None)
+    base = "/areas/devon/plans/itf-2014/"
+    violations = []
+
+    commissioner = new_page()
+    sign_in(commissioner, "devon-commissioner", demo_password())
+    commissioner.goto(base + "check/")
+    commissioner.get_by_role("button", name="Submit for sign-off").click()
+    commissioner.wait_for_url(f"**{base}")
+    commissioner.screenshot(path=shots / "1-submitted.png", full_page=True)
+
+    partners = {
+        "devon-la-signatory": "Devon County Council",
+        "devon-ccg-signatory": "NHS Northern, Eastern and Western Devon CCG",
+        "devon-ccg2-signatory": "NHS South Devon and Torbay CCG",
+    }
+    for step, (username, organisation) in enumerate(partners.items(), start=2):
+        page = new_page()
+        sign_in(page, username, demo_password())
+        page.goto(base + "sign-off/")
+        violations += axe_violations(page)
+        page.get_by_label("Password").fill(demo_password())
+        page.get_by_label("Your position (job title)").fill("Accountable Officer")
+        page.get_by_role("button", name=f"Sign on behalf of {organisation}").click()
+        page.wait_for_url(f"**{base}sign-off/")
+        assert f"Signed on behalf of {organisation}." in page.content()
+        page.screenshot(path=shots / f"{step}-signed-{username}.png", full_page=True)
+    assert page.get_by_test_id("state").inner_text() == "Signed by all partners"
+
+    chair = new_page()
+    sign_in(chair, "devon-chair", demo_password())
+    chair.goto(base + "sign-off/")
+    chair.get_by_label("Password").fill(demo_password())
+    chair.get_by_label("Date agreed at the Health and Wellbeing Board").fill("2014-01-22")
+    chair.get_by_role("button", name="Approve on behalf of the Health and Wellbeing Board").click()
+    chair.wait_for_url(f"**{base}sign-off/")
+    violations += axe_violations(chair)
+    chair.screenshot(path=shots / "5-approved.png", full_page=True)
+
+    admin = new_page()
+    sign_in(admin, "devon-admin", demo_password())
+    admin.goto(base + "sign-off/")
+    admin.get_by_label("Date submitted").fill("2014-02-14")
+    admin.get_by_role("button", name="Mark as submitted").click()
+    admin.wait_for_url(f"**{base}sign-off/")
+    assert admin.get_by_test_id("state").inner_text() == "Submitted"
+    admin.screenshot(path=shots / "6-submitted.png", full_page=True)
+    admin.goto(base + "parts/summary/")
+    assert "22 January 2014" in admin.content() and "14 February 2014" in admin.content()
+    admin.goto(base)
+    timeline = admin.get_by_test_id("timeline").inner_text()
+    for action in [
+        "Submitted for sign-off",
+        "Signed by every partner",
+        "Approved",
+        "Marked as submitted",
+    ]:
+        assert action in timeline
+    violations += axe_violations(admin)
+    seal = Plan.objects.get(area__slug="devon").seals.get().digest
+    admin.goto(f"/verify/?seal={seal}")
+    assert admin.get_by_test_id("verify-result").is_visible()
+    violations += axe_violations(admin)
+    assert len(list(shots.glob("*.png"))) == 6
+    assert violations == []

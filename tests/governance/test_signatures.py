@@ -1,0 +1,208 @@
+import threading
+from datetime import date, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test import RequestFactory
+from django.urls import reverse
+
+from governance.constants import Action, Role
+from governance.models import Decision, Signature
+from governance.signoff import (
+    StateConflict,
+    plan_approve,
+    plan_decline,
+    plan_mark_submitted,
+    plan_reopen,
+    plan_submit_for_signoff,
+    signature_add,
+)
+from plans.constants import PlanState
+from plans.models import Plan
+from plans.services import plan_current_round, plan_open
+from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
+
+
+def request():
+    return RequestFactory().post("/", REMOTE_ADDR="10.0.0.1")
+
+
+@pytest.fixture
+def devon(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    area = area_make("Devon", ccg_count=2)
+    plan = plan_open(area=area, round=plan_current_round())
+    commissioner = member_make(area, Role.COMMISSIONER)
+    plan_make_ready(plan, commissioner)
+    admin = member_make(area, Role.AREA_ADMIN)
+    chair = member_make(area, Role.HWB_CHAIR)
+    plan_submit_for_signoff(plan=plan, user=commissioner)
+    from governance.models import Membership
+
+    signers = {
+        m.partnership.organisation: m.user
+        for m in Membership.objects.filter(partnership__area=area, role=Role.SIGNATORY)
+    }
+    return plan, signers, admin, chair
+
+
+def sign(plan, organisation, user, password=PASSWORD):
+    return signature_add(
+        plan=plan,
+        user=user,
+        organisation=organisation,
+        password=password,
+        position="Accountable Officer",
+        request=request(),
+    )
+
+
+def test_every_partner_signs_then_the_chair_approves_and_the_admin_submits(
+    devon, django_capture_on_commit_callbacks
+):
+    plan, signers, admin, chair = devon
+    organisations = list(signers)
+    with django_capture_on_commit_callbacks(execute=True):
+        for organisation in organisations[:-1]:
+            sign(plan, organisation, signers[organisation])
+            assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
+        sign(plan, organisations[-1], signers[organisations[-1]])
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
+    assert Decision.objects.filter(action=Action.SIGNED_BY_ALL).count() == 1
+    assert "signed by every partner" in mail.outbox[-1].subject
+    assert mail.outbox[-1].to == [chair.email]
+    with pytest.raises(ValidationError, match="cannot be in the future"):
+        plan_approve(
+            plan=plan,
+            user=chair,
+            password=PASSWORD,
+            agreed_on=date.today() + timedelta(days=1),
+            request=request(),
+        )
+    plan_approve(
+        plan=plan, user=chair, password=PASSWORD, agreed_on=date(2014, 1, 22), request=request()
+    )
+    plan.refresh_from_db()
+    assert (plan.state, plan.hwb_agreed_on) == (PlanState.APPROVED, date(2014, 1, 22))
+    plan_mark_submitted(plan=plan, user=admin, submitted_on=date(2014, 2, 14))
+    plan.refresh_from_db()
+    assert (plan.state, plan.submitted_on) == (PlanState.SUBMITTED, date(2014, 2, 14))
+    with pytest.raises(StateConflict):
+        plan_reopen(plan=plan, user=admin, reason="too late")
+
+
+def test_a_wrong_password_records_nothing_and_counts_towards_the_lockout(devon):
+    plan, signers, _, _ = devon
+    organisation, user = next(iter(signers.items()))
+    with pytest.raises(ValidationError, match="The password is wrong"):
+        sign(plan, organisation, user, password="not-it")
+    assert not Signature.objects.exists()
+    assert AccessAttempt.objects.filter(username=user.username).exists()
+
+
+def test_signing_for_an_organisation_you_do_not_represent_is_refused(devon):
+    plan, signers, _, _ = devon
+    first, second = list(signers)[:2]
+    with pytest.raises(PermissionDenied):
+        sign(plan, second, signers[first])
+    assert not Signature.objects.exists()
+
+
+def test_a_second_signature_for_the_same_partner_is_refused(devon):
+    plan, signers, _, _ = devon
+    organisation, user = next(iter(signers.items()))
+    sign(plan, organisation, user)
+    with pytest.raises(ValidationError, match="has already signed this version"):
+        sign(plan, organisation, user)
+    assert Signature.objects.count() == 1
+
+
+def test_a_decline_withdraws_every_signature_and_returns_the_plan_to_drafting(devon):
+    plan, signers, _, _ = devon
+    (first, first_user), (second, second_user) = list(signers.items())[:2]
+    sign(plan, first, first_user)
+    with pytest.raises(ValidationError):
+        plan_decline(plan=plan, user=second_user, organisation=second, reason="")
+    plan_decline(plan=plan, user=second_user, organisation=second, reason="Figures not agreed")
+    plan.refresh_from_db()
+    assert plan.state == PlanState.DRAFTING
+    signature = Signature.objects.get()  # kept, never deleted
+    assert signature.withdrawn_at is not None
+    assert "Figures not agreed" in signature.withdrawn_reason
+    assert (
+        Decision.objects.filter(action=Action.DECLINED).get().reason.endswith("Figures not agreed")
+    )
+
+
+def test_reopen_withdraws_the_signatures_on_the_seal(devon):
+    plan, signers, admin, _ = devon
+    organisation, user = next(iter(signers.items()))
+    sign(plan, organisation, user)
+    plan_reopen(plan=plan, user=admin, reason="New figures from the CCG")
+    assert Signature.objects.get().withdrawn_reason.startswith("Reopened for editing")
+
+
+def test_the_sign_off_page_signs_and_the_verify_page_finds_the_seal(client, devon):
+    plan, signers, _, _ = devon
+    organisation, user = next(iter(signers.items()))
+    client.force_login(user)
+    url = reverse("signoff", kwargs={"slug": "devon", "round_slug": plan.round.slug})
+    page = client.get(url).content.decode()
+    assert f"Sign on behalf of {organisation.name}" in page
+    sign_url = reverse(
+        "sign",
+        kwargs={"slug": "devon", "round_slug": plan.round.slug, "organisation_id": organisation.pk},
+    )
+    prefix = f"sign{organisation.pk}"
+    response = client.post(sign_url, {f"{prefix}-password": "wrong", f"{prefix}-position": "AO"})
+    assert response.status_code == 400
+    assert "The password is wrong" in response.content.decode()
+    response = client.post(sign_url, {f"{prefix}-password": PASSWORD, f"{prefix}-position": "AO"})
+    assert response.status_code == 302
+    assert Signature.objects.get().position == "AO"
+    seal = plan.seals.get()
+    page = client.get(reverse("verify"), {"seal": seal.digest.upper()}).content.decode()
+    assert "Sealed version 1 of the Devon plan" in page
+    assert organisation.name in page
+    page = client.get(reverse("verify"), {"seal": "0" * 64}).content.decode()
+    assert "No plan has this seal." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_partners_signing_at_the_same_moment_both_count_and_the_state_moves_once(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    area = area_make("Devon", ccg_count=1)
+    plan = plan_open(area=area, round=plan_current_round())
+    commissioner = member_make(area, Role.COMMISSIONER)
+    plan_make_ready(plan, commissioner)
+    plan_submit_for_signoff(plan=plan, user=commissioner)
+    from governance.models import Membership
+
+    signers = [
+        (m.partnership.organisation, m.user)
+        for m in Membership.objects.filter(partnership__area=area, role=Role.SIGNATORY)
+    ]
+    barrier = threading.Barrier(len(signers))
+    errors = []
+
+    def run(organisation, user):
+        try:
+            barrier.wait()
+            sign(plan, organisation, user)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in signers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert Signature.objects.filter(withdrawn_at__isnull=True).count() == len(signers)
+    assert Decision.objects.filter(action=Action.SIGNED_BY_ALL).count() == 1
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
