@@ -33,6 +33,7 @@ from governance.signoff import (
 )
 from itf_portal.forms import errors_to_form
 from plans.constants import PlanState
+from plans.diff import part_changes
 from plans.registry import PARTS, part_display
 
 
@@ -384,4 +385,29 @@ def verify(request):
         request,
         "governance/verify.html",
         {"form": form, "seal": seal, "searched": searched, "signatures": signatures},
+    )
+
+
+@login_required
+def sealed_compare(request, slug, round_slug, number, other):
+    """What changed between two sealed versions, part by part."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    older = get_object_or_404(Seal, plan=plan, number=min(number, other))
+    newer = get_object_or_404(Seal, plan=plan, number=max(number, other))
+    before, after = older.snapshot.get("parts", {}), newer.snapshot.get("parts", {})
+    sections = [
+        {
+            "spec": spec,
+            "changes": part_changes(
+                spec,
+                (before.get(spec.key) or {}).get("content"),
+                (after.get(spec.key) or {}).get("content"),
+            ),
+        }
+        for spec in PARTS
+    ]
+    return render(
+        request,
+        "governance/sealed_compare.html",
+        {"plan": plan, "older": older, "newer": newer, "sections": sections},
     )

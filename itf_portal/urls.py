@@ -26,6 +26,11 @@ urlpatterns = [
     path(PLAN + "check/", governance_views.readiness, name="readiness"),
     path(PLAN + "reopen/", governance_views.reopen, name="reopen"),
     path(PLAN + "sealed/<int:number>/", governance_views.sealed_version, name="sealed_version"),
+    path(
+        PLAN + "sealed/<int:number>/compare/<int:other>/",
+        governance_views.sealed_compare,
+        name="sealed_compare",
+    ),
     path(PLAN + "sign-off/", governance_views.signoff, name="signoff"),
     path(PLAN + "sign-off/sign/<int:organisation_id>/", governance_views.sign, name="sign"),
     path(

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.utils import timezone
@@ -206,9 +207,24 @@ def part_assign(*, part: Part, assignee, due_date, user=None) -> Part:
         and not assignee.memberships.filter(partnership__area_id=part.plan.area_id).exists()
     ):
         raise ValidationError({"assignee": "Choose a member of this area."})
-    part = Part.objects.select_for_update().get(pk=part.pk)
+    part = (
+        Part.objects.select_for_update().select_related("plan__area", "plan__round").get(pk=part.pk)
+    )
+    newly_assigned = assignee is not None and assignee != part.assignee and assignee != user
     part.assignee = assignee
     part.due_date = due_date
+    if newly_assigned and assignee.email:
+        due = f" It is due on {due_date:%d %B %Y}." if due_date else ""
+        subject = f"You have been assigned “{part.get_key_display()}” ({part.plan.area.name})"
+        body = (
+            f"You have been assigned the part “{part.get_key_display()}” of the "
+            f"{part.plan.area.name} ITF plan.{due} Sign in to ITF Portal to work on it."
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=subject, message=body, from_email=None, recipient_list=[assignee.email]
+            )
+        )
     part._change_reason = "Assigned"
     part._history_user = user
     part.save(update_fields=["assignee", "due_date"])

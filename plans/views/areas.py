@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from governance.attention import attention_for_user
 from governance.constants import Role
 from governance.models import Membership
 from governance.permissions import (
@@ -45,7 +46,13 @@ def dashboard(request):
     return render(
         request,
         "plans/dashboard.html",
-        {"areas": areas, "is_national_admin": national, "round": current, "total": len(PARTS)},
+        {
+            "areas": areas,
+            "is_national_admin": national,
+            "round": current,
+            "total": len(PARTS),
+            "attention": attention_for_user(request.user),
+        },
     )
 
 

@@ -206,3 +206,142 @@ def test_two_partners_signing_at_the_same_moment_both_count_and_the_state_moves_
     assert Signature.objects.filter(withdrawn_at__isnull=True).count() == len(signers)
     assert Decision.objects.filter(action=Action.SIGNED_BY_ALL).count() == 1
     assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
+
+
+def test_the_dashboard_says_what_needs_each_persons_attention(
+    client, devon, django_assert_max_num_queries
+):
+    plan, signers, admin, chair = devon
+    organisation, user = next(iter(signers.items()))
+    client.force_login(user)
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("dashboard")).content.decode()
+    assert f"Sign the Devon plan on behalf of {organisation.name}" in page
+    sign(plan, organisation, user)
+    assert "Sign the Devon plan" not in client.get(reverse("dashboard")).content.decode()
+    for other, other_user in list(signers.items())[1:]:
+        sign(plan, other, other_user)
+    client.force_login(chair)
+    assert "Approve the Devon plan" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_an_assigned_part_is_emailed_and_shown_overdue(
+    client, world, django_capture_on_commit_callbacks
+):
+    plan = plan_open(area=world.area, round=plan_current_round())
+    client.force_login(world.admin)
+    url = reverse(
+        "part_assign",
+        kwargs={"slug": "southampton", "round_slug": plan.round.slug, "key": "vision"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
+    assert mail.outbox[-1].to == [world.commissioner.email]
+    assert "Vision for health and care services" in mail.outbox[-1].subject
+    client.force_login(world.commissioner)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Vision for health and care services (Southampton), due 10 January 2014" in page
+    assert "Overdue" in page
+
+
+MOVES = {
+    "submit": ({PlanState.DRAFTING}, "commissioner"),
+    "sign": ({PlanState.AWAITING_SIGNOFF}, "signatory"),
+    "decline": ({PlanState.AWAITING_SIGNOFF}, "signatory"),
+    "approve": ({PlanState.SIGNED}, "chair"),
+    "mark_submitted": ({PlanState.APPROVED}, "admin"),
+    "reopen": ({PlanState.AWAITING_SIGNOFF, PlanState.SIGNED, PlanState.APPROVED}, "admin"),
+}
+
+
+def _run(move, plan, user, organisation):
+    today = date(2014, 2, 14)
+    calls = {
+        "submit": lambda: plan_submit_for_signoff(plan=plan, user=user),
+        "sign": lambda: sign(plan, organisation, user),
+        "decline": lambda: plan_decline(
+            plan=plan, user=user, organisation=organisation, reason="No"
+        ),
+        "approve": lambda: plan_approve(
+            plan=plan, user=user, password=PASSWORD, agreed_on=today, request=request()
+        ),
+        "mark_submitted": lambda: plan_mark_submitted(plan=plan, user=user, submitted_on=today),
+        "reopen": lambda: plan_reopen(plan=plan, user=user, reason="Because"),
+    }
+    return calls[move]()
+
+
+@pytest.mark.parametrize("state", list(PlanState))
+@pytest.mark.parametrize("move", list(MOVES))
+def test_each_move_is_allowed_only_from_its_states_and_only_for_its_role(devon, state, move):
+    plan, signers, admin, chair = devon
+    organisation, signatory = next(iter(signers.items()))
+    commissioner = plan.decisions.get().actor
+    Plan.objects.filter(pk=plan.pk).update(state=state)
+    plan.refresh_from_db()
+    allowed, role = MOVES[move]
+    user = {"commissioner": commissioner, "signatory": signatory, "chair": chair, "admin": admin}[
+        role
+    ]
+    reviewer = member_make(plan.area, Role.REVIEWER)
+    with pytest.raises(PermissionDenied):
+        _run(move, plan, reviewer, organisation)
+    if state in allowed:
+        _run(move, plan, user, organisation)
+    else:
+        decisions = Decision.objects.count()
+        with pytest.raises(StateConflict):
+            _run(move, plan, user, organisation)
+        assert Decision.objects.count() == decisions
+        assert Plan.objects.get(pk=plan.pk).state == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decline_racing_a_signature_leaves_a_consistent_log(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    area = area_make("Devon", ccg_count=2)
+    plan = plan_open(area=area, round=plan_current_round())
+    commissioner = member_make(area, Role.COMMISSIONER)
+    plan_make_ready(plan, commissioner)
+    plan_submit_for_signoff(plan=plan, user=commissioner)
+    from governance.models import Membership
+
+    (a_org, a_user), (b_org, b_user) = [
+        (m.partnership.organisation, m.user)
+        for m in Membership.objects.filter(partnership__area=area, role=Role.SIGNATORY)
+    ][:2]
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def run(name, call):
+        try:
+            barrier.wait()
+            call()
+            outcomes[name] = "done"
+        except StateConflict:
+            outcomes[name] = "refused"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("sign", lambda: sign(plan, a_org, a_user))),
+        threading.Thread(
+            target=run,
+            args=(
+                "decline",
+                lambda: plan_decline(plan=plan, user=b_user, organisation=b_org, reason="No"),
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes["decline"] == "done"
+    assert outcomes["sign"] in {"done", "refused"}
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.DRAFTING
+    assert not Signature.objects.filter(withdrawn_at__isnull=True).exists()
+    assert list(Decision.objects.values_list("action", flat=True)) == [
+        Action.SUBMITTED_FOR_SIGNOFF,
+        Action.DECLINED,
+    ]

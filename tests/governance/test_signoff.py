@@ -139,3 +139,23 @@ def test_moves_check_permission_and_state(world, ready):
         plan_submit_for_signoff(
             plan=plan_open(area=world.other_area, round=ready.round), user=world.outsider
         )
+
+
+def test_two_sealed_versions_can_be_compared(client, world, ready):
+    plan_submit_for_signoff(plan=ready, user=world.commissioner)
+    plan_reopen(plan=ready, user=world.admin, reason="Sharper vision")
+    vision = ready.parts.get(key="vision")
+    part_save(
+        part=vision,
+        content={"text": "Our sharper answer."},
+        status="complete",
+        base_version=vision.version,
+        user=world.commissioner,
+    )
+    plan_submit_for_signoff(plan=ready, user=world.commissioner)
+    client.force_login(world.reviewer)
+    page = client.get(plan_url("sealed_compare", number=1, other=2)).content.decode()
+    assert "Vision for health and care services" in page
+    assert "<ins>sharper " in page
+    assert "Governance" not in page.split("<h1>")[1]  # unchanged parts are not listed
+    assert "what changed since version 1" in client.get(plan_url("task_list")).content.decode()

@@ -1,0 +1,98 @@
+"""What a person should do next, for the dashboard's "Needs your attention" panel."""
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.constants import Role
+from governance.models import Membership, Signature
+from plans.constants import PartStatus, PlanState
+from plans.models import Part, Plan
+
+
+def attention_for_user(user) -> list[dict]:
+    """Signatures awaited from them, approvals and submissions waiting on their role, and the
+    parts assigned to them that are not complete (overdue ones flagged). A fixed number of
+    queries whatever the number of plans."""
+    today = timezone.localdate()
+    roles = list(
+        Membership.objects.filter(user=user).values_list(
+            "role", "partnership__area_id", "partnership__organisation_id"
+        )
+    )
+    signing = {(area, org) for role, area, org in roles if role == Role.SIGNATORY}
+    chairing = {area for role, area, _ in roles if role == Role.HWB_CHAIR}
+    administering = {area for role, area, _ in roles if role == Role.AREA_ADMIN}
+    areas = {area for _, area, _ in roles}
+    plans = list(
+        Plan.objects.filter(area_id__in=areas)
+        .filter(
+            Q(state=PlanState.AWAITING_SIGNOFF)
+            | Q(state=PlanState.SIGNED)
+            | Q(state=PlanState.APPROVED)
+        )
+        .select_related("area", "round")
+        .prefetch_related("area__partnerships__organisation")
+    )
+    # Standing signatures are only ever on a plan's current seal: a decline or reopen withdraws.
+    signed = set(
+        Signature.objects.filter(seal__plan__in=plans, withdrawn_at__isnull=True).values_list(
+            "seal__plan_id", "organisation_id"
+        )
+    )
+    items = []
+    for plan in plans:
+        url = reverse("signoff", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
+        if plan.state == PlanState.AWAITING_SIGNOFF:
+            for partnership in plan.area.partnerships.all():
+                key = (plan.area_id, partnership.organisation_id)
+                if key in signing and (plan.pk, partnership.organisation_id) not in signed:
+                    items.append(
+                        {
+                            "text": f"Sign the {plan.area.name} plan on behalf of "
+                            f"{partnership.organisation.name}",
+                            "url": url,
+                            "overdue": False,
+                        }
+                    )
+        elif plan.state == PlanState.SIGNED and plan.area_id in chairing:
+            items.append(
+                {
+                    "text": f"Approve the {plan.area.name} plan on behalf of the Health and "
+                    "Wellbeing Board",
+                    "url": url,
+                    "overdue": False,
+                }
+            )
+        elif plan.state == PlanState.APPROVED and plan.area_id in administering:
+            items.append(
+                {
+                    "text": f"Mark the {plan.area.name} plan as submitted",
+                    "url": url,
+                    "overdue": False,
+                }
+            )
+    parts = (
+        Part.objects.filter(assignee=user, plan__state=PlanState.DRAFTING)
+        .exclude(status=PartStatus.COMPLETE)
+        .select_related("plan__area", "plan__round")
+        .order_by("due_date", "plan__area__name")
+    )
+    for part in parts:
+        overdue = part.due_date is not None and part.due_date < today
+        due = f", due {part.due_date:%d %B %Y}" if part.due_date else ""
+        items.append(
+            {
+                "text": f"{part.get_key_display()} ({part.plan.area.name}){due}",
+                "url": reverse(
+                    "part",
+                    kwargs={
+                        "slug": part.plan.area.slug,
+                        "round_slug": part.plan.round.slug,
+                        "key": part.key,
+                    },
+                ),
+                "overdue": overdue,
+            }
+        )
+    return items
