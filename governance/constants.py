@@ -22,3 +22,11 @@ class Action(models.TextChoices):
     APPROVED = "approved", "Approved on behalf of the Health and Wellbeing Board"
     MARKED_SUBMITTED = "marked_submitted", "Marked as submitted to NHS England"
     REOPENED = "reopened", "Reopened for editing"
+
+
+class MilestoneKind(models.TextChoices):
+    FIRST_DRAFT = "first_draft", "First draft"
+    SECOND_DRAFT = "second_draft", "Second draft"
+    FINAL_DRAFT = "final_draft", "Final draft"
+    HWB_MEETING = "hwb_meeting", "Health and Wellbeing Board meeting"
+    SUBMISSION_DEADLINE = "submission_deadline", "Submission deadline"

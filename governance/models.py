@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from governance.constants import Action, Role
+from governance.constants import Action, MilestoneKind, Role
 from plans.constants import PlanState
 from plans.models import Partnership
 
@@ -110,3 +110,24 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} for {self.organisation} on {self.seal}"
+
+
+class Milestone(models.Model):
+    """A dated step on the way to submission; overdue when its date has passed undone."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=30, choices=MilestoneKind.choices)
+    due_on = models.DateField(null=True, blank=True)
+    done_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind"], name="milestone_one_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MilestoneKind.values), name="milestone_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.plan})"

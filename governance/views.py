@@ -4,13 +4,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.constants import Role
 from governance.forms import MemberAddForm
+from governance.milestones import milestones_for, milestones_set
 from governance.models import Membership, Seal
 from governance.permissions import (
     APPROVE_PLAN,
+    ASSIGN_PARTS,
     MANAGE_MEMBERS,
     MARK_SUBMITTED,
     REOPEN_PLAN,
@@ -410,4 +413,65 @@ def sealed_compare(request, slug, round_slug, number, other):
         request,
         "governance/sealed_compare.html",
         {"plan": plan, "older": older, "newer": newer, "sections": sections},
+    )
+
+
+class MilestonesForm(forms.Form):
+    def __init__(self, *args, milestones, **kwargs):
+        super().__init__(*args, **kwargs)
+        for milestone in milestones:
+            label = milestone.get_kind_display()
+            for suffix, what, value in (
+                ("due", "date", milestone.due_on),
+                ("done", "done on", milestone.done_on),
+            ):
+                name = f"{milestone.kind}_{suffix}"
+                self.fields[name] = forms.DateField(
+                    label=f"{label}: {what}",
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                    error_messages={"invalid": f"{label}: enter a real date, like 2014-02-14."},
+                )
+                self.initial[name] = value
+
+    def dates(self) -> dict:
+        kinds = {name.rsplit("_", 1)[0] for name in self.fields}
+        return {
+            kind: (self.cleaned_data.get(f"{kind}_due"), self.cleaned_data.get(f"{kind}_done"))
+            for kind in kinds
+        }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestones(request, slug, round_slug):
+    plan = plan_for_user(request.user, slug, round_slug)
+    items = milestones_for(plan)
+    can_edit = has_area_perm(request.user, ASSIGN_PARTS, plan.area)
+    form = MilestonesForm(request.POST or None, milestones=items)
+    if request.method == "POST":
+        plan_for_user(request.user, slug, round_slug, ASSIGN_PARTS)
+        if form.is_valid():
+            try:
+                milestones_set(plan=plan, user=request.user, dates=form.dates())
+            except ValidationError as error:
+                errors_to_form(form, error)
+            else:
+                messages.success(request, "Milestones saved.")
+                return redirect("milestones", slug=slug, round_slug=round_slug)
+    today = timezone.localdate()
+    rows = [
+        {
+            "milestone": m,
+            "overdue": m.due_on is not None and m.due_on < today and m.done_on is None,
+            "due": form[f"{m.kind}_due"],
+            "done": form[f"{m.kind}_done"],
+        }
+        for m in items
+    ]
+    return render(
+        request,
+        "governance/milestones.html",
+        {"plan": plan, "form": form, "rows": rows, "can_edit": can_edit},
+        status=400 if form.is_bound and form.errors else 200,
     )

@@ -32,6 +32,7 @@ urlpatterns = [
         name="sealed_compare",
     ),
     path(PLAN + "sign-off/", governance_views.signoff, name="signoff"),
+    path(PLAN + "milestones/", governance_views.milestones, name="milestones"),
     path(PLAN + "sign-off/sign/<int:organisation_id>/", governance_views.sign, name="sign"),
     path(
         PLAN + "sign-off/decline/<int:organisation_id>/", governance_views.decline, name="decline"

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from governance.attention import attention_for_user
 from governance.constants import Role
+from governance.milestones import overdue_counts
 from governance.models import Membership
 from governance.permissions import (
     MANAGE_MEMBERS,
@@ -18,7 +19,7 @@ from governance.permissions import (
 )
 from itf_portal.forms import errors_to_form
 from plans.forms import AreaForm, OrganisationForm
-from plans.models import Area, Organisation, Partnership
+from plans.models import Area, Organisation, Partnership, Plan
 from plans.registry import PARTS
 from plans.services import area_save, organisation_save, plan_current_round, plan_progress
 
@@ -40,9 +41,13 @@ def dashboard(request):
         roles.setdefault(area_id, []).append(Role(role).label)
     current = plan_current_round()
     progress = plan_progress(round=current, areas=areas)
+    plans = list(Plan.objects.filter(round=current, area__in=areas))
+    overdue = overdue_counts(plans)
+    overdue_by_area = {plan.area_id: overdue[plan.pk] for plan in plans}
     for area in areas:
         area.my_roles = sorted(set(roles.get(area.pk, [])))
         area.progress = progress.get(area.pk)
+        area.overdue = overdue_by_area.get(area.pk)
     return render(
         request,
         "plans/dashboard.html",

@@ -5,6 +5,7 @@ Idempotent: run it again and it changes nothing (except resetting demo passwords
 
 import json
 import os
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from django.db import transaction
 from finance.models import Allocation
 from finance.services import allocations_load
 from governance.constants import NATIONAL_ADMIN_GROUP
+from governance.milestones import milestones_set
 from governance.models import Membership
 from governance.permissions import national_admin_group_sync
 from governance.services import membership_add
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             logins = self._load(demo)
             for slug, parts in plans.items():
                 self._plan(Area.objects.get(slug=slug), parts)
+            self._milestones()
             # Seed 000 gives Southampton's estimated share for 2015/16, which is its minimum.
             if not Allocation.objects.exists():
                 allocations = settings.BASE_DIR / "fixtures" / "demo_allocations.csv"
@@ -99,6 +102,26 @@ class Command(BaseCommand):
                 base_version=0,
                 user=author,
                 reason="Demo content from the source papers",
+            )
+
+    def _milestones(self) -> None:
+        """The seeds' timelines, for plans whose milestones nobody has set yet."""
+        with open(settings.BASE_DIR / "fixtures" / "demo_milestones.json") as handle:
+            timelines = json.load(handle)
+        for slug, dates in timelines.items():
+            if slug.startswith("_"):
+                continue
+            plan = plan_open(area=Area.objects.get(slug=slug), round=plan_current_round())
+            if plan.milestones.exists():
+                continue
+            admin = get_user_model().objects.get(username=f"{slug}-admin")
+            milestones_set(
+                plan=plan,
+                user=admin,
+                dates={
+                    kind: tuple(date.fromisoformat(d) if d else None for d in pair)
+                    for kind, pair in dates.items()
+                },
             )
 
     @staticmethod

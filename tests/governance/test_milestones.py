@@ -1,0 +1,59 @@
+import pytest
+from django.urls import reverse
+
+from governance.models import Milestone
+from plans.services import plan_current_round, plan_open
+
+
+@pytest.fixture
+def plan(world):
+    return plan_open(area=world.area, round=plan_current_round())
+
+
+URL = "/areas/southampton/plans/itf-2014/milestones/"
+
+
+def test_the_area_admin_sets_milestones_and_overdue_ones_are_flagged(client, world, plan):
+    client.force_login(world.admin)
+    response = client.post(
+        URL,
+        {
+            "first_draft_due": "2013-11-13",
+            "first_draft_done": "2013-11-13",
+            "submission_deadline_due": "2014-02-14",
+        },
+    )
+    assert response.status_code == 302
+    deadline = Milestone.objects.get(plan=plan, kind="submission_deadline")
+    assert str(deadline.due_on) == "2014-02-14" and deadline.done_on is None
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Overdue" in page and "1 milestone" in page
+    client.force_login(world.reviewer)
+    page = client.get(URL).content.decode()
+    assert "14 February 2014" in page and "Overdue" in page
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (
+            {"hwb_meeting_due": "2014-13-45"},
+            "Health and Wellbeing Board meeting: enter a real date",
+        ),
+        ({"hwb_meeting_done": "2999-01-01"}, "the date done cannot be in the future"),
+    ],
+)
+def test_bad_milestone_dates_are_explained_and_nothing_is_saved(client, world, plan, data, message):
+    client.force_login(world.admin)
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Milestone.objects.exists()
+
+
+def test_only_the_area_admin_sets_milestones(client, world, plan):
+    client.force_login(world.commissioner)
+    assert client.post(URL, {"hwb_meeting_due": "2014-01-22"}).status_code == 403
+    client.force_login(world.outsider)
+    assert client.get(URL).status_code == 404
+    assert not Milestone.objects.exists()
