@@ -173,20 +173,6 @@ def _move(plan: Plan, *, actor, action: str, to_state: str, reason: str = "", se
     plan.save(update_fields=["state"])
 
 
-def _tell_signatories(plan: Plan, subject: str, body: str) -> None:
-    emails = sorted(
-        set(
-            Membership.objects.filter(partnership__area=plan.area, role=Role.SIGNATORY)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=emails)
-        )
-
-
 @transaction.atomic
 def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
     plan = _locked(plan)
@@ -212,8 +198,8 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
         to_state=PlanState.AWAITING_SIGNOFF,
         seal=seal,
     )
-    _tell_signatories(
-        plan,
+    _tell(
+        _emails(plan, Role.SIGNATORY),
         f"The {plan.area.name} ITF plan is ready for you to sign",
         f"The {plan.area.name} plan has been submitted for sign-off as sealed version {number} "
         f"(seal {seal.digest}). Sign in to ITF Portal to read it and sign for your organisation.",
@@ -243,12 +229,22 @@ def plan_reopen(*, plan: Plan, user, reason: str) -> None:
         reason=reason.strip(),
         seal=seal,
     )
-    _tell_signatories(
-        plan,
+    _tell(
+        _emails(plan, Role.SIGNATORY),
         f"The {plan.area.name} ITF plan has been reopened for editing",
         f"The {plan.area.name} plan was reopened for editing, so sealed version "
         f"{seal.number if seal else ''} will not be signed. Reason: {reason.strip()}",
     )
+
+
+def _signatory_check(plan: Plan, user, organisation) -> None:
+    if not Membership.objects.filter(
+        user=user,
+        role=Role.SIGNATORY,
+        partnership__area=plan.area,
+        partnership__organisation=organisation,
+    ).exists():
+        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
 
 
 def _current_seal(plan: Plan) -> Seal | None:
@@ -298,13 +294,7 @@ def signature_add(
 @transaction.atomic
 def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signature:
     plan = _locked(plan)
-    if not Membership.objects.filter(
-        user=user,
-        role=Role.SIGNATORY,
-        partnership__area=plan.area,
-        partnership__organisation=organisation,
-    ).exists():
-        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
+    _signatory_check(plan, user, organisation)
     if plan.state != PlanState.AWAITING_SIGNOFF:
         raise StateConflict(
             f"The plan is {plan.get_state_display().lower()}: signatures are taken only while it "
@@ -347,13 +337,7 @@ def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
     """A signatory declines: the plan goes back to Drafting and every signature on the sealed
     version is withdrawn (kept, marked withdrawn)."""
     plan = _locked(plan)
-    if not Membership.objects.filter(
-        user=user,
-        role=Role.SIGNATORY,
-        partnership__area=plan.area,
-        partnership__organisation=organisation,
-    ).exists():
-        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
+    _signatory_check(plan, user, organisation)
     if plan.state != PlanState.AWAITING_SIGNOFF:
         raise StateConflict(
             f"The plan is {plan.get_state_display().lower()}: it can be declined only while it "
