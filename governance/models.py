@@ -131,3 +131,21 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.plan})"
+
+
+class Export(models.Model):
+    """Every export of a plan: who, which plan, which format, and which seal (or the draft)."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="exports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    format = models.CharField(max_length=10)
+    seal = models.CharField(max_length=64, help_text="The seal exported, or 'draft'")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.format} of {self.plan} ({self.seal}) by {self.user}"

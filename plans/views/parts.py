@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,6 +21,7 @@ from governance.permissions import (
 )
 from plans.constants import PartKey, PartStatus, PlanState
 from plans.diff import part_changes
+from plans.exports.service import plan_export_xlsx
 from plans.models import Comment
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.services import (
@@ -331,3 +332,15 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     comment_resolve(comment=comment, user=request.user, resolved=resolved)
     messages.success(request, "Comment resolved." if resolved else "Comment reopened.")
     return redirect(_part_url(plan, key) + "#comments")
+
+
+@login_required
+def plan_export(request, slug, round_slug):
+    """The plan as the NHS England Excel template, for anyone who may read the plan."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    data, name = plan_export_xlsx(plan=plan, user=request.user)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -44,6 +44,13 @@ MATRIX = [
     ),
     ("allocations", {}, "admin", "national", (302, 403, 403, 200)),
     (
+        "plan_export",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    (
         "readiness",
         {"slug": "southampton", "round_slug": "itf-2014"},
         "reviewer",

@@ -1,0 +1,146 @@
+"""The plan as the NHS England submission template, written with openpyxl from
+`plans.exports.template`. Input cells are yellow and derived cells grey (the BCF convention);
+totals are live SUM formulas; user text is always written as text, never as a formula."""
+
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from itf_portal.money import LIMIT
+from plans.exports.template import DATE, MONEY, NUMBER, YES_NO, Table, Value, sheets, value_of
+
+INPUT = PatternFill("solid", fgColor="FFF2CC")
+DERIVED = PatternFill("solid", fgColor="D9D9D9")
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+WRAP = Alignment(wrap_text=True, vertical="top")
+MONEY_FORMAT = "£#,##0.00;(£#,##0.00)"
+
+
+def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
+    cell = ws.cell(row=row, column=column)
+    if kind in (MONEY, NUMBER) and value not in ("", None):
+        cell.value = Decimal(str(value))
+        cell.number_format = MONEY_FORMAT if kind == MONEY else "#,##0.00"
+    elif kind == DATE and value:
+        cell.value = date.fromisoformat(str(value))
+        cell.number_format = "dd/mm/yyyy"
+    else:
+        cell.value = "" if value is None else str(value)
+        # Whatever a person typed stays text: "=HYPERLINK(…)" must never become a formula.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    cell.fill = fill
+    cell.alignment = WRAP
+    return cell
+
+
+class _Validations:
+    """One dropdown and one number bound per sheet, covering every cell that needs them."""
+
+    def __init__(self, ws):
+        self.yes_no = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+        self.bounded = DataValidation(
+            type="decimal", operator="between", formula1="0", formula2=str(LIMIT), allow_blank=True
+        )
+        self.bounded.error = "Enter a number from 0 to 1,000,000,000."
+        ws.add_data_validation(self.yes_no)
+        ws.add_data_validation(self.bounded)
+
+    def add(self, cell, kind: str) -> None:
+        if kind == YES_NO:
+            self.yes_no.add(cell)
+        elif kind == MONEY:
+            self.bounded.add(cell)
+
+
+def _table(ws, row: int, table: Table, snapshot: dict, checks: _Validations) -> int:
+    ws.cell(row=row, column=1, value=table.title).font = BOLD
+    row += 1
+    for number, column in enumerate(table.columns, start=1):
+        header = ws.cell(row=row, column=number, value=column.header)
+        header.font = BOLD
+        header.fill = DERIVED
+    row += 1
+    first = row
+    for record in table.rows(snapshot):
+        for number, column in enumerate(table.columns, start=1):
+            cell = _put(ws, row, number, record.get(column.key, ""), column.kind)
+            checks.add(cell, column.kind)
+        row += 1
+    if table.total:
+        ws.cell(row=row, column=1, value="Total").font = BOLD
+        ws.cell(row=row, column=1).fill = DERIVED
+        for number, column in enumerate(table.columns, start=1):
+            if column.kind == MONEY:
+                letter = get_column_letter(number)
+                cell = ws.cell(row=row, column=number)
+                cell.value = f"=SUM({letter}{first}:{letter}{max(row - 1, first)})"
+                cell.number_format = MONEY_FORMAT
+                cell.fill = DERIVED
+                cell.font = BOLD
+        row += 1
+    return row + 1
+
+
+def plan_workbook(snapshot: dict, *, seal: str = "") -> bytes:
+    """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft")."""
+    book = Workbook()
+    book.remove(book.active)
+    years = snapshot["round"]["years"]
+    heading = f"{snapshot['area']['name']}: {snapshot['round']['name']}"
+    for sheet in sheets(years):
+        ws = book.create_sheet(sheet.name)
+        ws.cell(row=1, column=1, value=sheet.name).font = TITLE
+        _put(ws, 2, 1, heading, fill=DERIVED)
+        _put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
+        ws.freeze_panes = "A3"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.column_dimensions["A"].width = 45
+        for letter in "BCDEFGHIJK":
+            ws.column_dimensions[letter].width = 22
+        checks = _Validations(ws)
+        row = 4
+        if sheet.name == "Cover":
+            row = _cover(ws, row, snapshot)
+        for item in sheet.items:
+            if isinstance(item, Value):
+                ws.cell(row=row, column=1, value=item.label).font = BOLD
+                cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
+                checks.add(cell, item.kind)
+                row += 1
+            else:
+                row = _table(ws, row + 1, item, snapshot, checks)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cover(ws, row: int, snapshot: dict) -> int:
+    partners = snapshot.get("partners", [])
+    council = [p["name"] for p in partners if p["kind"] == "la"]
+    ccgs = [p["name"] for p in partners if p["kind"] == "ccg"]
+    for label, value in [
+        ("Local Authority", ", ".join(council)),
+        *(("Clinical Commissioning Group", name) for name in ccgs),
+    ]:
+        ws.cell(row=row, column=1, value=label).font = BOLD
+        _put(ws, row, 2, value, fill=DERIVED)
+        row += 1
+    for year in snapshot["round"]["years"]:
+        minimum = (snapshot.get("allocations") or {}).get(year, {}).get("minimum")
+        ws.cell(
+            row=row, column=1, value=f"Minimum required value of ITF pooled budget: {year}"
+        ).font = BOLD
+        _put(ws, row, 2, minimum or "", MONEY, fill=DERIVED)
+        row += 1
+    return row

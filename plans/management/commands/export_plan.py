@@ -1,0 +1,30 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from plans.exports.service import plan_export_xlsx
+from plans.models import Area
+from plans.services import plan_current_round, plan_open
+
+
+class Command(BaseCommand):
+    help = "Write an area's plan as the submission template (Excel; PDF to come)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("area")
+        parser.add_argument("--format", default="xlsx", choices=["xlsx", "pdf"])
+        parser.add_argument("--output", required=True, type=Path)
+
+    def handle(self, *args, area: str, format: str, output: Path, **options):
+        found = Area.objects.filter(slug=area).first()
+        if found is None:
+            raise CommandError(f"No area with the short name “{area}”.")
+        if format == "pdf":
+            raise CommandError("PDF export is not available yet; use --format xlsx.")
+        plan = plan_open(area=found, round=plan_current_round())
+        data, _ = plan_export_xlsx(plan=plan, user=None)
+        try:
+            output.write_bytes(data)
+        except OSError as error:
+            raise CommandError(f"Cannot write {output}: {error}") from error
+        self.stdout.write(self.style.SUCCESS(f"Wrote {output} ({len(data):,} bytes)."))

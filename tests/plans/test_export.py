@@ -1,0 +1,165 @@
+from decimal import Decimal
+from io import BytesIO, StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from finance.rules import pooled_budget
+from governance.models import Export
+from governance.signoff import plan_submit_for_signoff
+from plans.services import part_save, plan_current_round, plan_open
+from tests.factories import plan_make_ready
+
+URL = "/areas/southampton/plans/itf-2014/export.xlsx"
+SHEETS = [
+    "Cover",
+    "Narrative",
+    "National conditions",
+    "Outcomes and metrics",
+    "Pooled fund contributions",
+    "Pooled budget schemes",
+    "Key risks",
+]
+
+
+@pytest.fixture
+def plan(world):
+    return plan_open(area=world.area, round=plan_current_round())
+
+
+def save(plan, key, content, user):
+    part = plan.parts.get(key=key)
+    part_save(
+        part=part, content=content, status="in_progress", base_version=part.version, user=user
+    )
+
+
+def workbook(response):
+    return load_workbook(BytesIO(response.content))
+
+
+def cells(sheet):
+    return [cell for row in sheet.iter_rows() for cell in row if cell.value not in (None, "")]
+
+
+def test_the_workbook_has_the_templates_sheets_labels_and_the_plans_values(client, world, plan):
+    save(plan, "vision", {"text": "People live well at home."}, world.commissioner)
+    save(
+        plan,
+        "data_sharing",
+        {"nhs_number_used": "no", "nhs_number_by": "2015-03-31"},
+        world.commissioner,
+    )
+    client.force_login(world.reviewer)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "itf-plan-southampton-itf-2014-draft.xlsx" in response["Content-Disposition"]
+    book = workbook(response)
+    assert book.sheetnames == SHEETS
+    values = {str(c.value) for sheet in book for c in cells(sheet)}
+    for label in [
+        "Vision for health and care services",
+        "NHS Number is the primary identifier",
+        "Delayed transfers of care",
+        "Minimum required value of ITF pooled budget: 2015/16",
+        "Draft: not signed",
+    ]:
+        assert label in values
+    assert "People live well at home." in values
+    national = book["National conditions"]
+    answer = next(c for c in cells(national) if c.value == "No")
+    assert answer.fill.fgColor.rgb.endswith("FFF2CC")  # an input cell, yellow
+    assert national.freeze_panes == "A3"
+    assert Export.objects.get().seal == "draft"
+
+
+def test_totals_are_live_formulas_over_the_figures_the_app_derives(client, world, plan):
+    ccg = plan.area.partners.get(kind="ccg")
+    amounts = [
+        {
+            "organisation": ccg.pk,
+            "organisation_name": ccg.name,
+            "stream": s,
+            "year": "2015/16",
+            "amount": a,
+        }
+        for s, a in [("s256", "3971000.00"), ("carers", "601000.00"), ("nhs", "8783000.00")]
+    ]
+    save(plan, "contributions", {"amounts": amounts}, world.commissioner)
+    client.force_login(world.reviewer)
+    sheet = workbook(client.get(URL))["Pooled fund contributions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "Partner")
+    total = next(i for i, row in enumerate(rows) if row[0] == "Total")
+    figures = [Decimal(str(row[3])) for row in rows[header + 1 : total]]
+    expected = pooled_budget({"amounts": amounts}, ["2015/16"])["2015/16"]
+    assert sum(figures) == expected == Decimal("13355000")
+    assert rows[total][3] == f"=SUM(D{header + 2}:D{total})"
+
+
+@pytest.mark.parametrize(
+    "text", ['=HYPERLINK("http://evil.example","click")', "+1", "-1+1", "@SUM(1)"]
+)
+def test_user_text_never_becomes_a_formula(client, world, plan, text):
+    save(plan, "vision", {"text": text}, world.commissioner)
+    client.force_login(world.reviewer)
+    narrative = workbook(client.get(URL))["Narrative"]
+    cell = next(c for c in cells(narrative) if c.value == text)
+    assert cell.data_type == "s"
+
+
+def test_an_outsider_cannot_export_and_nothing_is_logged(client, world, plan):
+    client.force_login(world.outsider)
+    assert client.get(URL).status_code == 404
+    client.logout()
+    assert client.get(URL).status_code == 302
+    assert not Export.objects.exists()
+
+
+def test_a_plan_awaiting_sign_off_exports_its_sealed_version(client, world, plan):
+    plan_make_ready(plan, world.commissioner)
+    seal = plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    client.force_login(world.reviewer)
+    response = client.get(URL)
+    assert f"Seal: {seal.digest}" in {str(c.value) for c in cells(workbook(response)["Cover"])}
+    assert Export.objects.get().seal == seal.digest
+
+
+def test_the_export_does_the_same_queries_with_300_schemes(
+    client, world, plan, django_assert_max_num_queries
+):
+    client.force_login(world.reviewer)
+    with django_assert_max_num_queries(30) as few:
+        client.get(URL)
+    rows = [
+        {"name": f"Scheme {i}", "scheme_type": "reablement", "spend": {"2015/16": "1000"}}
+        for i in range(300)
+    ]
+    save(plan, "schemes", {"rows": rows}, world.commissioner)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(URL)
+    sheet = workbook(response)["Pooled budget schemes"]
+    assert (
+        sum(1 for row in sheet.iter_rows(values_only=True) if str(row[0]).startswith("Scheme "))
+        == 300
+    )
+
+
+def test_the_command_line_writes_the_workbook(world, plan, tmp_path):
+    output = tmp_path / "plan.xlsx"
+    call_command("export_plan", "southampton", "--output", str(output), stdout=StringIO())
+    assert load_workbook(output).sheetnames == SHEETS
+    with pytest.raises(CommandError, match="No area"):
+        call_command("export_plan", "nowhere", "--output", str(output))
+    with pytest.raises(CommandError, match="PDF export is not available yet"):
+        call_command("export_plan", "southampton", "--format", "pdf", "--output", str(output))
+
+
+def test_the_export_link_is_on_the_plan_page(client, world, plan):
+    client.force_login(world.reviewer)
+    page = client.get(
+        reverse("task_list", kwargs={"slug": "southampton", "round_slug": "itf-2014"})
+    )
+    assert URL in page.content.decode()
