@@ -128,6 +128,7 @@ def plan_snapshot(plan: Plan, number: int) -> dict:
         "round": {
             "slug": plan.round.slug,
             "name": plan.round.name,
+            "baseline": plan.round.baseline_label,
             "years": plan.round.year_labels,
         },
         "partners": [

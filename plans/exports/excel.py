@@ -59,7 +59,7 @@ class _Validations:
             self.bounded.add(cell)
 
 
-def _table(ws, row: int, table: Table, snapshot: dict, checks: _Validations) -> int:
+def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations) -> int:
     ws.cell(row=row, column=1, value=table.title).font = BOLD
     row += 1
     for number, column in enumerate(table.columns, start=1):
@@ -71,7 +71,7 @@ def _table(ws, row: int, table: Table, snapshot: dict, checks: _Validations) -> 
     for record in table.rows(snapshot):
         for number, column in enumerate(table.columns, start=1):
             cell = _put(ws, row, number, record.get(column.key, ""), column.kind)
-            checks.add(cell, column.kind)
+            validations.add(cell, column.kind)
         row += 1
     if table.total:
         ws.cell(row=row, column=1, value="Total").font = BOLD
@@ -88,13 +88,16 @@ def _table(ws, row: int, table: Table, snapshot: dict, checks: _Validations) -> 
     return row + 1
 
 
-def plan_workbook(snapshot: dict, *, seal: str = "") -> bytes:
-    """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft")."""
+def plan_workbook(
+    snapshot: dict, *, seal: str = "", checks: list | None = None, signoff: list | None = None
+) -> bytes:
+    """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft"), the
+    readiness `checks` fill the Checklist and `signoff` rows (for, by, position, date) the Cover."""
     book = Workbook()
     book.remove(book.active)
     years = snapshot["round"]["years"]
     heading = f"{snapshot['area']['name']}: {snapshot['round']['name']}"
-    for sheet in sheets(years):
+    for sheet in sheets(years, snapshot["round"].get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(row=1, column=1, value=sheet.name).font = TITLE
         _put(ws, 2, 1, heading, fill=DERIVED)
@@ -108,24 +111,30 @@ def plan_workbook(snapshot: dict, *, seal: str = "") -> bytes:
         ws.column_dimensions["A"].width = 45
         for letter in "BCDEFGHIJK":
             ws.column_dimensions[letter].width = 22
-        checks = _Validations(ws)
+        validations = _Validations(ws)
         row = 4
         if sheet.name == "Cover":
-            row = _cover(ws, row, snapshot)
+            row = _cover(ws, row, snapshot, signoff or [])
+        if sheet.name == "Checklist":
+            for check in checks or []:
+                ws.cell(row=row, column=1, value=check.name).font = BOLD
+                _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
+                _put(ws, row, 3, check.message, fill=DERIVED)
+                row += 1
         for item in sheet.items:
             if isinstance(item, Value):
                 ws.cell(row=row, column=1, value=item.label).font = BOLD
                 cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
-                checks.add(cell, item.kind)
+                validations.add(cell, item.kind)
                 row += 1
             else:
-                row = _table(ws, row + 1, item, snapshot, checks)
+                row = _table(ws, row + 1, item, snapshot, validations)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _cover(ws, row: int, snapshot: dict) -> int:
+def _cover(ws, row: int, snapshot: dict, signoff: list) -> int:
     partners = snapshot.get("partners", [])
     council = [p["name"] for p in partners if p["kind"] == "la"]
     ccgs = [p["name"] for p in partners if p["kind"] == "ccg"]
@@ -142,5 +151,15 @@ def _cover(ws, row: int, snapshot: dict) -> int:
             row=row, column=1, value=f"Minimum required value of ITF pooled budget: {year}"
         ).font = BOLD
         _put(ws, row, 2, minimum or "", MONEY, fill=DERIVED)
+        row += 1
+    row += 1
+    ws.cell(row=row, column=1, value="Authorisation and sign-off").font = BOLD
+    row += 1
+    for number, header in enumerate(["Signed on behalf of", "By", "Position", "Date"], start=1):
+        ws.cell(row=row, column=number, value=header).font = BOLD
+    row += 1
+    for entry in signoff:
+        for number, value in enumerate(entry, start=1):
+            _put(ws, row, number, value, fill=DERIVED)
         row += 1
     return row

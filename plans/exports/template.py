@@ -140,6 +140,35 @@ def risk_rows(snapshot: dict) -> list[dict]:
     ]
 
 
+def spend_rows(snapshot: dict) -> list[dict]:
+    content = _content(snapshot, PartKey.SPEND)
+    labels = content.get("line_labels", {})
+    years = [snapshot["round"].get("baseline", ""), *snapshot["round"]["years"]]
+    rows = []
+    for key, values in content.get("lines", {}).items():
+        row = {"line": labels.get(key, key)}
+        for year in years:
+            for what in ("spend", "benefits"):
+                row[f"{what} {year}"] = Decimal((values.get(what) or {}).get(year) or "0")
+        rows.append(row)
+    return rows
+
+
+def contingency_rows(snapshot: dict) -> list[dict]:
+    last = snapshot["round"]["years"][-1]
+    return [
+        {
+            "outcome": row.get("outcome", ""),
+            **{
+                f"{what} {period}": Decimal((row.get(what) or {}).get(period) or "0")
+                for what in ("savings", "support")
+                for period in (last, "ongoing")
+            },
+        }
+        for row in _content(snapshot, PartKey.CONTINGENCY).get("rows", [])
+    ]
+
+
 NARRATIVE = [
     ("Service provider engagement", PartKey.PROVIDER_ENGAGEMENT),
     ("Patient, service user and public engagement", PartKey.PUBLIC_ENGAGEMENT),
@@ -151,9 +180,12 @@ NARRATIVE = [
 ]
 
 
-def sheets(years: list[str]) -> list[Sheet]:
+def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
     """The template's sheets for a round with these years."""
+    spend_years = [baseline, *years] if baseline else years
+    last = years[-1]
     return [
+        Sheet("Checklist"),
         Sheet(
             "Cover",
             [Value("Boundary differences", PartKey.SUMMARY, "boundary_differences")],
@@ -278,6 +310,46 @@ def sheets(years: list[str]) -> list[Sheet]:
                     ],
                     total=True,
                 )
+            ],
+        ),
+        Sheet(
+            "Health and care spend",
+            [
+                Table(
+                    "Total health and care spend for each commissioner",
+                    spend_rows,
+                    [
+                        Column("Organisation", "line"),
+                        *(
+                            Column(f"{year} {what}", f"{what} {year}", MONEY)
+                            for year in spend_years
+                            for what in ("spend", "benefits")
+                        ),
+                    ],
+                    total=True,
+                )
+            ],
+        ),
+        Sheet(
+            "Contingency plan",
+            [
+                Value(
+                    "Plan for maintaining services if improvements are not achieved",
+                    PartKey.CONTINGENCY,
+                    "plan_text",
+                ),
+                Table(
+                    "Contingency plan",
+                    contingency_rows,
+                    [
+                        Column("Outcome", "outcome"),
+                        Column(f"Planned savings {last}", f"savings {last}", MONEY),
+                        Column("Planned savings ongoing", "savings ongoing", MONEY),
+                        Column(f"Maximum support needed {last}", f"support {last}", MONEY),
+                        Column("Maximum support needed ongoing", "support ongoing", MONEY),
+                    ],
+                    total=True,
+                ),
             ],
         ),
         Sheet(

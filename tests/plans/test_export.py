@@ -14,12 +14,15 @@ from tests.factories import plan_make_ready
 
 URL = "/areas/southampton/plans/itf-2014/export.xlsx"
 SHEETS = [
+    "Checklist",
     "Cover",
     "Narrative",
     "National conditions",
     "Outcomes and metrics",
     "Pooled fund contributions",
     "Pooled budget schemes",
+    "Health and care spend",
+    "Contingency plan",
     "Key risks",
 ]
 
@@ -123,7 +126,12 @@ def test_a_plan_awaiting_sign_off_exports_its_sealed_version(client, world, plan
     seal = plan_submit_for_signoff(plan=plan, user=world.commissioner)
     client.force_login(world.reviewer)
     response = client.get(URL)
-    assert f"Seal: {seal.digest}" in {str(c.value) for c in cells(workbook(response)["Cover"])}
+    cover = {str(c.value) for c in cells(workbook(response)["Cover"])}
+    assert f"Seal: {seal.digest}" in cover
+    assert "Authorisation and sign-off" in cover and "Health and Wellbeing Board" in cover
+    checklist = workbook(response)["Checklist"]
+    answers = [row[1] for row in checklist.iter_rows(min_row=4, values_only=True) if row[0]]
+    assert answers and set(answers) == {"Yes"}
     assert Export.objects.get().seal == seal.digest
 
 
