@@ -24,6 +24,7 @@ urlpatterns = [
     path(PLAN, parts_views.task_list, name="task_list"),
     path(PLAN + "finance/", finance_views.fund_summary, name="fund_summary"),
     path(PLAN + "export.xlsx", parts_views.plan_export, name="plan_export"),
+    path(PLAN + "export.pdf", parts_views.plan_export, {"format": "pdf"}, name="plan_export_pdf"),
     path(PLAN + "check/", governance_views.readiness, name="readiness"),
     path(PLAN + "reopen/", governance_views.reopen, name="reopen"),
     path(PLAN + "sealed/<int:number>/", governance_views.sealed_version, name="sealed_version"),

@@ -60,3 +60,42 @@ def signoff_rows(plan: Plan, seal) -> list[tuple]:
         )
     )
     return rows
+
+
+@transaction.atomic
+def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
+    """The plan as an HWB board paper: cover, contents, every part in template order, the fund's
+    tables and charts, and the sign-off page. "DRAFT — not signed" on every page until approved."""
+    from django.contrib.staticfiles import finders
+    from django.template.loader import render_to_string
+    from weasyprint import CSS, HTML
+
+    from finance.services import plan_finance_charts
+    from plans.registry import PARTS, part_display
+
+    seal = plan.seals.order_by("-number").first()
+    sealed = seal is not None and plan.state != PlanState.DRAFTING
+    snapshot = seal.snapshot if sealed else plan_snapshot(plan, 0)
+    digest = seal.digest if sealed else ""
+    parts = snapshot.get("parts", {})
+    html = render_to_string(
+        "print/plan.html",
+        {
+            "snapshot": snapshot,
+            "seal": digest,
+            "approved": plan.state in (PlanState.APPROVED, PlanState.SUBMITTED),
+            "sections": [
+                {
+                    "spec": spec,
+                    "display": part_display(spec, plan, (parts.get(spec.key) or {}).get("content")),
+                }
+                for spec in PARTS
+            ],
+            "charts": plan_finance_charts(plan),
+            "signoff": signoff_rows(plan, seal if sealed else None),
+        },
+    )
+    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=finders.find("print/plan.css"))])
+    Export.objects.create(plan=plan, user=user, format="pdf", seal=digest or "draft")
+    name = f"itf-plan-{plan.area.slug}-{plan.round.slug}{'-draft' if not digest else ''}.pdf"
+    return pdf, name

@@ -21,7 +21,7 @@ from governance.permissions import (
 )
 from plans.constants import PartKey, PartStatus, PlanState
 from plans.diff import part_changes
-from plans.exports.service import plan_export_xlsx
+from plans.exports.service import plan_export_pdf, plan_export_xlsx
 from plans.models import Comment
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.services import (
@@ -334,13 +334,18 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     return redirect(_part_url(plan, key) + "#comments")
 
 
+EXPORTS = {
+    "xlsx": (plan_export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (plan_export_pdf, "application/pdf"),
+}
+
+
 @login_required
-def plan_export(request, slug, round_slug):
-    """The plan as the NHS England Excel template, for anyone who may read the plan."""
+def plan_export(request, slug, round_slug, format="xlsx"):
+    """The plan as the NHS England Excel template or a PDF, for anyone who may read the plan."""
     plan = plan_for_user(request.user, slug, round_slug)
-    data, name = plan_export_xlsx(plan=plan, user=request.user)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    export, content_type = EXPORTS[format]
+    data, name = export(plan=plan, user=request.user)
+    response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -161,8 +161,6 @@ def test_the_command_line_writes_the_workbook(world, plan, tmp_path):
     assert load_workbook(output).sheetnames == SHEETS
     with pytest.raises(CommandError, match="No area"):
         call_command("export_plan", "nowhere", "--output", str(output))
-    with pytest.raises(CommandError, match="PDF export is not available yet"):
-        call_command("export_plan", "southampton", "--format", "pdf", "--output", str(output))
 
 
 def test_the_export_link_is_on_the_plan_page(client, world, plan):

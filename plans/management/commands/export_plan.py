@@ -2,13 +2,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.exports.service import plan_export_xlsx
+from plans.exports.service import plan_export_pdf, plan_export_xlsx
 from plans.models import Area
 from plans.services import plan_current_round, plan_open
 
 
 class Command(BaseCommand):
-    help = "Write an area's plan as the submission template (Excel; PDF to come)."
+    help = "Write an area's plan as the Excel submission template or a PDF board paper."
 
     def add_arguments(self, parser):
         parser.add_argument("area")
@@ -19,10 +19,9 @@ class Command(BaseCommand):
         found = Area.objects.filter(slug=area).first()
         if found is None:
             raise CommandError(f"No area with the short name “{area}”.")
-        if format == "pdf":
-            raise CommandError("PDF export is not available yet; use --format xlsx.")
         plan = plan_open(area=found, round=plan_current_round())
-        data, _ = plan_export_xlsx(plan=plan, user=None)
+        export = plan_export_pdf if format == "pdf" else plan_export_xlsx
+        data, _ = export(plan=plan, user=None)
         try:
             output.write_bytes(data)
         except OSError as error:

@@ -1,0 +1,93 @@
+from datetime import date
+from io import BytesIO, StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import RequestFactory
+from pypdf import PdfReader
+
+from governance.constants import Role
+from governance.models import Export, Membership
+from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
+from plans.models import Plan
+from plans.registry import PARTS
+from plans.services import plan_current_round, plan_open
+from tests.factories import PASSWORD, member_make, plan_make_ready
+
+URL = "/areas/{}/plans/itf-2014/export.pdf"
+
+
+def pages(response) -> list[str]:
+    assert response["Content-Type"] == "application/pdf"
+    return [page.extract_text() for page in PdfReader(BytesIO(response.content)).pages]
+
+
+def test_the_board_paper_has_every_part_the_seed_figures_and_draft_on_every_page(
+    client, db, settings
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="southampton-reviewer"))
+    text = pages(client.get(URL.format("southampton")))
+    whole = "\n".join(text)
+    for spec in PARTS:
+        assert spec.title in whole
+    assert "£17,285,000" in whole  # derived, not the paper's £17,258k
+    assert all("DRAFT — not signed" in page for page in text)
+    assert f"Page 1 of {len(text)}" in text[0]
+    assert "Authorisation and sign-off" in text[-1]
+    assert Export.objects.get().format == "pdf"
+
+
+def test_an_approved_plan_prints_its_seal_and_no_draft_mark(client, world, settings):
+    plan = plan_open(area=world.area, round=plan_current_round())
+    plan_make_ready(plan, world.commissioner)
+    chair = member_make(world.area, Role.HWB_CHAIR)
+    seal = plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.2")
+    for membership in Membership.objects.filter(partnership__area=world.area, role=Role.SIGNATORY):
+        signature_add(
+            plan=plan,
+            user=membership.user,
+            organisation=membership.partnership.organisation,
+            password=PASSWORD,
+            position="Chief Officer",
+            request=request,
+        )
+    plan_approve(
+        plan=Plan.objects.get(pk=plan.pk),
+        user=chair,
+        password=PASSWORD,
+        agreed_on=date(2014, 1, 22),
+        request=request,
+    )
+    client.force_login(world.reviewer)
+    text = pages(client.get(URL.format("southampton")))
+    whole = "\n".join(text)
+    assert seal.digest in whole.replace("\n", "")
+    assert "DRAFT" not in whole
+    assert "Approved by the Health and Wellbeing Board" in text[0]
+    assert "Chief Officer" in text[-1] and "22/01/2014" in text[-1]
+
+
+def test_an_outsider_gets_no_pdf(client, world):
+    client.force_login(world.outsider)
+    assert client.get(URL.format("southampton")).status_code == 404
+    assert not Export.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", ["pdf"])
+def test_the_command_line_writes_the_pdf(world, tmp_path, fmt):
+    output = tmp_path / f"plan.{fmt}"
+    call_command(
+        "export_plan",
+        "southampton",
+        "--format",
+        fmt,
+        "--output",
+        str(output),
+        stdout=StringIO(),
+    )
+    assert PdfReader(output).pages
