@@ -171,24 +171,29 @@ def risk_share_split(amount: Decimal, weights: dict) -> dict:
 
 
 def spend_lines(plan) -> list[dict]:
+    """The template's commissioner lines for the plan's partners (see `spend_lines_for`)."""
+    council = next(o for o in plan.partner_organisations if o.is_local_authority)
+    ccgs = [(o.pk, o.name) for o in plan.partner_organisations if not o.is_local_authority]
+    return spend_lines_for(council.name, ccgs)
+
+
+def spend_lines_for(council: str, ccgs: list[tuple[int, str]]) -> list[dict]:
     """The template's commissioner lines: the council's social services, each CCG, NHS England's
     primary care and specialised commissioning, and the council's public health; each line names
     the organisation whose sub-total it counts towards."""
-    council = next(o for o in plan.partner_organisations if o.is_local_authority)
-    ccgs = [o for o in plan.partner_organisations if not o.is_local_authority]
     return [
         {
             "key": "la_social_services",
             "label": "Local authority social services",
-            "organisation": council.name,
+            "organisation": council,
         },
-        *({"key": f"ccg_{ccg.pk}", "label": ccg.name, "organisation": ccg.name} for ccg in ccgs),
+        *({"key": f"ccg_{pk}", "label": name, "organisation": name} for pk, name in ccgs),
         {"key": "primary_care", "label": "Primary care", "organisation": "NHS England"},
         {"key": "specialised", "label": "Specialised commissioning", "organisation": "NHS England"},
         {
             "key": "la_public_health",
             "label": "Local authority public health",
-            "organisation": council.name,
+            "organisation": council,
         },
     ]
 

@@ -142,6 +142,9 @@ class Export(models.Model):
     )
     format = models.CharField(max_length=10)
     seal = models.CharField(max_length=64, help_text="The seal exported, or 'draft'")
+    # What a workbook was exported from, so an edited copy imported later changes only the cells
+    # a person edited (`plans.exports.importer`).
+    snapshot = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -229,3 +229,24 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment by {self.author} on {self.part}"
+
+
+class PlanImport(models.Model):
+    """A workbook's changes to a plan, previewed and waiting for the person to confirm them
+    (`plans.exports.importer`). `parts` holds, by part key, the new content and status, the
+    version it was previewed against, and any conflict with edits made since the export."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="imports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    export = models.ForeignKey(
+        "governance.Export", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    parts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name} into {self.plan}"

@@ -7,12 +7,25 @@ from decimal import Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.packaging.custom import IntProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from itf_portal.money import LIMIT
-from plans.exports.template import DATE, MONEY, NUMBER, YES_NO, Table, Value, sheets, value_of
+from plans.exports.template import (
+    AMOUNTS,
+    DATE,
+    EXPORT_PROPERTY,
+    MONEY,
+    NUMBER,
+    SIGNED_MONEY,
+    YES_NO,
+    Table,
+    Value,
+    sheets,
+    value_of,
+)
 
 INPUT = PatternFill("solid", fgColor="FFF2CC")
 DERIVED = PatternFill("solid", fgColor="D9D9D9")
@@ -24,9 +37,9 @@ MONEY_FORMAT = "£#,##0.00;(£#,##0.00)"
 
 def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
     cell = ws.cell(row=row, column=column)
-    if kind in (MONEY, NUMBER) and value not in ("", None):
+    if kind in (NUMBER, *AMOUNTS) and value not in ("", None):
         cell.value = Decimal(str(value))
-        cell.number_format = MONEY_FORMAT if kind == MONEY else "#,##0.00"
+        cell.number_format = MONEY_FORMAT if kind in AMOUNTS else "#,##0.00"
     elif kind == DATE and value:
         cell.value = date.fromisoformat(str(value))
         cell.number_format = "dd/mm/yyyy"
@@ -49,14 +62,25 @@ class _Validations:
             type="decimal", operator="between", formula1="0", formula2=str(LIMIT), allow_blank=True
         )
         self.bounded.error = "Enter a number from 0 to 1,000,000,000."
-        ws.add_data_validation(self.yes_no)
-        ws.add_data_validation(self.bounded)
+        # Income lines are negative in the schemes table.
+        self.signed = DataValidation(
+            type="decimal",
+            operator="between",
+            formula1=str(-LIMIT),
+            formula2=str(LIMIT),
+            allow_blank=True,
+        )
+        self.signed.error = "Enter a number from -1,000,000,000 to 1,000,000,000."
+        for validation in (self.yes_no, self.bounded, self.signed):
+            ws.add_data_validation(validation)
 
     def add(self, cell, kind: str) -> None:
         if kind == YES_NO:
             self.yes_no.add(cell)
         elif kind == MONEY:
             self.bounded.add(cell)
+        elif kind == SIGNED_MONEY:
+            self.signed.add(cell)
 
 
 def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations) -> int:
@@ -70,14 +94,15 @@ def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations
     first = row
     for record in table.rows(snapshot):
         for number, column in enumerate(table.columns, start=1):
-            cell = _put(ws, row, number, record.get(column.key, ""), column.kind)
+            fill = DERIVED if column.derived else INPUT
+            cell = _put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
             validations.add(cell, column.kind)
         row += 1
     if table.total:
         ws.cell(row=row, column=1, value="Total").font = BOLD
         ws.cell(row=row, column=1).fill = DERIVED
         for number, column in enumerate(table.columns, start=1):
-            if column.kind == MONEY:
+            if column.kind in AMOUNTS:
                 letter = get_column_letter(number)
                 cell = ws.cell(row=row, column=number)
                 cell.value = f"=SUM({letter}{first}:{letter}{max(row - 1, first)})"
@@ -89,12 +114,20 @@ def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations
 
 
 def plan_workbook(
-    snapshot: dict, *, seal: str = "", checks: list | None = None, signoff: list | None = None
+    snapshot: dict,
+    *,
+    seal: str = "",
+    checks: list | None = None,
+    signoff: list | None = None,
+    export_id: int | None = None,
 ) -> bytes:
     """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft"), the
-    readiness `checks` fill the Checklist and `signoff` rows (for, by, position, date) the Cover."""
+    readiness `checks` fill the Checklist and `signoff` rows (for, by, position, date) the Cover.
+    `export_id` is kept as a document property, so an edited copy can be imported against it."""
     book = Workbook()
     book.remove(book.active)
+    if export_id is not None:
+        book.custom_doc_props.append(IntProperty(name=EXPORT_PROPERTY, value=export_id))
     years = snapshot["round"]["years"]
     heading = f"{snapshot['area']['name']}: {snapshot['round']['name']}"
     for sheet in sheets(years, snapshot["round"].get("baseline", "")):

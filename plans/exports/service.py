@@ -20,13 +20,16 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
         snapshot, digest = seal.snapshot, seal.digest
     else:
         snapshot, digest = plan_snapshot(plan, 0), ""
-    Export.objects.create(plan=plan, user=user, format="xlsx", seal=digest or "draft")
+    export = Export.objects.create(
+        plan=plan, user=user, format="xlsx", seal=digest or "draft", snapshot=snapshot
+    )
     name = f"itf-plan-{plan.area.slug}-{plan.round.slug}{'-draft' if not digest else ''}.xlsx"
     workbook = plan_workbook(
         snapshot,
         seal=digest,
         checks=readiness_checks(plan),
         signoff=signoff_rows(plan, seal if digest else None),
+        export_id=export.pk,
     )
     return workbook, name
 

@@ -1,0 +1,308 @@
+"""Bringing an edited workbook back into a plan: a preview first, then, once confirmed, every
+changed part saved at once or none.
+
+What the file changes is found cell by cell: each cell is compared with the same cell of the
+export the file came from (its snapshot is kept in `governance.Export`), so only the cells a
+person edited are applied, on top of the plan as it is now. A part someone changed in the portal
+since that export is a conflict: it is shown, and only applied if the importer says so. The
+changed cells go into the part's own form, so they meet exactly the checks of the page.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.models import Export
+from governance.permissions import REFUSALS, has_area_perm
+from governance.signoff import plan_snapshot
+from itf_portal.forms import form_data
+from plans.diff import Change, part_changes
+from plans.exports.reader import WorkbookRefused, read_workbook
+from plans.exports.template import (
+    CellProblem,
+    Table,
+    Value,
+    normal,
+    post_value,
+    sheets,
+    value_of,
+)
+from plans.models import Part, Plan, PlanImport
+from plans.registry import PART_BY_KEY
+from plans.services import PlanNotEditable, StaleEdit, part_save, plan_edit_check
+
+
+@dataclass
+class PartImport:
+    """One part the workbook changes: its new content, what differs, and any conflict."""
+
+    key: str
+    title: str
+    base_version: int
+    content: dict
+    status: str
+    changes: list[Change]
+    conflict: str = ""  # who changed the part in the portal since the export, and when
+
+
+@dataclass
+class ImportPreview:
+    parts: list[PartImport] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    export: Export | None = None
+
+
+def _edits(plan: Plan, cells, snapshot: dict) -> tuple[dict, dict, list[str]]:
+    """The cells that differ from the export, as form inputs by part: ({part: {input: value}},
+    {part: {input: "Sheet!B7"}}, problems)."""
+    edits: dict = {}
+    where: dict = {}
+    problems: list[str] = []
+    round_ = plan.round
+    for sheet in sheets(round_.year_labels, round_.baseline_label):
+        for item in sheet.items:
+            if isinstance(item, Value):
+                value, cell = cells.values[(sheet.name, item.label)]
+                # Every labelled cell is named, so a check on an unchanged one can point to it.
+                where.setdefault(item.part, {})[item.key] = cell
+                if value != normal(item.kind, value_of(snapshot, item)):
+                    edits.setdefault(item.part, {})[item.key] = post_value(item.kind, value)
+            else:
+                rows = cells.tables[(sheet.name, item.title)]
+                _table_edits(plan, item, rows, snapshot, edits, where, problems)
+    return edits, where, problems
+
+
+def _baseline_rows(table: Table, snapshot: dict) -> list[dict]:
+    return [
+        {column.key: normal(column.kind, row.get(column.key, "")) for column in table.columns}
+        for row in table.rows(snapshot)
+    ]
+
+
+def _table_edits(plan, table: Table, rows, snapshot, edits, where, problems) -> None:
+    base_rows = _baseline_rows(table, snapshot)
+    inputs = edits.setdefault(table.part, {})
+    cells = where.setdefault(table.part, {})
+    columns = [column for column in table.columns if not column.derived]
+    if table.key:
+        base = {tuple(row[k] for k in table.key): row for row in base_rows}
+        pairs = [(row, base.pop(tuple(row.values[k] for k in table.key), None)) for row in rows]
+        # A row taken out of a grid clears its amounts.
+        gone = list(base.values())
+    else:
+        pairs = [(row, base_rows[i] if i < len(base_rows) else None) for i, row in enumerate(rows)]
+        gone = base_rows[len(rows) :]
+    for index, (row, before) in enumerate(pairs):
+        changed = [c for c in columns if before is None or row.values[c.key] != before[c.key]]
+        if before is None and table.key:
+            changed = [c for c in changed if row.values[c.key] not in ("", 0)]
+        if not changed:
+            continue
+        try:
+            fields = table.fields(plan, row.values, index)
+        except CellProblem as problem:
+            cell = row.cells.get(problem.column) or next(iter(row.cells.values()))
+            problems.append(f"{cell.replace('!', ', cell ')}: {problem}")
+            continue
+        for column in changed:
+            for name, value in fields.get(column.key, []):
+                inputs[name] = value
+                cells[name] = row.cells[column.key]
+    for index, before in enumerate(gone, start=len(rows)):
+        if table.key:
+            try:
+                fields = table.fields(plan, before, index)
+            except CellProblem as problem:
+                problems.append(f"{table.title}: a row was taken out, but {problem}")
+                continue
+            for names in fields.values():
+                for name, _ in names:
+                    inputs[name] = ""
+        else:
+            inputs[f"rows-{index}-DELETE"] = "on"
+    if not table.key and len(rows) != len(base_rows):
+        inputs["rows-TOTAL_FORMS"] = len(rows)
+    if not inputs:
+        del edits[table.part]
+
+
+def _form_for(plan: Plan, part: Part, inputs: dict):
+    spec = PART_BY_KEY[part.key]
+    shown = spec.form(plan=plan, content=part.content, version=part.version, status=part.status)
+    data = form_data(shown)
+    if "rows-TOTAL_FORMS" in inputs:
+        inputs = dict(inputs)
+        wanted = inputs.pop("rows-TOTAL_FORMS")
+        data["rows-TOTAL_FORMS"] = max(int(data.get("rows-TOTAL_FORMS", 0)), wanted)
+    data.update(inputs)
+    return spec.form(
+        data, plan=plan, content=part.content, version=part.version, status=part.status
+    )
+
+
+def _form_problems(form, cells: dict, title: str) -> list[str]:
+    def named(name: str, message: str) -> str:
+        cell = cells.get(name)
+        return f"{cell.replace('!', ', cell ')}: {message}" if cell else f"{title}: {message}"
+
+    problems = []
+    for name, messages in form.errors.items():
+        for message in messages:
+            problems.append(named(name, message) if name != "__all__" else f"{title}: {message}")
+    if form.rows is not None:
+        for message in form.rows.non_form_errors():
+            problems.append(f"{title}: {message}")
+        for number, row in enumerate(form.rows.forms, start=1):
+            for name, messages in row.errors.items():
+                for message in messages:
+                    cell = cells.get(f"{row.prefix}-{name}")
+                    problems.append(
+                        f"{cell.replace('!', ', cell ')}: {message}"
+                        if cell
+                        else f"{title}, {form.row_label.lower()} {number}: {message}"
+                    )
+    return problems
+
+
+def _conflict(part: Part) -> str:
+    person = part.updated_by
+    by = (person.get_full_name() or person.get_username()) if person else "Someone"
+    when = f" on {timezone.localtime(part.updated_at):%d/%m/%Y at %H:%M}" if part.updated_at else ""
+    return f"{by} changed this part in the portal{when}, after this workbook was exported."
+
+
+def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
+    """What the workbook would change in the plan, part by part. Raises WorkbookRefused with
+    every problem (file, layout, cells, permissions, the part forms' checks); writes nothing."""
+    try:
+        plan_edit_check(plan)
+    except PlanNotEditable as refusal:
+        raise WorkbookRefused([str(refusal)]) from None
+    round_ = plan.round
+    cells = read_workbook(data, years=round_.year_labels, baseline=round_.baseline_label)
+    expected = f"{plan.area.name}: {round_.name}"
+    if cells.heading != expected:
+        raise WorkbookRefused(
+            [
+                f"This workbook is “{cells.heading or 'unnamed'}”, not “{expected}”. Import a "
+                "workbook exported from this plan."
+            ]
+        )
+    preview = ImportPreview()
+    export = (
+        Export.objects.filter(pk=cells.export_id, plan=plan, snapshot__isnull=False).first()
+        if cells.export_id
+        else None
+    )
+    if export:
+        snapshot = export.snapshot
+        preview.export = export
+    else:
+        snapshot = plan_snapshot(plan, 0)
+        preview.notices.append(
+            "This workbook does not say which export of this plan it came from, so it is compared "
+            "with the plan as it is now: every difference is shown as a change."
+        )
+    edits, where, problems = _edits(plan, cells, snapshot)
+    parts = {part.key: part for part in plan.parts.select_related("updated_by")}
+    exported = snapshot.get("parts", {})
+    for key, inputs in edits.items():
+        spec, part = PART_BY_KEY[key], parts[key]
+        if user is not None and not has_area_perm(user, spec.edit_permission, plan.area):
+            changed = {where[key][name] for name in inputs if name in where[key]}
+            named = ", ".join(sorted(cell.replace("!", " ") for cell in changed))
+            rule = REFUSALS[spec.edit_permission].split(". ")[0]
+            problems.append(
+                f"You changed {spec.title} ({named}), but {rule[0].lower()}{rule[1:]}. Undo "
+                "those cells, or ask someone who may change it to import the file."
+            )
+            continue
+        form = _form_for(plan, part, inputs)
+        if not form.is_valid():
+            problems += _form_problems(form, where[key], spec.title)
+            continue
+        content = form.content()
+        changes = part_changes(spec, part.content, content)
+        if not changes:
+            continue
+        conflict = ""
+        if export and part.version != (exported.get(key) or {}).get("version", 0):
+            conflict = _conflict(part)
+        preview.parts.append(
+            PartImport(
+                key=key,
+                title=spec.title,
+                base_version=part.version,
+                content=content,
+                status=form.cleaned_data["status"],
+                changes=changes,
+                conflict=conflict,
+            )
+        )
+    if problems:
+        raise WorkbookRefused(problems)
+    order = list(PART_BY_KEY)
+    preview.parts.sort(key=lambda p: order.index(p.key))
+    return preview
+
+
+def import_pending(*, plan: Plan, user, preview: ImportPreview, file_name: str) -> PlanImport:
+    """Keep a preview so the person can confirm it."""
+    return PlanImport.objects.create(
+        plan=plan,
+        user=user,
+        file_name=file_name[:200],
+        export=preview.export,
+        parts={
+            p.key: {
+                "base_version": p.base_version,
+                "content": p.content,
+                "status": p.status,
+                "conflict": p.conflict,
+            }
+            for p in preview.parts
+        },
+    )
+
+
+class ImportStale(Exception):
+    """A part changed between the preview and the confirmation; nothing was imported."""
+
+
+@transaction.atomic
+def import_apply(*, pending: PlanImport, user, overwrite: set[str] = frozenset()) -> list[str]:
+    """Save every part of a confirmed preview, or none. Parts in conflict are saved only when
+    named in `overwrite`. Returns the keys of the parts saved."""
+    plan = Plan.objects.select_for_update().select_related("area").get(pk=pending.plan_id)
+    plan_edit_check(plan)
+    pending = PlanImport.objects.select_for_update().get(pk=pending.pk)
+    if pending.applied_at:
+        raise ImportStale("This import has already been applied.")
+    parts = {part.key: part for part in plan.parts.all()}
+    saved = []
+    for key, change in pending.parts.items():
+        if change["conflict"] and key not in overwrite:
+            continue
+        spec = PART_BY_KEY[key]
+        if user is not None and not has_area_perm(user, spec.edit_permission, plan.area):
+            raise ImportStale(f"You may no longer change {spec.title}. Nothing was imported.")
+        try:
+            part_save(
+                part=parts[key],
+                content=change["content"],
+                status=change["status"],
+                base_version=change["base_version"],
+                user=user,
+                reason=f"Imported from {pending.file_name}",
+            )
+        except StaleEdit:
+            raise ImportStale(
+                f"{spec.title} was changed after you previewed this import, so nothing was "
+                "imported. Upload the file again to see its changes against the latest version."
+            ) from None
+        saved.append(key)
+    pending.applied_at = timezone.now()
+    pending.save(update_fields=["applied_at"])
+    return saved

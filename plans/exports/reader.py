@@ -1,0 +1,235 @@
+"""Reading a completed workbook back by `plans.exports.template`: first the file's safety checks
+(size, zip bomb, XML entities), then every labelled value and table, each cell typed and checked.
+
+Nothing here touches the database; `plans.exports.importer` decides what the cells change.
+"""
+
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from plans.exports.template import EXPORT_PROPERTY, CellProblem, Table, Value, normal, sheets
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED = 64 * 1024 * 1024  # a real plan's workbook unpacks to well under 1 MB
+MAX_RATIO = 200  # XML packs 10 to 30 times; a bomb packs thousands of times
+MAX_ENTRIES = 500
+MAX_ROWS = 5000
+MAX_COLUMNS = 40
+
+NOT_XLSX = (
+    "This file is not an Excel workbook (.xlsx). In Excel or LibreOffice, save it as "
+    "“Excel Workbook (.xlsx)” and upload it again."
+)
+
+
+class WorkbookRefused(Exception):
+    """The file cannot be imported; `messages` say why, naming the sheet and cell where one is
+    at fault."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass
+class TableRow:
+    values: dict  # column key -> normal value
+    cells: dict  # column key -> "Sheet!B7"
+
+
+@dataclass
+class WorkbookCells:
+    export_id: int | None
+    heading: str
+    values: dict = field(default_factory=dict)  # (sheet, label) -> (normal value, "Sheet!B5")
+    tables: dict = field(default_factory=dict)  # (sheet, title) -> [TableRow]
+
+
+def _unpacked_check(data: bytes) -> None:
+    """Refuse a zip bomb before any XML is parsed: too many entries, too large unpacked, or
+    packed too tightly. Every entry is unpacked here with a running count, so an entry that lies
+    about its size is caught too."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise WorkbookRefused([NOT_XLSX]) from None
+    with archive:
+        entries = archive.infolist()
+        names = {entry.filename for entry in entries}
+        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+            raise WorkbookRefused([NOT_XLSX])
+        if len(entries) > MAX_ENTRIES:
+            raise WorkbookRefused(["This workbook has too many parts inside it to be a plan."])
+        total = 0
+        for entry in entries:
+            declared = entry.file_size
+            if declared > 1024 * 1024 and declared > MAX_RATIO * max(entry.compress_size, 1):
+                raise WorkbookRefused([_bomb(entry.filename)])
+            try:
+                with archive.open(entry) as stream:
+                    seen = 0
+                    while chunk := stream.read(64 * 1024):
+                        seen += len(chunk)
+                        total += len(chunk)
+                        if seen > max(declared, 1) or total > MAX_UNPACKED:
+                            raise WorkbookRefused([_bomb(entry.filename)])
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+                raise WorkbookRefused(
+                    ["This workbook is damaged and cannot be read. Save it again and re-upload."]
+                ) from None
+
+
+def _bomb(name: str) -> str:
+    return (
+        f"This file unpacks to far more than a plan's workbook could (at “{name}”), so it was "
+        "not opened."
+    )
+
+
+def _rows(ws) -> list[tuple]:
+    rows = []
+    for values in ws.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        rows.append(values)
+        if len(rows) > MAX_ROWS:
+            raise WorkbookRefused(
+                [f"The “{ws.title}” sheet has more than {MAX_ROWS:,} rows; a plan has far fewer."]
+            )
+    return rows
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _cell(sheet: str, row: int, column: int) -> str:
+    return f"{sheet}!{get_column_letter(column)}{row}"
+
+
+def _export_id(book) -> int | None:
+    for prop in book.custom_doc_props.props:
+        if prop.name == EXPORT_PROPERTY:
+            try:
+                return int(prop.value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def read_workbook(data: bytes, *, years: list[str], baseline: str) -> WorkbookCells:
+    """Every value and table of the template in the workbook, typed. Raises WorkbookRefused
+    with every problem found (the file, the layout, or each bad cell by sheet and cell)."""
+    if len(data) > MAX_BYTES:
+        raise WorkbookRefused(
+            [f"The file is {len(data) / 1024 / 1024:.1f} MB; the largest we accept is 5 MB."]
+        )
+    _unpacked_check(data)
+    try:
+        book = load_workbook(BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        try:
+            return _read(book, years, baseline)
+        finally:
+            book.close()
+    except WorkbookRefused:
+        raise
+    except DefusedXmlException:
+        raise WorkbookRefused(
+            ["This workbook contains XML we do not accept (entity or external references)."]
+        ) from None
+    except Exception as error:  # openpyxl raises many kinds on a malformed file
+        if isinstance(error.__context__, DefusedXmlException):
+            raise WorkbookRefused(
+                ["This workbook contains XML we do not accept (entity or external references)."]
+            ) from None
+        raise WorkbookRefused([NOT_XLSX]) from None
+
+
+def _read(book, years: list[str], baseline: str) -> WorkbookCells:
+    template = sheets(years, baseline)
+    missing = [sheet.name for sheet in template if sheet.name not in book.sheetnames]
+    if missing:
+        raise WorkbookRefused(
+            [
+                "This workbook is not the ITF plan template: it has no "
+                + ", ".join(f"“{name}”" for name in missing)
+                + " sheet. Download the template from the plan page, fill it in and upload that."
+            ]
+        )
+    cover = _rows(book["Cover"])
+    cells = WorkbookCells(
+        export_id=_export_id(book), heading=_text(cover[1][0]) if len(cover) > 1 else ""
+    )
+    problems: list[str] = []
+    for sheet in template:
+        rows = cover if sheet.name == "Cover" else _rows(book[sheet.name])
+        if not rows or _text(rows[0][0]) != sheet.name:
+            raise WorkbookRefused(
+                [f"The “{sheet.name}” sheet is not laid out as the template: A1 should say so."]
+            )
+        at = 2
+        for item in sheet.items:
+            if isinstance(item, Value):
+                at = _find(rows, at, item.label, sheet.name)
+                raw = rows[at][1] if len(rows[at]) > 1 else None
+                where = _cell(sheet.name, at + 1, 2)
+                try:
+                    cells.values[(sheet.name, item.label)] = (normal(item.kind, raw), where)
+                except CellProblem as problem:
+                    problems.append(f"{where.replace('!', ', cell ')}: {problem}")
+                at += 1
+            else:
+                at = _read_table(rows, at, item, sheet.name, cells, problems)
+    if problems:
+        raise WorkbookRefused(problems)
+    return cells
+
+
+def _find(rows: list[tuple], start: int, label: str, sheet: str) -> int:
+    for index in range(start, len(rows)):
+        if _text(rows[index][0]) == label:
+            return index
+    raise WorkbookRefused(
+        [
+            f"The “{sheet}” sheet is not laid out as the template: “{label}” is missing "
+            "from column A."
+        ]
+    )
+
+
+def _read_table(
+    rows: list[tuple], start: int, table: Table, sheet: str, cells: WorkbookCells, problems: list
+) -> int:
+    at = _find(rows, start, table.title, sheet) + 1
+    headers = [_text(value) for value in (rows[at] if at < len(rows) else ())][: len(table.columns)]
+    expected = [column.header for column in table.columns]
+    if headers != expected:
+        raise WorkbookRefused(
+            [
+                f"The “{sheet}” sheet is not laid out as the template: row {at + 1} should have "
+                f"the headings {', '.join(expected)}. A workbook from another planning round "
+                "cannot be imported into this one."
+            ]
+        )
+    found = []
+    at += 1
+    while at < len(rows) and not (table.total and _text(rows[at][0]) == "Total"):
+        raw = list(rows[at][: len(table.columns)]) + [None] * len(table.columns)
+        if any(_text(value) for value in raw[: len(table.columns)]):
+            row = TableRow({}, {})
+            for number, column in enumerate(table.columns):
+                where = _cell(sheet, at + 1, number + 1)
+                row.cells[column.key] = where
+                try:
+                    row.values[column.key] = normal(column.kind, raw[number])
+                except CellProblem as problem:
+                    if not column.derived:
+                        problems.append(f"{where.replace('!', ', cell ')}: {problem}")
+                    row.values[column.key] = ""
+            found.append(row)
+        at += 1
+    cells.tables[(sheet, table.title)] = found
+    return at
