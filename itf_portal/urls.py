@@ -6,6 +6,7 @@ from finance import views as finance_views
 from governance import views as governance_views
 from plans.views import areas as plans_views
 from plans.views import parts as parts_views
+from plans.views import workbooks as workbook_views
 
 PLAN = "areas/<slug:slug>/plans/<slug:round_slug>/"
 PART = PLAN + "parts/<slug:key>/"
@@ -25,6 +26,8 @@ urlpatterns = [
     path(PLAN + "finance/", finance_views.fund_summary, name="fund_summary"),
     path(PLAN + "export.xlsx", parts_views.plan_export, name="plan_export"),
     path(PLAN + "export.pdf", parts_views.plan_export, {"format": "pdf"}, name="plan_export_pdf"),
+    path(PLAN + "import/", workbook_views.plan_import, name="plan_import"),
+    path(PLAN + "import/<int:pk>/", workbook_views.plan_import_preview, name="plan_import_preview"),
     path(PLAN + "check/", governance_views.readiness, name="readiness"),
     path(PLAN + "reopen/", governance_views.reopen, name="reopen"),
     path(PLAN + "sealed/<int:number>/", governance_views.sealed_version, name="sealed_version"),

@@ -91,19 +91,47 @@ def _bomb(name: str) -> str:
     )
 
 
-def _rows(ws) -> list[tuple]:
+class Uncalculated:
+    """A formula whose result the file does not hold (it was never opened in a spreadsheet)."""
+
+
+UNCALCULATED = Uncalculated()
+NO_RESULT = (
+    "this cell holds a formula with no saved result. Open the workbook in Excel or LibreOffice "
+    "and save it, or type the value in."
+)
+
+
+def _rows(values_ws, formulas_ws) -> list[tuple]:
+    """The sheet's rows as the spreadsheet shows them (a formula's saved result, not the
+    formula), with UNCALCULATED where a formula has no saved result."""
     rows = []
-    for values in ws.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-        rows.append(values)
+    pairs = zip(
+        values_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
+        formulas_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
+        strict=False,
+    )
+    for values, formulas in pairs:
+        rows.append(
+            tuple(
+                UNCALCULATED
+                if value is None and isinstance(formula, str) and formula.startswith("=")
+                else value
+                for value, formula in zip(values, formulas, strict=False)
+            )
+        )
         if len(rows) > MAX_ROWS:
             raise WorkbookRefused(
-                [f"The “{ws.title}” sheet has more than {MAX_ROWS:,} rows; a plan has far fewer."]
+                [
+                    f"The “{values_ws.title}” sheet has more than {MAX_ROWS:,} rows; a plan has "
+                    "far fewer."
+                ]
             )
     return rows
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+    return "" if value is None or value is UNCALCULATED else str(value).strip()
 
 
 def _cell(sheet: str, row: int, column: int) -> str:
@@ -130,10 +158,12 @@ def read_workbook(data: bytes, *, years: list[str], baseline: str) -> WorkbookCe
     _unpacked_check(data)
     try:
         book = load_workbook(BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        formulas = load_workbook(BytesIO(data), read_only=True, keep_links=False)
         try:
-            return _read(book, years, baseline)
+            return _read(book, formulas, years, baseline)
         finally:
             book.close()
+            formulas.close()
     except WorkbookRefused:
         raise
     except DefusedXmlException:
@@ -148,7 +178,7 @@ def read_workbook(data: bytes, *, years: list[str], baseline: str) -> WorkbookCe
         raise WorkbookRefused([NOT_XLSX]) from None
 
 
-def _read(book, years: list[str], baseline: str) -> WorkbookCells:
+def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
     template = sheets(years, baseline)
     missing = [sheet.name for sheet in template if sheet.name not in book.sheetnames]
     if missing:
@@ -159,13 +189,13 @@ def _read(book, years: list[str], baseline: str) -> WorkbookCells:
                 + " sheet. Download the template from the plan page, fill it in and upload that."
             ]
         )
-    cover = _rows(book["Cover"])
+    cover = _rows(book["Cover"], formulas["Cover"])
     cells = WorkbookCells(
         export_id=_export_id(book), heading=_text(cover[1][0]) if len(cover) > 1 else ""
     )
     problems: list[str] = []
     for sheet in template:
-        rows = cover if sheet.name == "Cover" else _rows(book[sheet.name])
+        rows = cover if sheet.name == "Cover" else _rows(book[sheet.name], formulas[sheet.name])
         if not rows or _text(rows[0][0]) != sheet.name:
             raise WorkbookRefused(
                 [f"The “{sheet.name}” sheet is not laid out as the template: A1 should say so."]
@@ -177,7 +207,7 @@ def _read(book, years: list[str], baseline: str) -> WorkbookCells:
                 raw = rows[at][1] if len(rows[at]) > 1 else None
                 where = _cell(sheet.name, at + 1, 2)
                 try:
-                    cells.values[(sheet.name, item.label)] = (normal(item.kind, raw), where)
+                    cells.values[(sheet.name, item.label)] = (_normal(item.kind, raw), where)
                 except CellProblem as problem:
                     problems.append(f"{where.replace('!', ', cell ')}: {problem}")
                 at += 1
@@ -186,6 +216,12 @@ def _read(book, years: list[str], baseline: str) -> WorkbookCells:
     if problems:
         raise WorkbookRefused(problems)
     return cells
+
+
+def _normal(kind: str, raw):
+    if raw is UNCALCULATED:
+        raise CellProblem(NO_RESULT[0].upper() + NO_RESULT[1:])
+    return normal(kind, raw)
 
 
 def _find(rows: list[tuple], start: int, label: str, sheet: str) -> int:
@@ -224,7 +260,7 @@ def _read_table(
                 where = _cell(sheet, at + 1, number + 1)
                 row.cells[column.key] = where
                 try:
-                    row.values[column.key] = normal(column.kind, raw[number])
+                    row.values[column.key] = _normal(column.kind, raw[number])
                 except CellProblem as problem:
                     if not column.derived:
                         problems.append(f"{where.replace('!', ', cell ')}: {problem}")

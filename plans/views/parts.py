@@ -15,6 +15,8 @@ from finance.services import plan_fund_summary, risk_share_calculator
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
+    EDIT_FINANCE,
+    EDIT_PLAN,
     REOPEN_PLAN,
     has_area_perm,
     plan_for_user,
@@ -131,6 +133,11 @@ def task_list(request, slug, round_slug):
             "decisions": list(plan.decisions.select_related("actor", "seal")),
             "can_reopen": plan.state not in (PlanState.DRAFTING, PlanState.SUBMITTED)
             and has_area_perm(request.user, REOPEN_PLAN, plan.area),
+            "can_import": plan.state == PlanState.DRAFTING
+            and (
+                has_area_perm(request.user, EDIT_PLAN, plan.area)
+                or has_area_perm(request.user, EDIT_FINANCE, plan.area)
+            ),
         },
     )
 

@@ -1,6 +1,7 @@
 """Importing an edited workbook: the preview, the round trip, and every bad upload."""
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 from io import BytesIO
@@ -13,7 +14,7 @@ from openpyxl import load_workbook
 from plans.exports.importer import ImportStale, import_apply, import_pending, import_preview
 from plans.exports.reader import WorkbookRefused
 from plans.exports.service import plan_export_xlsx
-from plans.models import Area
+from plans.models import Area, Part
 from plans.services import part_save, plan_current_round, plan_open
 
 
@@ -178,3 +179,250 @@ def test_bad_uploads_are_refused_with_a_clear_message(demo):
         with pytest.raises(WorkbookRefused) as refused:
             import_preview(plan=plan, user=commissioner, data=data)
         assert message in " ".join(refused.value.messages)
+
+
+def rewritten(data: bytes, name: str, change) -> bytes:
+    """The workbook with one part of its zip rewritten by `change(text) -> text`."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == name:
+                content = change(content.decode()).encode()
+            target.writestr(entry, content)
+    return out.getvalue()
+
+
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+)
+EXTERNAL = '<!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+
+
+def with_doctype(doctype: str, entity: str):
+    def change(text: str) -> str:
+        declaration = '<?xml version="1.0" encoding="UTF-8"?>'
+        text = text.split("?>", 1)[1] if text.startswith("<?xml") else text
+        text = re.sub(r"(<t[^>]*>)", rf"\1&{entity};", text, count=1)
+        return f"{declaration}{doctype}{text}"
+
+    return change
+
+
+def refusal(plan, user, data) -> str:
+    with pytest.raises(WorkbookRefused) as refused:
+        import_preview(plan=plan, user=user, data=data)
+    return " ".join(refused.value.messages)
+
+
+def test_malicious_xml_and_foreign_workbooks_are_refused(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    for doctype, entity in [(LAUGHS, "lol3"), (EXTERNAL, "secret")]:
+        for name in ("xl/worksheets/sheet3.xml", "xl/workbook.xml"):
+            bad = rewritten(data, name, with_doctype(doctype, entity))
+            assert "XML we do not accept" in refusal(plan, commissioner, bad)
+    other = demo_plan("plymouth")
+    message = refusal(plan, commissioner, exported(other, person("plymouth-admin")))
+    assert "not “Walsall" in message and "Plymouth" in message
+    book = load_workbook(BytesIO(data))
+    del book["Narrative"]
+    out = BytesIO()
+    book.save(out)
+    assert "no “Narrative” sheet" in refusal(plan, commissioner, out.getvalue())
+    csv = b"Scheme,Spend\nReablement,100\n"
+    assert "not an Excel workbook" in refusal(plan, commissioner, csv)
+    assert plan.imports.count() == 0
+
+
+def test_bad_values_are_named_by_sheet_and_cell_and_change_nothing(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    book = load_workbook(BytesIO(data))
+    ws = book["Pooled fund contributions"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Partner")
+    amount = ws.cell(row=header[0].row + 1, column=3)
+    schemes = book["Pooled budget schemes"]
+    scheme_header = next(r for r in schemes.iter_rows() if r[0].value == "Scheme")
+    income = schemes.cell(row=scheme_header[0].row + 1, column=7)
+    assert schemes.cell(row=scheme_header[0].row, column=7).value == "Income line"
+    for sheet, cell, value, message in [
+        ("Pooled fund contributions", amount.coordinate, -5, "Enter an amount of 0 or more"),
+        ("Pooled fund contributions", amount.coordinate, 2e9, "Enter an amount of £1,000,000,000"),
+        ("Pooled fund contributions", amount.coordinate, "lots", "Enter a number"),
+        (
+            "Pooled fund contributions",
+            amount.coordinate,
+            12.345,
+            "Use no more than 2 decimal places",
+        ),
+        ("Pooled budget schemes", income.coordinate, "Maybe", "Enter Yes or No"),
+    ]:
+        text = refusal(plan, finance, edited(data, {(sheet, cell): value}))
+        assert f"{sheet}, cell {cell}: {message}" in text
+    assert plan.imports.count() == 0
+    assert not Part.history.filter(history_change_reason__startswith="Imported").exists()
+
+
+def test_a_plan_past_drafting_takes_no_import(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    plan.state = "awaiting_signoff"
+    plan.save()
+    assert "cannot be changed" in refusal(plan, commissioner, data)
+
+
+def test_formula_like_text_from_a_workbook_stays_text(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    cell = find(data, "Narrative", "Governance")
+    injected = '=HYPERLINK("http://evil.example","Click")'
+    # Typed as text (as Excel keeps it after a leading apostrophe) it is imported as text...
+    book = load_workbook(BytesIO(data))
+    book["Narrative"][cell].value = injected
+    book["Narrative"][cell].data_type = "s"
+    out = BytesIO()
+    book.save(out)
+    preview = import_preview(plan=plan, user=commissioner, data=out.getvalue())
+    import_apply(
+        pending=import_pending(plan=plan, user=commissioner, preview=preview, file_name="x.xlsx"),
+        user=commissioner,
+    )
+    assert plan.parts.get(key="governance").content["text"] == injected
+    again = load_workbook(BytesIO(exported(plan, commissioner)))["Narrative"][cell]
+    assert again.value == injected and again.data_type == "s"
+    # ...and a real formula whose result was never saved is refused, not read as empty.
+    text = refusal(plan, commissioner, edited(data, {("Narrative", cell): "=1+1"}))
+    assert f"Narrative, cell {cell}: This cell holds a formula with no saved result" in text
+
+
+def test_the_command_previews_on_a_dry_run_and_imports_without_one(demo, tmp_path):
+    plan = demo_plan("walsall")
+    data = exported(plan, None)
+    path = tmp_path / "walsall.xlsx"
+    path.write_bytes(edited(data, {("Narrative", find(data, "Narrative", "Governance")): "Joint"}))
+    out = io.StringIO()
+    call_command("import_plan", str(path), "--area", "walsall", "--dry-run", stdout=out)
+    assert "Governance" in out.getvalue() and "{+Joint+}" in out.getvalue()
+    assert "Dry run" in out.getvalue()
+    assert plan.parts.get(key="governance").content["text"] != "Joint"
+    call_command("import_plan", str(path), "--area", "walsall", stdout=io.StringIO())
+    assert plan.parts.get(key="governance").content["text"] == "Joint"
+    from django.core.management import CommandError
+
+    (tmp_path / "bad.xlsx").write_bytes(b"nope")
+    with pytest.raises(CommandError, match="not an Excel workbook"):
+        call_command("import_plan", str(tmp_path / "bad.xlsx"), "--area", "walsall")
+
+
+IMPORT = "/areas/walsall/plans/itf-2014/import/"
+
+
+def upload(client, data: bytes, name="plan.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(IMPORT, {"workbook": SimpleUploadedFile(name, data)})
+
+
+def test_upload_preview_and_confirm_in_the_browser_flow(
+    client, demo, django_assert_max_num_queries
+):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    data = edited(data, {("Narrative", find(data, "Narrative", "Governance")): "A joint board."})
+    client.force_login(commissioner)
+    assert b"Import an edited workbook" in client.get("/areas/walsall/plans/itf-2014/").content
+    page = client.get(IMPORT)
+    assert page.status_code == 200 and b'enctype="multipart/form-data"' in page.content
+    response = upload(client, data)
+    assert response.status_code == 302
+    preview_url = response["Location"]
+    with django_assert_max_num_queries(20):
+        page = client.get(preview_url)
+    assert b"Check the changes from plan.xlsx" in page.content
+    assert b"<ins>joint</ins>" in page.content
+    assert plan.parts.get(key="governance").content["text"] != "A joint board."
+    # Another member of the area cannot see or confirm someone else's upload.
+    client.force_login(person("walsall-ccg-commissioner"))
+    assert client.get(preview_url).status_code == 404
+    assert client.post(preview_url).status_code == 404
+    client.force_login(commissioner)
+    response = client.post(preview_url)
+    assert response.status_code == 302
+    assert plan.parts.get(key="governance").content["text"] == "A joint board."
+    page = client.get(response["Location"])
+    assert b"Imported plan.xlsx: 1 part changed." in page.content
+    # Confirming twice changes nothing more.
+    assert b"were imported on" in client.post(preview_url).content
+
+
+def test_upload_refusals_show_every_problem_and_change_nothing(client, demo):
+    plan = demo_plan("walsall")
+    client.force_login(person("walsall-commissioner"))
+    response = client.post(IMPORT, {})
+    assert response.status_code == 400 and b"Choose the workbook to upload." in response.content
+    response = upload(client, b"hello", name="plan.csv")
+    assert response.status_code == 400
+    assert b"The workbook was not imported" in response.content
+    assert b"not an Excel workbook" in response.content
+    assert plan.imports.count() == 0
+
+
+def test_only_people_who_may_edit_the_plan_may_import_and_only_their_area(client, demo):
+    plan = demo_plan("walsall")
+    data = exported(plan, None)
+    client.force_login(person("walsall-reviewer"))
+    assert client.get(IMPORT).status_code == 403
+    assert upload(client, data).status_code == 403
+    client.force_login(person("plymouth-admin"))
+    assert client.get(IMPORT).status_code == 404
+    assert upload(client, data).status_code == 404
+    # A finance lead may import the fund's parts but not the narrative.
+    client.force_login(person("walsall-finance"))
+    changed = edited(data, {("Narrative", find(data, "Narrative", "Governance")): "Theirs"})
+    response = upload(client, changed)
+    assert response.status_code == 400
+    assert "You changed Governance (Narrative B" in response.content.decode()
+    assert plan.imports.count() == 0
+
+
+def test_a_part_saved_between_preview_and_confirm_stops_the_whole_import(client, demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    data = edited(
+        data,
+        {
+            ("Narrative", find(data, "Narrative", "Governance")): "File governance",
+            ("Narrative", find(data, "Narrative", "Vision for health and care services")): "V",
+        },
+    )
+    client.force_login(commissioner)
+    preview_url = upload(client, data)["Location"]
+    part = plan.parts.get(key="vision")
+    part_save(
+        part=part,
+        content={"text": "Saved meanwhile"},
+        status="in_progress",
+        base_version=part.version,
+        user=commissioner,
+    )
+    response = client.post(preview_url)
+    assert response.status_code == 409
+    assert b"nothing was imported" in response.content
+    assert plan.parts.get(key="governance").content["text"] != "File governance"
+    assert plan.parts.get(key="vision").content["text"] == "Saved meanwhile"
+
+
+def test_the_import_form_needs_the_csrf_token(demo):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(person("walsall-commissioner"))
+    assert upload(client, b"x").status_code == 403
