@@ -152,3 +152,36 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} of {self.plan} ({self.seal}) by {self.user}"
+
+
+class CompositeExport(models.Model):
+    """One build of the national composite workbook (`plans.exports.national`): who asked, how
+    far it has got, and the finished file. Builds run in the background; the page polls this."""
+
+    BUILDING, DONE, FAILED = "building", "done", "failed"
+    STATUSES = [(BUILDING, "Building"), (DONE, "Ready"), (FAILED, "Failed")]
+
+    round = models.ForeignKey("plans.PlanningRound", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default=BUILDING)
+    areas_total = models.PositiveIntegerField(default=0)
+    areas_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    data = models.BinaryField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Composite workbook of {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.DONE:
+            return 100
+        return int(100 * self.areas_done / self.areas_total) if self.areas_total else 0

@@ -124,9 +124,11 @@ def area_for_user(user, slug: str, codename: str = VIEW_AREA) -> Area:
     return area
 
 
-def require_national_admin(user) -> None:
+def require_national_admin(
+    user, message: str = "Only national admins can manage areas and organisations."
+) -> None:
     if not is_national_admin(user):
-        raise PermissionDenied("Only national admins can manage areas and organisations.")
+        raise PermissionDenied(message)
 
 
 def plan_for_user(user, slug: str, round_slug: str, codename: str = VIEW_AREA):

@@ -44,6 +44,17 @@ urlpatterns = [
     ),
     path(PLAN + "sign-off/approve/", governance_views.approve, name="approve"),
     path(PLAN + "sign-off/submitted/", governance_views.mark_submitted, name="mark_submitted"),
+    path("national/composite/", workbook_views.national_composite, name="national_composite"),
+    path(
+        "national/composite/<int:pk>/",
+        workbook_views.national_composite_build,
+        name="national_composite_build",
+    ),
+    path(
+        "national/composite/<int:pk>/download/",
+        workbook_views.national_composite_download,
+        name="national_composite_download",
+    ),
     path("verify/", governance_views.verify, name="verify"),
     path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),

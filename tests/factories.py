@@ -137,3 +137,79 @@ def plan_make_ready(plan, user):
     for organisation in plan.partner_organisations:
         member_make(plan.area, Role.SIGNATORY, organisation=organisation)
     return plan
+
+
+def synthetic_areas(count: int, planning_round) -> list:
+    """`count` areas, each with a council and a CCG and a drafted plan: contributions in every
+    year, three schemes (one an income line) and the national metrics' baselines. Made in bulk,
+    so 151 areas take a moment."""
+    from plans.constants import NATIONAL_METRICS, OrganisationKind, PartKey
+    from plans.models import Area, Organisation, Part, Partnership, Plan
+
+    years = planning_round.year_labels
+    areas = Area.objects.bulk_create(
+        [Area(name=f"Area {n:03}", slug=f"area-{n:03}") for n in range(count)]
+    )
+    councils = Organisation.objects.bulk_create(
+        [
+            Organisation(name=f"Area {n:03} Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+            for n in range(count)
+        ]
+    )
+    ccgs = Organisation.objects.bulk_create(
+        [Organisation(name=f"NHS Area {n:03} CCG", kind=OrganisationKind.CCG) for n in range(count)]
+    )
+    Partnership.objects.bulk_create(
+        [
+            Partnership(area=a, organisation=o)
+            for a, c, g in zip(areas, councils, ccgs, strict=True)
+            for o in (c, g)
+        ]
+    )
+    plans = Plan.objects.bulk_create([Plan(area=a, round=planning_round) for a in areas])
+    parts = []
+    for n, (plan, council, ccg) in enumerate(zip(plans, councils, ccgs, strict=True)):
+        amount = 1000 * (n + 1)
+        content = {
+            PartKey.CONTRIBUTIONS: {
+                "amounts": [
+                    {
+                        "organisation": org.pk,
+                        "organisation_name": org.name,
+                        "stream": stream,
+                        "year": year,
+                        "amount": f"{amount}.00",
+                    }
+                    for org, stream in ((council, "s256"), (ccg, "nhs"))
+                    for year in years
+                ]
+            },
+            PartKey.SCHEMES: {
+                "rows": [
+                    {
+                        "name": f"Scheme {i}",
+                        "scheme_type": "reablement",
+                        "income": i == 2,
+                        "spend": dict.fromkeys(years, f"{amount}.00"),
+                        "benefits": {},
+                    }
+                    for i in range(3)
+                ]
+            },
+            PartKey.METRICS: {
+                "rows": [
+                    {
+                        "name": name,
+                        "national": True,
+                        "unit": "per 100,000",
+                        "baseline": str(100 + n),
+                        "baseline_date": "2013-03-31",
+                        "projections": dict.fromkeys(years, str(90 + n)),
+                    }
+                    for name in NATIONAL_METRICS
+                ]
+            },
+        }
+        parts += [Part(plan=plan, key=key, content=content.get(key, {})) for key in PartKey.values]
+    Part.objects.bulk_create(parts)
+    return areas

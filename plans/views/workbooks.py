@@ -1,13 +1,26 @@
-"""Importing an edited workbook into a plan: upload, preview every change, confirm."""
+"""Workbooks in and out beyond a plan's own export: importing an edited workbook into a plan
+(upload, preview every change, confirm), and the national composite of every area."""
+
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
-from governance.permissions import EDIT_FINANCE, EDIT_PLAN, has_area_perm, plan_for_user
+from governance.models import CompositeExport
+from governance.permissions import (
+    EDIT_FINANCE,
+    EDIT_PLAN,
+    has_area_perm,
+    plan_for_user,
+    require_national_admin,
+)
 from plans.constants import PlanState
 from plans.diff import part_changes
 from plans.exports.importer import (
@@ -16,10 +29,11 @@ from plans.exports.importer import (
     import_pending,
     import_preview,
 )
+from plans.exports.national import composite_start
 from plans.exports.reader import MAX_BYTES, WorkbookRefused
 from plans.models import PlanImport
 from plans.registry import PART_BY_KEY
-from plans.services import PlanNotEditable
+from plans.services import PlanNotEditable, plan_current_round
 
 
 class UploadForm(forms.Form):
@@ -133,3 +147,60 @@ def plan_import_preview(request, slug, round_slug, pk):
         {"plan": plan, "pending": pending, "parts": parts, "error": error},
         status=409 if error else 200,
     )
+
+
+STALLED_AFTER = timedelta(minutes=10)
+COMPOSITE_ONLY = "Only national admins can build the composite workbook of every area."
+
+
+def _composite_status(job: CompositeExport) -> str:
+    if job.status == CompositeExport.BUILDING and timezone.now() - job.updated_at > STALLED_AFTER:
+        return "stalled"
+    return job.status
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def national_composite(request):
+    """National admins build the composite workbook of every area; the page shows progress."""
+    require_national_admin(request.user, COMPOSITE_ONLY)
+    if request.method == "POST":
+        job = composite_start(user=request.user, round_=plan_current_round())
+        return redirect("national_composite_build", job.pk)
+    builds = list(CompositeExport.objects.select_related("user").defer("data")[:10])
+    for build in builds:
+        build.shown_status = _composite_status(build)
+    return render(request, "plans/composite.html", {"builds": builds})
+
+
+@login_required
+def national_composite_build(request, pk):
+    require_national_admin(request.user, COMPOSITE_ONLY)
+    job = get_object_or_404(CompositeExport.objects.defer("data"), pk=pk)
+    status = _composite_status(job)
+    if request.headers.get("Accept") == "application/json":
+        response = JsonResponse(
+            {
+                "status": status,
+                "done": job.areas_done,
+                "total": job.areas_total,
+                "percent": job.percent,
+            }
+        )
+    else:
+        response = render(request, "plans/composite_build.html", {"job": job, "status": status})
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+@login_required
+def national_composite_download(request, pk):
+    require_national_admin(request.user, COMPOSITE_ONLY)
+    job = get_object_or_404(CompositeExport, pk=pk, status=CompositeExport.DONE)
+    response = HttpResponse(
+        bytes(job.data),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"itf-composite-{job.round.slug}-{timezone.localtime(job.created_at):%Y%m%d-%H%M}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

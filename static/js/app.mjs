@@ -27,3 +27,42 @@ if (presence) {
   };
   setInterval(refresh, Number(presence.dataset.presenceInterval || 20000));
 }
+
+// The composite workbook's build: show its progress until it is ready, then offer the download.
+const composite = document.querySelector("[data-composite-url]");
+if (composite && composite.dataset.compositeStatus === "building") {
+  const bar = composite.querySelector("progress");
+  const status = composite.querySelector("[data-testid=composite-status]");
+  const download = document.querySelector("[data-composite-download]");
+  const refresh = document.querySelector("[data-composite-refresh]");
+  const messages = {
+    done: (job) => `Ready: ${job.total} areas.`,
+    building: (job) => `Building: ${job.done} of ${job.total} areas.`,
+    stalled: () => "This build stopped before it finished (the server may have restarted). Start a new one.",
+    failed: () => "The build failed. Start a new one; if it fails again, tell the service desk.",
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(composite.dataset.compositeUrl, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (response.ok) {
+        const job = await response.json();
+        bar.value = job.percent;
+        bar.textContent = `${job.percent}%`;
+        const text = (messages[job.status] || messages.failed)(job);
+        if (status.textContent.trim() !== text) status.textContent = text;
+        if (job.status !== "building") {
+          if (job.status === "done") download.hidden = false;
+          if (refresh) refresh.hidden = true;
+          return;
+        }
+      }
+    } catch {
+      // Offline for a moment: try again shortly.
+    }
+    setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1000);
+}

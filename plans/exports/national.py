@@ -1,0 +1,242 @@
+"""The national composite: one workbook with a row per area, for NHS England and the LGA.
+
+Written in openpyxl's write-only mode and read a batch of areas at a time (a fixed number of
+queries per batch), so memory stays flat however many areas there are. A plan past Drafting is
+read from its latest sealed version (what its partners signed); a plan in Drafting from its draft.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+from django.db import connections, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from finance.constants import FundingStream
+from finance.models import Allocation
+from finance.rules import contribution_amounts, pooled_budget, scheme_net_spend
+from governance.models import CompositeExport, Seal
+from plans.constants import NATIONAL_METRICS, PartKey, PlanState
+from plans.models import Area, Part, Partnership, Plan, PlanningRound
+
+BATCH = 50
+PARTS = [PartKey.CONTRIBUTIONS, PartKey.SCHEMES, PartKey.METRICS]
+STREAMS = list(FundingStream)
+
+
+@dataclass
+class AreaFigures:
+    """What the composite needs of one area's plan."""
+
+    area: Area
+    partners: list
+    plan: Plan | None
+    parts: dict  # part key -> content
+    minimums: dict  # year -> Decimal
+    sealed: str  # the seal's digest, or ""
+
+
+def headers(years: list[str]) -> list[str]:
+    return [
+        "Area",
+        "Local authority",
+        "Clinical commissioning groups",
+        "Plan state",
+        "Figures from",
+        "Agreed at the HWB on",
+        "Submitted on",
+        *(f"Minimum {year}" for year in years),
+        *(f"Pooled budget {year}" for year in years),
+        *(f"{stream.label} {year}" for stream in STREAMS for year in years),
+        "Number of schemes",
+        *(f"Scheme net spend {year}" for year in years),
+        *(
+            f"{name}: {what}"
+            for name in NATIONAL_METRICS
+            for what in ["baseline", "baseline as at", *(f"{year} projected" for year in years)]
+        ),
+    ]
+
+
+def _number(value) -> Decimal | str:
+    if value in (None, ""):
+        return ""
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return ""
+
+
+def row(figures: AreaFigures, years: list[str]) -> list:
+    plan = figures.plan
+    council = [o.name for o in figures.partners if o.is_local_authority]
+    ccgs = [o.name for o in figures.partners if not o.is_local_authority]
+    contributions = figures.parts.get(PartKey.CONTRIBUTIONS, {})
+    schemes = figures.parts.get(PartKey.SCHEMES, {})
+    by_stream: dict = {}
+    for entry in contribution_amounts(contributions):
+        key = (entry["stream"], entry["year"])
+        by_stream[key] = by_stream.get(key, Decimal(0)) + Decimal(entry["amount"])
+    budget = pooled_budget(contributions, years)
+    spend = scheme_net_spend(schemes, years)
+    metrics = {m.get("name"): m for m in figures.parts.get(PartKey.METRICS, {}).get("rows", [])}
+    cells = [
+        figures.area.name,
+        ", ".join(council),
+        ", ".join(ccgs),
+        plan.get_state_display() if plan else "No plan yet",
+        f"Sealed version {figures.sealed[:12]}" if figures.sealed else "Draft",
+        plan.hwb_agreed_on if plan and plan.hwb_agreed_on else "",
+        plan.submitted_on if plan and plan.submitted_on else "",
+        *(figures.minimums.get(year, "") for year in years),
+        *(budget[year] for year in years),
+        *(by_stream.get((stream.value, year), Decimal(0)) for stream in STREAMS for year in years),
+        len(schemes.get("rows", [])),
+        *(spend[year] for year in years),
+    ]
+    for name in NATIONAL_METRICS:
+        metric = metrics.get(name, {})
+        cells += [
+            _number(metric.get("baseline")),
+            _date(metric.get("baseline_date")),
+            *(_number((metric.get("projections") or {}).get(year)) for year in years),
+        ]
+    return cells
+
+
+def _date(value) -> date | str:
+    try:
+        return date.fromisoformat(value) if value else ""
+    except (TypeError, ValueError):
+        return ""
+
+
+def area_figures(areas: list[Area], round_: PlanningRound):
+    """The figures of a batch of areas, in a fixed number of queries whatever the batch."""
+    plans = {
+        plan.area_id: plan
+        for plan in Plan.objects.filter(area__in=areas, round=round_).prefetch_related(
+            Prefetch("parts", queryset=Part.objects.filter(key__in=PARTS), to_attr="wanted")
+        )
+    }
+    sealed_plans = [p for p in plans.values() if p.state != PlanState.DRAFTING]
+    seals = {
+        seal.plan_id: seal
+        for seal in Seal.objects.filter(plan__in=sealed_plans)
+        .order_by("plan_id", "-number")
+        .distinct("plan_id")
+    }
+    partners: dict = {}
+    for partnership in Partnership.objects.filter(area__in=areas).select_related("organisation"):
+        partners.setdefault(partnership.area_id, []).append(partnership.organisation)
+    minimums: dict = {}
+    for allocation in Allocation.objects.filter(area__in=areas, round=round_):
+        minimums.setdefault(allocation.area_id, {})[allocation.year_label] = allocation.minimum
+    for area in areas:
+        plan = plans.get(area.pk)
+        seal = seals.get(plan.pk) if plan else None
+        if seal:
+            stored = seal.snapshot.get("parts", {})
+            parts = {key: (stored.get(key) or {}).get("content") or {} for key in PARTS}
+        else:
+            parts = {part.key: part.content for part in plan.wanted} if plan else {}
+        yield AreaFigures(
+            area=area,
+            partners=sorted(partners.get(area.pk, []), key=lambda o: not o.is_local_authority),
+            plan=plan,
+            parts=parts,
+            minimums=minimums.get(area.pk, {}),
+            sealed=seal.digest if seal else "",
+        )
+
+
+def _cells(sheet, values: list) -> list:
+    """Every string written as text, never as a formula, whatever a name starts with."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str = "") -> bytes:
+    """The composite workbook for the round; `progress(done, total)` is called after each
+    batch of areas."""
+    years = round_.year_labels
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Areas")
+    sheet.freeze_panes = "B2"
+    bold = Font(bold=True)
+    header_cells = []
+    for title in headers(years):
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    ids = list(Area.objects.order_by("name").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        batch = list(Area.objects.filter(pk__in=ids[start : start + BATCH]).order_by("name"))
+        for figures in area_figures(batch, round_):
+            sheet.append(_cells(sheet, row(figures, years)))
+        if progress:
+            progress(min(start + BATCH, len(ids)), len(ids))
+    notes = book.create_sheet("Notes")
+    for line in [
+        f"{round_.name}: composite of every area's plan",
+        f"Generated {timezone.localtime():%d/%m/%Y %H:%M}"
+        + (f" by {generated_by}" if generated_by else ""),
+        "Amounts are in pounds. A plan past Drafting is shown as its latest sealed version, the",
+        "figures its partners signed; a plan in Drafting is shown as its current draft.",
+    ]:
+        notes.append(_cells(notes, [line]))
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def composite_start(*, user, round_: PlanningRound) -> CompositeExport:
+    """Record a new build and start it in the background once the record is committed."""
+    job = CompositeExport.objects.create(round=round_, user=user, areas_total=Area.objects.count())
+    transaction.on_commit(
+        lambda: threading.Thread(target=composite_run, args=(job.pk,), daemon=True).start()
+    )
+    return job
+
+
+def composite_run(job_id: int, report=None) -> None:
+    """Build the workbook for a recorded job, keeping its progress up to date (and telling
+    `report(done, total)` too, when given)."""
+    try:
+        job = CompositeExport.objects.select_related("round", "user").get(pk=job_id)
+
+        def progress(done: int, total: int) -> None:
+            CompositeExport.objects.filter(pk=job_id).update(
+                areas_done=done, areas_total=total, updated_at=timezone.now()
+            )
+            if report:
+                report(done, total)
+
+        who = (job.user.get_full_name() or job.user.get_username()) if job.user else "a script"
+        data = national_workbook(job.round, progress=progress, generated_by=who)
+        CompositeExport.objects.filter(pk=job_id).update(
+            status=CompositeExport.DONE, data=data, finished_at=timezone.now()
+        )
+    except Exception as error:  # the page must say the build failed, whatever the reason
+        CompositeExport.objects.filter(pk=job_id).update(
+            status=CompositeExport.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()

@@ -1,0 +1,128 @@
+"""The national composite: a row per area, built in the background, for national admins only."""
+
+import io
+import time
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from finance.models import Allocation
+from governance.models import CompositeExport, Seal
+from plans.constants import NATIONAL_METRICS, PartKey, PlanState
+from plans.exports.national import headers, national_workbook
+from plans.models import Plan
+from plans.services import plan_current_round
+from tests.factories import synthetic_areas
+
+URL = "/national/composite/"
+
+
+def rows(data: bytes) -> list[dict]:
+    sheet = load_workbook(BytesIO(data))["Areas"]
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+
+
+def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_queries(
+    world, django_assert_max_num_queries
+):
+    planning_round = plan_current_round()
+    years = planning_round.year_labels
+    areas = synthetic_areas(151, planning_round)
+    Allocation.objects.create(
+        area=areas[7], round=planning_round, year=planning_round.first_year, minimum=Decimal(5000)
+    )
+    # A plan past Drafting shows what was sealed, not its draft.
+    sealed = Plan.objects.get(area=areas[3])
+    snapshot_parts = {
+        PartKey.CONTRIBUTIONS: {
+            "content": {
+                "amounts": [
+                    {"organisation": 1, "stream": "nhs", "year": years[0], "amount": "77.00"}
+                ]
+            }
+        }
+    }
+    Seal.objects.create(
+        plan=sealed,
+        number=1,
+        snapshot={"parts": snapshot_parts},
+        digest="a" * 64,
+        created_by=world.national,
+    )
+    sealed.state = PlanState.AWAITING_SIGNOFF
+    sealed.save()
+    with django_assert_max_num_queries(40):  # 4 batches of 50, each a fixed handful
+        data = national_workbook(planning_round)
+    found = rows(data)
+    assert len(found) == 151 + 2  # and the two areas of the `world` fixture
+    assert list(found[0]) == headers(years)
+    by_name = {row["Area"]: row for row in found}
+    tenth = by_name["Area 009"]
+    assert tenth["Local authority"] == "Area 009 Council"
+    assert tenth["Clinical commissioning groups"] == "NHS Area 009 CCG"
+    assert tenth[f"Pooled budget {years[0]}"] == 20000  # council and CCG, £10,000 each
+    assert tenth[f"Existing NHS transfer to social care (section 256) {years[1]}"] == 10000
+    assert tenth["Number of schemes"] == 3
+    assert tenth[f"Scheme net spend {years[0]}"] == 10000  # two schemes less one income line
+    assert tenth[f"{NATIONAL_METRICS[0]}: baseline"] == 109
+    assert tenth[f"{NATIONAL_METRICS[4]}: {years[1]} projected"] == 99
+    assert by_name["Area 007"][f"Minimum {years[0]}"] == 5000
+    assert by_name["Area 003"]["Figures from"].startswith("Sealed version aaaaaaaaaaaa")
+    assert by_name["Area 003"][f"Pooled budget {years[0]}"] == 77
+    assert by_name["Area 003"]["Plan state"] == "Awaiting sign-off"
+    assert by_name["Southampton"]["Plan state"] == "No plan yet"
+
+
+def test_names_that_look_like_formulas_stay_text(world):
+    world.area.name = '=HYPERLINK("http://evil.example")'
+    world.area.save()
+    sheet = load_workbook(BytesIO(national_workbook(plan_current_round())))["Areas"]
+    cell = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYP"))
+    assert cell.data_type == "s"
+
+
+def test_only_national_admins_reach_the_composite(client, world):
+    job = CompositeExport.objects.create(round=plan_current_round(), status="done", data=b"x")
+    for user in (world.admin, world.commissioner, world.outsider, world.nobody):
+        client.force_login(user)
+        for url in (URL, f"{URL}{job.pk}/", f"{URL}{job.pk}/download/"):
+            assert client.get(url).status_code == 403
+        assert client.post(URL).status_code == 403
+    assert CompositeExport.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_national_admin_builds_it_in_the_background_and_downloads_it(client, world):
+    synthetic_areas(60, plan_current_round())
+    client.force_login(world.national)
+    response = client.post(URL)
+    assert response.status_code == 302
+    build = response["Location"]
+    page = client.get(build)
+    assert b"composite-progress" in page.content
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(build, HTTP_ACCEPT="application/json").json()
+        if status["status"] != "building":
+            break
+        time.sleep(0.2)
+    assert status == {"status": "done", "done": 62, "total": 62, "percent": 100}
+    response = client.get(f"{build}download/")
+    assert response["Content-Disposition"].startswith('attachment; filename="itf-composite-')
+    assert len(rows(response.content)) == 62
+    job = CompositeExport.objects.get()
+    assert job.user == world.national and job.finished_at is not None
+    assert b"Ready (62 areas)" in client.get(URL).content
+
+
+def test_the_command_writes_the_composite(world, tmp_path):
+    path = tmp_path / "composite.xlsx"
+    out = io.StringIO()
+    call_command("export_national", "--output", str(path), stdout=out, stderr=io.StringIO())
+    assert "2 areas" in out.getvalue()
+    assert [row["Area"] for row in rows(path.read_bytes())] == ["Rotherham", "Southampton"]
+    assert CompositeExport.objects.get().status == CompositeExport.DONE
