@@ -65,13 +65,10 @@ def signoff_rows(plan: Plan, seal) -> list[tuple]:
     return rows
 
 
-@transaction.atomic
-def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
-    """The plan as an HWB board paper: cover, contents, every part in template order, the fund's
-    tables and charts, and the sign-off page. "DRAFT — not signed" on every page until approved."""
-    from django.contrib.staticfiles import finders
+def plan_print_html(plan: Plan) -> tuple[str, str]:
+    """The board paper's HTML and the seal it prints ("" for a draft): the sealed version of a
+    plan past Drafting, else the current draft."""
     from django.template.loader import render_to_string
-    from weasyprint import CSS, HTML
 
     from finance.services import plan_finance_charts
     from plans.registry import PARTS, part_display
@@ -98,6 +95,17 @@ def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
             "signoff": signoff_rows(plan, seal if sealed else None),
         },
     )
+    return html, digest
+
+
+@transaction.atomic
+def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
+    """The plan as an HWB board paper: cover, contents, every part in template order, the fund's
+    tables and charts, and the sign-off page. "DRAFT — not signed" on every page until approved."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
+
+    html, digest = plan_print_html(plan)
     pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=finders.find("print/plan.css"))])
     Export.objects.create(plan=plan, user=user, format="pdf", seal=digest or "draft")
     name = f"itf-plan-{plan.area.slug}-{plan.round.slug}{'-draft' if not digest else ''}.pdf"

@@ -1,0 +1,244 @@
+"""The Excel export of a plan with 300 schemes against a raw openpyxl write of the same cells.
+
+The app's figure is the whole `plan_export_xlsx` call: the snapshot and readiness reads, the
+Export log row and the styled, validated workbook. The floor writes the same values into the same
+cells of the same sheets with plain `ws.cell`, from the same snapshot, with no styling or
+validation. Prints the median time of each and their ratio; `--profile` also prints where one
+export spends its time.
+"""
+
+import cProfile
+import os
+import pstats
+import re
+import statistics
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+from zipfile import ZipFile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itf_portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from openpyxl import Workbook, load_workbook  # noqa: E402
+
+from plans.exports.template import AMOUNTS, DATE, MONEY, NUMBER, Value, sheets, value_of  # noqa: E402
+
+ROUNDS = 15
+SCHEMES = 300
+
+
+def plain(value, kind: str):
+    """The value the app's writer puts in a cell of this kind, without its styling."""
+    if kind in (NUMBER, *AMOUNTS) and value not in ("", None):
+        return Decimal(str(value))
+    if kind == DATE and value:
+        return date.fromisoformat(str(value))
+    return "" if value is None else str(value)
+
+
+def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) -> bytes:
+    """The least an export must do: the same values in the same cells, nothing else."""
+    book = Workbook()
+    book.remove(book.active)
+    round_ = snapshot["round"]
+    heading = f"{snapshot['area']['name']}: {round_['name']}"
+    for sheet in sheets(round_["years"], round_.get("baseline", "")):
+        ws = book.create_sheet(sheet.name)
+        ws.cell(1, 1, sheet.name)
+        ws.cell(2, 1, heading)
+        ws.cell(2, 2, f"Seal: {seal}" if seal else "Draft: not signed")
+        row = 4
+        if sheet.name == "Cover":
+            partners = snapshot.get("partners", [])
+            council = ", ".join(p["name"] for p in partners if p["kind"] == "la")
+            lines = [("Local Authority", council, "text")]
+            lines += [
+                ("Clinical Commissioning Group", p["name"], "text")
+                for p in partners
+                if p["kind"] == "ccg"
+            ]
+            for year in round_["years"]:
+                minimum = (snapshot.get("allocations") or {}).get(year, {}).get("minimum")
+                label = f"Minimum required value of ITF pooled budget: {year}"
+                lines.append((label, minimum or "", MONEY))
+            for label, value, kind in lines:
+                ws.cell(row, 1, label)
+                ws.cell(row, 2, plain(value, kind))
+                row += 1
+            ws.cell(row + 1, 1, "Authorisation and sign-off")
+            row += 2
+            for number, header in enumerate(["Signed on behalf of", "By", "Position", "Date"], 1):
+                ws.cell(row, number, header)
+            row += 1
+            for entry in signoff:
+                for number, value in enumerate(entry, start=1):
+                    ws.cell(row, number, plain(value, "text"))
+                row += 1
+        if sheet.name == "Checklist":
+            for check in checks:
+                ws.cell(row, 1, check.name)
+                ws.cell(row, 2, "Yes" if check.passed else "No")
+                ws.cell(row, 3, check.message)
+                row += 1
+        for item in sheet.items:
+            if isinstance(item, Value):
+                ws.cell(row, 1, item.label)
+                ws.cell(row, 2, plain(value_of(snapshot, item), item.kind))
+                row += 1
+                continue
+            row += 1
+            ws.cell(row, 1, item.title)
+            for number, column in enumerate(item.columns, start=1):
+                ws.cell(row + 1, number, column.header)
+            row += 2
+            first = row
+            for record in item.rows(snapshot):
+                for number, column in enumerate(item.columns, start=1):
+                    ws.cell(row, number, plain(record.get(column.key, ""), column.kind))
+                row += 1
+            if item.total:
+                ws.cell(row, 1, "Total")
+                for number, column in enumerate(item.columns, start=1):
+                    if column.kind in AMOUNTS:
+                        letter = ws.cell(row, number).column_letter
+                        ws.cell(row, number, f"=SUM({letter}{first}:{letter}{max(row - 1, first)})")
+                row += 1
+            row += 1
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def cell_count(data: bytes) -> int:
+    """Every cell written, empty or not: the <c> elements of every sheet."""
+    with ZipFile(BytesIO(data)) as package:
+        return sum(
+            len(re.findall(rb"<c[ >]", package.read(name)))
+            for name in package.namelist()
+            if name.startswith("xl/worksheets/sheet")
+        )
+
+
+def cells(data: bytes) -> dict:
+    book = load_workbook(BytesIO(data))
+    return {
+        (ws.title, cell.coordinate): cell.value
+        for ws in book.worksheets
+        for line in ws.iter_rows()
+        for cell in line
+        if cell.value not in (None, "")
+    }
+
+
+def scheme_rows(plan, years: list[str]) -> list[dict]:
+    """300 schemes with every field filled, as the schemes form saves them."""
+    from finance.constants import FundingStream, SchemeType
+
+    partners = list(plan.partner_organisations)
+    types, streams = list(SchemeType), list(FundingStream)
+    rows = []
+    for i in range(SCHEMES):
+        lead = partners[i % len(partners)]
+        scheme_type = types[i % len(types)]
+        rows.append(
+            {
+                "name": f"Scheme {i + 1}: community support for older people",
+                "scheme_type": scheme_type.value,
+                "scheme_type_other": "Housing support" if scheme_type == SchemeType.OTHER else "",
+                "lead_commissioner": lead.pk,
+                "lead_commissioner_name": lead.name,
+                "provider": f"Provider {i % 17 + 1} NHS Trust",
+                "stream": streams[i % len(streams)].value,
+                "outcomes": "Fewer emergency admissions; more people at home 91 days after "
+                "discharge; fewer delayed transfers of care.",
+                "income": i % 25 == 0,
+                "spend": {year: f"{1000 + i}23.00" for year in years},
+                "benefits": {year: f"{i}50.00" for year in years},
+            }
+        )
+    return rows
+
+
+def plan_with_schemes():
+    from governance.constants import Role
+    from plans.services import part_save, plan_current_round, plan_open
+    from tests.factories import area_make, member_make, plan_make_ready
+
+    area = area_make("Bench", ccg_count=3)
+    plan = plan_open(area=area, round=plan_current_round())
+    author = member_make(area, Role.COMMISSIONER)
+    plan_make_ready(plan, author)
+    part = plan.parts.get(key="schemes")
+    part_save(
+        part=part,
+        content={"rows": scheme_rows(plan, plan.round.year_labels)},
+        status="complete",
+        base_version=part.version,
+        user=author,
+    )
+    return plan, member_make(area, Role.REVIEWER)
+
+
+def median_seconds(call) -> float:
+    for _ in range(2):
+        call()
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    from governance.signoff import plan_snapshot, readiness_checks
+    from plans.exports.excel import plan_workbook
+    from plans.exports.service import plan_export_xlsx, signoff_rows
+
+    setup_test_environment()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        plan, user = plan_with_schemes()
+        snapshot = plan_snapshot(plan, 0)
+        inputs = {"seal": "", "checks": readiness_checks(plan), "signoff": signoff_rows(plan, None)}
+        app_book, _ = plan_export_xlsx(plan=plan, user=user)
+        floor_book = floor_workbook(snapshot, **inputs)
+        # Same sheets, same values in the same cells (the app also says which export it was).
+        assert (
+            load_workbook(BytesIO(app_book)).sheetnames
+            == load_workbook(BytesIO(floor_book)).sheetnames
+        )
+        assert cells(app_book) == cells(floor_book), "the floor must write the app's cells"
+        assert cell_count(app_book) == cell_count(floor_book), "and as many of them"
+
+        app = median_seconds(lambda: plan_export_xlsx(plan=plan, user=user))
+        writer = median_seconds(lambda: plan_workbook(snapshot, **inputs, export_id=1))
+        floor = median_seconds(lambda: floor_workbook(snapshot, **inputs))
+        print(
+            f"Excel export, {SCHEMES} schemes ({cell_count(app_book)} cells, "
+            f"{len(app_book) // 1024} KiB): app {app * 1000:.0f} ms "
+            f"(of which plan_workbook {writer * 1000:.0f} ms), floor {floor * 1000:.0f} ms"
+        )
+        print(f"ratio app/floor: {app / floor:.2f}")
+        if "--profile" in sys.argv:
+            profile = cProfile.Profile()
+            profile.runcall(plan_export_xlsx, plan=plan, user=user)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(8)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
