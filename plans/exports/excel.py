@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.packaging.custom import IntProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from itf_portal.money import LIMIT
@@ -71,16 +72,38 @@ class _Validations:
             allow_blank=True,
         )
         self.signed.error = "Enter a number from -1,000,000,000 to 1,000,000,000."
-        for validation in (self.yes_no, self.bounded, self.signed):
-            ws.add_data_validation(validation)
+        self.ws = ws
+        self.cells: dict = {YES_NO: [], MONEY: [], SIGNED_MONEY: []}
 
     def add(self, cell, kind: str) -> None:
-        if kind == YES_NO:
-            self.yes_no.add(cell)
-        elif kind == MONEY:
-            self.bounded.add(cell)
-        elif kind == SIGNED_MONEY:
-            self.signed.add(cell)
+        if kind in self.cells:
+            self.cells[kind].append((cell.column_letter, cell.row))
+
+    def finish(self) -> None:
+        """Give each validation its cells as column ranges ("H6:H305"): adding cells one by one
+        costs openpyxl time in the square of their number."""
+        for kind, validation in (
+            (YES_NO, self.yes_no),
+            (MONEY, self.bounded),
+            (SIGNED_MONEY, self.signed),
+        ):
+            if self.cells[kind]:
+                validation.sqref = MultiCellRange(" ".join(_ranges(self.cells[kind])))
+                self.ws.add_data_validation(validation)
+
+
+def _ranges(cells: list[tuple[str, int]]) -> list[str]:
+    """Cells as ranges of consecutive rows in each column."""
+    ranges = []
+    for letter, row in sorted(cells, key=lambda cell: (cell[0], cell[1])):
+        if ranges and ranges[-1][0] == letter and ranges[-1][2] == row - 1:
+            ranges[-1][2] = row
+        else:
+            ranges.append([letter, row, row])
+    return [
+        f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+        for letter, first, last in ranges
+    ]
 
 
 def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations) -> int:
@@ -162,6 +185,7 @@ def plan_workbook(
                 row += 1
             else:
                 row = _table(ws, row + 1, item, snapshot, validations)
+        validations.finish()
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -169,3 +169,24 @@ def test_the_export_link_is_on_the_plan_page(client, world, plan):
         reverse("task_list", kwargs={"slug": "southampton", "round_slug": "itf-2014"})
     )
     assert URL in page.content.decode()
+
+
+def test_yes_no_cells_have_a_dropdown_and_amounts_the_template_bound(client, world, plan):
+    client.force_login(world.reviewer)
+    book = workbook(client.get(URL))
+
+    def rules_for(sheet, coordinate):
+        return [v for v in sheet.data_validations.dataValidation if coordinate in v.sqref]
+
+    national = book["National conditions"]
+    label = next(c for c in cells(national) if c.value == "NHS Number is the primary identifier")
+    [dropdown] = rules_for(national, f"B{label.row}")
+    assert dropdown.type == "list" and dropdown.formula1 == '"Yes,No"'
+    contributions = book["Pooled fund contributions"]
+    header = next(c for c in cells(contributions) if c.value == "Partner")
+    for row in range(header.row + 1, header.row + 8):
+        [bound] = rules_for(contributions, f"C{row}")
+        assert (bound.type, bound.formula1, bound.formula2) == ("decimal", "0", "1000000000")
+    # The total row is derived: no bound on it.
+    total = next(c for c in cells(contributions) if c.value == "Total")
+    assert rules_for(contributions, f"C{total.row}") == []
