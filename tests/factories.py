@@ -139,7 +139,7 @@ def plan_make_ready(plan, user):
     return plan
 
 
-def synthetic_areas(count: int, planning_round) -> list:
+def synthetic_areas(count: int, planning_round, prefix: str = "Area") -> list:
     """`count` areas, each with a council and a CCG and a drafted plan: contributions in every
     year, three schemes (one an income line) and the national metrics' baselines. Made in bulk,
     so 151 areas take a moment."""
@@ -148,16 +148,19 @@ def synthetic_areas(count: int, planning_round) -> list:
 
     years = planning_round.year_labels
     areas = Area.objects.bulk_create(
-        [Area(name=f"Area {n:03}", slug=f"area-{n:03}") for n in range(count)]
+        [Area(name=f"{prefix} {n:03}", slug=f"{prefix.lower()}-{n:03}") for n in range(count)]
     )
     councils = Organisation.objects.bulk_create(
         [
-            Organisation(name=f"Area {n:03} Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+            Organisation(name=f"{prefix} {n:03} Council", kind=OrganisationKind.LOCAL_AUTHORITY)
             for n in range(count)
         ]
     )
     ccgs = Organisation.objects.bulk_create(
-        [Organisation(name=f"NHS Area {n:03} CCG", kind=OrganisationKind.CCG) for n in range(count)]
+        [
+            Organisation(name=f"NHS {prefix} {n:03} CCG", kind=OrganisationKind.CCG)
+            for n in range(count)
+        ]
     )
     Partnership.objects.bulk_create(
         [

@@ -12,7 +12,6 @@ from decimal import Decimal
 from io import BytesIO
 
 from django.db import connections, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -119,12 +118,14 @@ def _date(value) -> date | str:
 
 def area_figures(areas: list[Area], round_: PlanningRound):
     """The figures of a batch of areas, in a fixed number of queries whatever the batch."""
-    plans = {
-        plan.area_id: plan
-        for plan in Plan.objects.filter(area__in=areas, round=round_).prefetch_related(
-            Prefetch("parts", queryset=Part.objects.filter(key__in=PARTS), to_attr="wanted")
-        )
-    }
+    plans = {plan.area_id: plan for plan in Plan.objects.filter(area__in=areas, round=round_)}
+    # Plain rows, not model instances: a prefetch ties parts and plans in reference cycles that
+    # only the garbage collector frees, and memory would grow with the number of batches.
+    drafts: dict = {}
+    for plan_id, key, content in Part.objects.filter(
+        plan__in=plans.values(), key__in=PARTS
+    ).values_list("plan_id", "key", "content"):
+        drafts.setdefault(plan_id, {})[key] = content
     sealed_plans = [p for p in plans.values() if p.state != PlanState.DRAFTING]
     seals = {
         seal.plan_id: seal
@@ -145,7 +146,7 @@ def area_figures(areas: list[Area], round_: PlanningRound):
             stored = seal.snapshot.get("parts", {})
             parts = {key: (stored.get(key) or {}).get("content") or {} for key in PARTS}
         else:
-            parts = {part.key: part.content for part in plan.wanted} if plan else {}
+            parts = drafts.get(plan.pk, {}) if plan else {}
         yield AreaFigures(
             area=area,
             partners=sorted(partners.get(area.pk, []), key=lambda o: not o.is_local_authority),

@@ -1,0 +1,96 @@
+"""The national composite for 151 areas against openpyxl writing the same rows, and its memory
+as the areas treble.
+
+The app's figure is `national_workbook`: a batch of areas at a time read from the database, each
+row worked out by the finance rules and written in write-only mode. The floor writes the same
+values, worked out beforehand, with a bare write-only openpyxl workbook. Then the app's peak
+memory (tracemalloc) for 151 areas is compared with its peak for 453: write-only mode and batched
+reads should keep it nearly flat.
+"""
+
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from io import BytesIO
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itf_portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+ROUNDS = 7
+AREAS = 151
+
+
+def floor_workbook(header: list, rows: list[list]) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Areas")
+    sheet.append(header)
+    for values in rows:
+        sheet.append(values)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def peak_memory(build) -> int:
+    tracemalloc.start()
+    build()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main():
+    from plans.exports.national import area_figures, headers, national_workbook, row
+    from plans.models import Area
+    from plans.services import plan_current_round
+    from tests.factories import synthetic_areas
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        planning_round = plan_current_round()
+        synthetic_areas(AREAS, planning_round)
+        years = planning_round.year_labels
+        areas = list(Area.objects.order_by("name"))
+        rows = [row(figures, years) for figures in area_figures(areas, planning_round)]
+        national_workbook(planning_round)  # warm up
+        app, floor = [], []
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            national_workbook(planning_round)
+            app.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            floor_workbook(headers(years), rows)
+            floor.append(time.perf_counter() - start)
+        app_ms, floor_ms = statistics.median(app) * 1000, statistics.median(floor) * 1000
+        print(
+            f"National composite, {AREAS} areas ({len(headers(years))} columns): "
+            f"app {app_ms:.0f} ms, floor {floor_ms:.0f} ms"
+        )
+        print(f"ratio app/floor: {app_ms / floor_ms:.2f}")
+        small = peak_memory(lambda: national_workbook(planning_round))
+        synthetic_areas(AREAS, planning_round, prefix="More")
+        synthetic_areas(AREAS, planning_round, prefix="Most")
+        large = peak_memory(lambda: national_workbook(planning_round))
+        total = Area.objects.count()
+        print(
+            f"Peak memory: {small / 1024:.0f} KiB for {AREAS} areas, {large / 1024:.0f} KiB for "
+            f"{total} areas (ratio {large / small:.2f} for {total / AREAS:.1f}× the areas)"
+        )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
