@@ -8,6 +8,7 @@ from governance.models import Export
 from governance.signoff import plan_snapshot, readiness_checks
 from plans.constants import PlanState
 from plans.exports.excel import plan_workbook
+from plans.exports.template import in_template_order
 from plans.models import Plan
 
 
@@ -89,7 +90,7 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
                     "spec": spec,
                     "display": part_display(spec, plan, (parts.get(spec.key) or {}).get("content")),
                 }
-                for spec in PARTS
+                for spec in in_template_order(PARTS)
             ],
             "charts": plan_finance_charts(plan),
             "signoff": signoff_rows(plan, seal if sealed else None),

@@ -655,3 +655,17 @@ def value_of(snapshot: dict, item: Value):
     if item.kind == NUMBER and raw not in ("", None):
         return Decimal(str(raw))
     return raw if raw is not None else ""
+
+
+def in_template_order(specs: list) -> list:
+    """Parts (registry specs) in the order the template shows them; a part the template has no
+    cell for (related documents, fund arrangements) follows the part before it in `specs`."""
+    position: dict = {}
+    for sheet in sheets(["year"]):
+        for item in sheet.items:
+            position.setdefault(item.part, len(position))
+    keyed, last = [], -1
+    for index, spec in enumerate(specs):
+        last = position.get(spec.key, last)
+        keyed.append(((last, spec.key not in position, index), spec))
+    return [spec for _, spec in sorted(keyed, key=lambda pair: pair[0])]

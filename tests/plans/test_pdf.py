@@ -91,3 +91,45 @@ def test_the_command_line_writes_the_pdf(world, tmp_path, fmt):
         stdout=StringIO(),
     )
     assert PdfReader(output).pages
+
+
+def test_the_board_paper_follows_the_templates_order(db):
+    from plans.exports.template import in_template_order, sheets
+
+    ordered = [spec.key for spec in in_template_order(PARTS)]
+    in_template = []
+    for sheet in sheets(["2014/15"]):
+        for item in sheet.items:
+            if item.part not in in_template:
+                in_template.append(item.part)
+    assert [key for key in ordered if key in in_template] == in_template
+    assert sorted(ordered) == sorted(spec.key for spec in PARTS)
+    # A part with no cell in the template stays after the part it follows in the registry.
+    assert ordered.index("related_documents") == ordered.index("public_engagement") + 1
+    assert ordered.index("arrangements") == ordered.index("contributions") + 1
+
+
+def test_the_board_paper_reads_the_same_queries_with_300_schemes(
+    world, django_assert_max_num_queries
+):
+    from plans.exports.service import plan_print_html
+    from plans.services import part_save
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    with django_assert_max_num_queries(40) as few:
+        plan_print_html(Plan.objects.get(pk=plan.pk))
+    part = plan.parts.get(key="schemes")
+    rows = [
+        {"name": f"Scheme {i}", "scheme_type": "reablement", "spend": {"2015/16": "1000"}}
+        for i in range(300)
+    ]
+    part_save(
+        part=part,
+        content={"rows": rows},
+        status="in_progress",
+        base_version=part.version,
+        user=world.commissioner,
+    )
+    with django_assert_max_num_queries(len(few)):
+        html, _ = plan_print_html(Plan.objects.get(pk=plan.pk))
+    assert html.count("Scheme 299") == 1
