@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from finance.rules import pooled_budget
 from governance.models import Export
 from governance.signoff import plan_submit_for_signoff
+from plans.exports.service import plan_export_xlsx
 from plans.services import part_save, plan_current_round, plan_open
 from tests.factories import plan_make_ready
 
@@ -190,3 +191,37 @@ def test_yes_no_cells_have_a_dropdown_and_amounts_the_template_bound(client, wor
     # The total row is derived: no bound on it.
     total = next(c for c in cells(contributions) if c.value == "Total")
     assert rules_for(contributions, f"C{total.row}") == []
+
+
+def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_workbook(db):
+    from io import StringIO as Out
+
+    from governance.signoff import plan_snapshot
+    from plans.exports.template import Table, Value, normal, sheets, value_of
+    from plans.models import Area
+
+    call_command("load_demo", stdout=Out())
+    plan = plan_open(area=Area.objects.get(slug="walsall"), round=plan_current_round())
+    snapshot = plan_snapshot(plan, 0)
+    book = load_workbook(BytesIO(plan_export_xlsx(plan=plan, user=None)[0]))
+    checked = 0
+    for sheet in sheets(plan.round.year_labels, plan.round.baseline_label):
+        ws = book[sheet.name]
+        rows = [list(row) for row in ws.iter_rows(values_only=True)]
+        column_a = [row[0] for row in rows]
+        for item in sheet.items:
+            if isinstance(item, Value):
+                row = rows[column_a.index(item.label)]
+                assert normal(item.kind, row[1]) == normal(item.kind, value_of(snapshot, item))
+                checked += 1
+            else:
+                assert isinstance(item, Table)
+                start = column_a.index(item.title, 2) + 1  # A1 may hold the same name
+                assert rows[start][: len(item.columns)] == [c.header for c in item.columns]
+                for offset, record in enumerate(item.rows(snapshot), start=1):
+                    cells = rows[start + offset]
+                    for number, column in enumerate(item.columns):
+                        expected = normal(column.kind, record.get(column.key, ""))
+                        assert normal(column.kind, cells[number]) == expected
+                        checked += 1
+    assert checked > 250  # Walsall: ten schemes, the contributions grid, metrics, risks, text
