@@ -50,14 +50,22 @@ node_modules/.installed: package.json package-lock.json
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
 	@chmod 600 $@
 
-# Debian's Chromium for the browser tests and libharfbuzz-subset0 for fast PDFs.
+# Debian packages the tests use: chromium for the browser tests, libharfbuzz-subset0 for fast
+# PDFs, and LibreOffice Calc (soffice) to recalculate the exported workbooks' totals.
 browser:
-	@if command -v chromium >/dev/null && dpkg -s libharfbuzz-subset0 >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null && dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 \
+	  && command -v soffice >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Debian's chromium and libharfbuzz-subset0 ..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libharfbuzz-subset0 >/dev/null; \
+	  echo "Installing Debian's chromium, libharfbuzz-subset0 and libreoffice-calc-nogui ..."; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq \
+	  && apt-get install -y -qq chromium libharfbuzz-subset0 >/dev/null \
+	  && { command -v soffice >/dev/null \
+	    || apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }; \
 	else \
-	  echo "Browser tests need Debian's chromium: sudo apt-get install chromium libharfbuzz-subset0"; \
+	  echo "The tests need Debian's chromium, libharfbuzz-subset0 and libreoffice-calc-nogui:"; \
+	  echo "  sudo apt-get install chromium libharfbuzz-subset0"; \
+	  echo "  sudo apt-get install --no-install-recommends libreoffice-calc-nogui"; \
 	fi
 
 check: setup

@@ -1,0 +1,146 @@
+"""The workbook's live totals, recalculated by a real spreadsheet, are the portal's own figures.
+
+openpyxl writes the SUM formulas without cached values, so only a spreadsheet program can say
+what a reader will see: LibreOffice headless opens each export, recalculates it and saves it.
+"""
+
+import io
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from finance.rules import pooled_budget, scheme_net_spend
+from governance.models import Export
+from itf_portal.money import PENNY
+from plans.constants import PartKey
+from plans.exports.service import plan_export_xlsx
+from plans.models import Area
+from plans.services import plan_current_round, plan_open
+
+SLUGS = ["southampton", "walsall", "plymouth"]
+SUM = re.compile(r"=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)")
+# Calc's "recalculate on file load", 0 = always: by default it keeps any value cached in the file.
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculated(workbooks: list[Path], tmp_path: Path) -> Path:
+    """The folder where LibreOffice saved each workbook (same name) after recalculating it."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail(
+            "LibreOffice's soffice is missing: `make test` installs Debian's "
+            "libreoffice-calc-nogui (as root), or run: "
+            "sudo apt-get install --no-install-recommends libreoffice-calc-nogui"
+        )
+    profile = tmp_path / "lo-profile"  # its own profile, so parallel runs never share a lock
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS)
+    out = tmp_path / "recalculated"
+    done = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            *map(str, workbooks),
+        ],
+        timeout=180,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    # soffice exits 0 even when it could not load a file: it just writes nothing.
+    missing = [path.name for path in workbooks if not (out / path.name).exists()]
+    assert not missing, f"LibreOffice did not convert {missing}: {done.stderr}"
+    return out
+
+
+def stored(rows, key: str, period: str) -> Decimal:
+    return sum((Decimal((row.get(key) or {}).get(period) or "0") for row in rows), Decimal(0))
+
+
+def portal_totals(snapshot: dict) -> dict[tuple[str, str], Decimal]:
+    """The portal's figure for every total row cell, by sheet and column heading."""
+    years = snapshot["round"]["years"]
+    baseline, last = snapshot["round"].get("baseline"), years[-1]
+    content = {key: part.get("content") or {} for key, part in snapshot["parts"].items()}
+    schemes = content.get(PartKey.SCHEMES, {})
+    spend_lines = content.get(PartKey.SPEND, {}).get("lines", {}).values()
+    contingency = content.get(PartKey.CONTINGENCY, {}).get("rows", [])
+    totals = {}
+    for year, amount in pooled_budget(content.get(PartKey.CONTRIBUTIONS, {}), years).items():
+        totals["Pooled fund contributions", year] = amount
+    for year, amount in scheme_net_spend(schemes, years).items():
+        totals["Pooled budget schemes", f"{year} spend"] = amount
+        totals["Pooled budget schemes", f"{year} benefits"] = stored(
+            schemes.get("rows", []), "benefits", year
+        )
+    for year in [baseline, *years] if baseline else years:
+        for what in ("spend", "benefits"):
+            totals["Health and care spend", f"{year} {what}"] = stored(spend_lines, what, year)
+    for what, label in (("savings", "Planned savings"), ("support", "Maximum support needed")):
+        for period in (last, "ongoing"):
+            totals["Contingency plan", f"{label} {period}"] = stored(contingency, what, period)
+    return totals
+
+
+def sheet_totals(original: Path, recalculated: Path) -> dict[tuple[str, str], tuple[str, object]]:
+    """Every SUM cell of the exported workbook, by sheet and column heading: (cell, the value
+    the spreadsheet worked out)."""
+    values = load_workbook(recalculated, data_only=True)
+    found = {}
+    for ws in load_workbook(original).worksheets:
+        for cell in (cell for row in ws.iter_rows() for cell in row):
+            if isinstance(cell.value, str) and cell.value.startswith("=SUM"):
+                match = SUM.fullmatch(cell.value)
+                assert match, f"{ws.title}!{cell.coordinate}: unexpected total {cell.value}"
+                heading = ws.cell(row=int(match[2]) - 1, column=cell.column).value
+                where = f"{ws.title}!{cell.coordinate} {cell.value}"
+                found[ws.title, heading] = (where, values[ws.title][cell.coordinate].value)
+    return found
+
+
+def test_every_total_recalculated_by_libreoffice_is_the_portals_figure(db, tmp_path):
+    call_command("load_demo", stdout=io.StringIO())
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    snapshots = {}
+    for slug in SLUGS:
+        plan = plan_open(area=Area.objects.get(slug=slug), round=plan_current_round())
+        user = get_user_model().objects.get(username=f"{slug}-admin")
+        data, _ = plan_export_xlsx(plan=plan, user=user)
+        (exports / f"{slug}.xlsx").write_bytes(data)
+        # What was written: the sealed version for a plan past Drafting, else the draft.
+        snapshots[slug] = Export.objects.filter(plan=plan, format="xlsx").latest("pk").snapshot
+
+    out = recalculated([exports / f"{slug}.xlsx" for slug in SLUGS], tmp_path)
+
+    wrong = []
+    for slug in SLUGS:
+        expected = portal_totals(snapshots[slug])
+        found = sheet_totals(exports / f"{slug}.xlsx", out / f"{slug}.xlsx")
+        assert len(found) > 0, f"{slug}: the workbook has no total formulas to check"
+        assert found.keys() == expected.keys(), f"{slug}: totals differ from the template's"
+        for key, (where, value) in found.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or Decimal(value).quantize(PENNY) != expected[key].quantize(PENNY):
+                wrong.append(f"{slug} {where} is {value!r}, the portal says {expected[key]}")
+    assert wrong == [], "\n".join(wrong)
