@@ -115,7 +115,9 @@ def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations
         header.fill = DERIVED
     row += 1
     first = row
-    for record in table.rows(snapshot):
+    # An empty table keeps one blank row to type into: its total would otherwise sum itself, a
+    # circular reference that spreadsheets show as an error. The importer skips blank rows.
+    for record in table.rows(snapshot) or ([{}] if table.total else []):
         for number, column in enumerate(table.columns, start=1):
             fill = DERIVED if column.derived else INPUT
             cell = _put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
@@ -128,7 +130,7 @@ def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations
             if column.kind in AMOUNTS:
                 letter = get_column_letter(number)
                 cell = ws.cell(row=row, column=number)
-                cell.value = f"=SUM({letter}{first}:{letter}{max(row - 1, first)})"
+                cell.value = f"=SUM({letter}{first}:{letter}{row - 1})"
                 cell.number_format = MONEY_FORMAT
                 cell.fill = DERIVED
                 cell.font = BOLD

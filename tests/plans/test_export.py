@@ -103,6 +103,17 @@ def test_totals_are_live_formulas_over_the_figures_the_app_derives(client, world
     assert rows[total][3] == f"=SUM(D{header + 2}:D{total})"
 
 
+def test_an_empty_table_keeps_a_blank_row_so_its_total_never_sums_itself(client, world, plan):
+    client.force_login(world.reviewer)
+    sheet = workbook(client.get(URL))["Pooled budget schemes"]
+    rows = list(sheet.iter_rows(values_only=True))
+    total = next(i for i, row in enumerate(rows) if row[0] == "Total")
+    assert all(value in (None, "") for value in rows[total - 1])  # blank, under the headings
+    assert rows[total - 2][0] == "Scheme"
+    # H is the first year's spend; the total row is row total + 1.
+    assert rows[total][7] == f"=SUM(H{total}:H{total})"
+
+
 @pytest.mark.parametrize(
     "text", ['=HYPERLINK("http://evil.example","click")', "+1", "-1+1", "@SUM(1)"]
 )
