@@ -426,3 +426,22 @@ def test_the_import_form_needs_the_csrf_token(demo):
     client = Client(enforce_csrf_checks=True)
     client.force_login(person("walsall-commissioner"))
     assert upload(client, b"x").status_code == 403
+
+
+def test_a_workbook_saved_by_libreoffice_comes_back_with_only_its_edits(demo, tmp_path):
+    from tests.libreoffice import recalculated
+
+    plan = demo_plan("plymouth")
+    admin = person("plymouth-admin")
+    data = exported(plan, admin)
+    unedited, edited_path = tmp_path / "unedited.xlsx", tmp_path / "edited.xlsx"
+    unedited.write_bytes(data)
+    cell = find(data, "Narrative", "Governance")
+    edited_path.write_bytes(edited(data, {("Narrative", cell): "Saved by LibreOffice"}))
+    out = recalculated([unedited, edited_path], tmp_path)
+    preview = import_preview(plan=plan, user=admin, data=(out / "unedited.xlsx").read_bytes())
+    assert preview.parts == [] and preview.notices == []  # the export's id survived the save
+    commissioner = person("plymouth-commissioner")
+    preview = import_preview(plan=plan, user=commissioner, data=(out / "edited.xlsx").read_bytes())
+    assert [p.key for p in preview.parts] == ["governance"]
+    assert preview.parts[0].content["text"] == "Saved by LibreOffice"
