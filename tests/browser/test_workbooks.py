@@ -1,3 +1,5 @@
+from io import BytesIO
+
 import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
@@ -58,4 +60,26 @@ def test_a_commissioner_downloads_edits_and_imports_the_workbook(page, demo, tmp
     assert "Imported walsall.xlsx: 1 part changed." in page.content()
     text = Part.objects.get(plan__area__slug="walsall", key="governance").content["text"]
     assert text == "A joint commissioning board, meeting monthly."
+    assert violations == []
+
+
+def test_a_national_admin_builds_the_composite_and_watches_it_finish(page, demo):
+    sign_in(page, "national-admin", demo_password())
+    page.goto("/")
+    page.get_by_role("link", name="Composite workbook of every area").click()
+    violations = axe_violations(page)
+    page.get_by_role("button", name="Build a new composite workbook").click()
+    page.wait_for_url("**/national/composite/*/")
+    download = page.get_by_role("link", name="Download the composite workbook")
+    download.wait_for(state="visible", timeout=30_000)  # shown by the page's own polling
+    assert "Ready: 5 areas." in page.get_by_test_id("composite-status").inner_text()
+    violations += axe_violations(page)
+    with page.expect_download() as workbook:
+        download.click()
+    book = load_workbook(BytesIO(workbook.value.path().read_bytes()))
+    names = [row[0] for row in book["Areas"].iter_rows(min_row=2, values_only=True)]
+    assert names == ["Devon", "Plymouth", "Rotherham", "Southampton", "Walsall"]
+    page.goto("/national/composite/")
+    assert "Ready (5 areas)" in page.content()
+    violations += axe_violations(page)
     assert violations == []
