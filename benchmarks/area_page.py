@@ -3,24 +3,9 @@
 Prints the median time of each and their ratio.
 """
 
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itf_portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.test import Client, RequestFactory  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from common import median_seconds, throwaway_database  # sets Django up first
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 ROUNDS = 200
 MEMBERS = 200
@@ -40,22 +25,8 @@ def floor_view(request, slug):
     return HttpResponse("\n".join([area.name, *partners, *rows]))
 
 
-def median_seconds(call) -> float:
-    for _ in range(10):
-        call()
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main():
-    setup_test_environment()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         from governance.constants import Role
         from tests.factories import area_make, member_make
 
@@ -69,12 +40,10 @@ def main():
         assert client.get(url).status_code == 200
         request = RequestFactory().get(url)
 
-        app = median_seconds(lambda: client.get(url))
-        floor = median_seconds(lambda: floor_view(request, area.slug))
+        app = median_seconds(lambda: client.get(url), rounds=ROUNDS, warmup=10)
+        floor = median_seconds(lambda: floor_view(request, area.slug), rounds=ROUNDS, warmup=10)
         print(f"area page, {MEMBERS} members: app {app * 1000:.2f} ms, floor {floor * 1000:.2f} ms")
         print(f"ratio app/floor: {app / floor:.2f}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

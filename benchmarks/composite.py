@@ -8,24 +8,13 @@ memory (tracemalloc) for 151 areas is compared with its peak for 453: write-only
 reads should keep it nearly flat.
 """
 
-import os
 import statistics
-import sys
 import time
 import tracemalloc
 from io import BytesIO
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itf_portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
+from common import throwaway_database  # sets Django up first
+from openpyxl import Workbook
 
 ROUNDS = 7
 AREAS = 151
@@ -56,9 +45,7 @@ def main():
     from plans.services import plan_current_round
     from tests.factories import synthetic_areas
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         planning_round = plan_current_round()
         synthetic_areas(AREAS, planning_round)
         years = planning_round.year_labels
@@ -88,8 +75,6 @@ def main():
             f"Peak memory: {small / 1024:.0f} KiB for {AREAS} areas, {large / 1024:.0f} KiB for "
             f"{total} areas (ratio {large / small:.2f} for {total / AREAS:.1f}× the areas)"
         )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
