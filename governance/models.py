@@ -163,7 +163,7 @@ class CompositeExport(models.Model):
 
     round = models.ForeignKey("plans.PlanningRound", on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(max_length=10, choices=STATUSES, default=BUILDING)
     areas_total = models.PositiveIntegerField(default=0)

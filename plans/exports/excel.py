@@ -24,6 +24,7 @@ from plans.exports.template import (
     YES_NO,
     Table,
     Value,
+    printable,
     sheets,
     value_of,
 )
@@ -45,7 +46,7 @@ def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
         cell.value = date.fromisoformat(str(value))
         cell.number_format = "dd/mm/yyyy"
     else:
-        cell.value = "" if value is None else str(value)
+        cell.value = "" if value is None else printable(str(value))
         # Whatever a person typed stays text: "=HYPERLINK(…)" must never become a formula.
         cell.data_type = "s"
         cell.quotePrefix = True

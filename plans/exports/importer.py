@@ -53,7 +53,7 @@ class ImportPreview:
     export: Export | None = None
 
 
-def _edits(plan: Plan, cells, snapshot: dict) -> tuple[dict, dict, list[str]]:
+def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict, list[str]]:
     """The cells that differ from the export, as form inputs by part: ({part: {input: value}},
     {part: {input: "Sheet!B7"}}, problems)."""
     edits: dict = {}
@@ -70,8 +70,26 @@ def _edits(plan: Plan, cells, snapshot: dict) -> tuple[dict, dict, list[str]]:
                     edits.setdefault(item.part, {})[item.key] = post_value(item.kind, value)
             else:
                 rows = cells.tables[(sheet.name, item.title)]
-                _table_edits(plan, item, rows, snapshot, edits, where, problems)
+                changed = _table_edits(plan, item, rows, snapshot, edits, where, problems)
+                if (
+                    changed
+                    and not item.key
+                    and _row_names(item, current) != _row_names(item, snapshot)
+                ):
+                    # Rows are matched by position: if the portal's rows moved since the export,
+                    # the workbook's edits would land on the wrong rows.
+                    problems.append(
+                        f"{sheet.name}: rows of this table were added, removed or renamed in the "
+                        "portal since this workbook was exported, so its changes cannot be matched "
+                        "to the right rows. Download the plan again and make your changes in the "
+                        "new workbook."
+                    )
     return edits, where, problems
+
+
+def _row_names(table: Table, snapshot: dict) -> list:
+    """What tells a positional table's rows apart: their first column (name, risk, outcome)."""
+    return [row[table.columns[0].key] for row in _baseline_rows(table, snapshot)]
 
 
 def _baseline_rows(table: Table, snapshot: dict) -> list[dict]:
@@ -81,9 +99,11 @@ def _baseline_rows(table: Table, snapshot: dict) -> list[dict]:
     ]
 
 
-def _table_edits(plan, table: Table, rows, snapshot, edits, where, problems) -> None:
+def _table_edits(plan, table: Table, rows, snapshot, edits, where, problems) -> bool:
+    """Put the table's edited cells into its part's inputs; says whether there were any."""
     base_rows = _baseline_rows(table, snapshot)
     inputs = edits.setdefault(table.part, {})
+    before = dict(inputs)
     cells = where.setdefault(table.part, {})
     columns = [column for column in table.columns if not column.derived]
     if table.key:
@@ -126,6 +146,7 @@ def _table_edits(plan, table: Table, rows, snapshot, edits, where, problems) -> 
         inputs["rows-TOTAL_FORMS"] = len(rows)
     if not inputs:
         del edits[table.part]
+    return inputs != before
 
 
 def _form_for(plan: Plan, part: Part, inputs: dict):
@@ -170,7 +191,13 @@ def _conflict(part: Part) -> str:
     person = part.updated_by
     by = (person.get_full_name() or person.get_username()) if person else "Someone"
     when = f" on {timezone.localtime(part.updated_at):%d/%m/%Y at %H:%M}" if part.updated_at else ""
-    return f"{by} changed this part in the portal{when}, after this workbook was exported."
+    latest = part.history.order_by("-history_id").values_list("history_change_reason", flat=True)
+    how = (
+        "by importing a workbook"
+        if (latest.first() or "").startswith("Imported")
+        else "in the portal"
+    )
+    return f"{by} changed this part {how}{when}, after this workbook was exported."
 
 
 def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
@@ -205,18 +232,22 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
             "This workbook does not say which export of this plan it came from, so it is compared "
             "with the plan as it is now: every difference is shown as a change."
         )
-    edits, where, problems = _edits(plan, cells, snapshot)
+    edits, where, problems = _edits(
+        plan, cells, snapshot, plan_snapshot(plan, 0) if export else snapshot
+    )
     parts = {part.key: part for part in plan.parts.select_related("updated_by")}
     exported = snapshot.get("parts", {})
     for key, inputs in edits.items():
         spec, part = PART_BY_KEY[key], parts[key]
         if user is not None and not has_area_perm(user, spec.edit_permission, plan.area):
-            changed = {where[key][name] for name in inputs if name in where[key]}
-            named = ", ".join(sorted(cell.replace("!", " ") for cell in changed))
+            changed = sorted(
+                {where[key][name].replace("!", " ") for name in inputs if name in where[key]}
+            )
+            named = f" ({', '.join(changed)})" if changed else ""
             rule = REFUSALS[spec.edit_permission].split(". ")[0]
             problems.append(
-                f"You changed {spec.title} ({named}), but {rule[0].lower()}{rule[1:]}. Undo "
-                "those cells, or ask someone who may change it to import the file."
+                f"The workbook changes {spec.title}{named}, but {rule[0].lower()}{rule[1:]}. "
+                "Undo those changes, or ask someone who may change it to import the file."
             )
             continue
         form = _form_for(plan, part, inputs)

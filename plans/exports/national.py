@@ -22,6 +22,7 @@ from finance.models import Allocation
 from finance.rules import contribution_amounts, pooled_budget, scheme_net_spend
 from governance.models import CompositeExport, Seal
 from plans.constants import NATIONAL_METRICS, PartKey, PlanState
+from plans.exports.template import printable
 from plans.models import Area, Part, Partnership, Plan, PlanningRound
 
 BATCH = 50
@@ -84,7 +85,11 @@ def row(figures: AreaFigures, years: list[str]) -> list:
         by_stream[key] = by_stream.get(key, Decimal(0)) + Decimal(entry["amount"])
     budget = pooled_budget(contributions, years)
     spend = scheme_net_spend(schemes, years)
-    metrics = {m.get("name"): m for m in figures.parts.get(PartKey.METRICS, {}).get("rows", [])}
+    metrics = {
+        m.get("name"): m
+        for m in figures.parts.get(PartKey.METRICS, {}).get("rows", [])
+        if m.get("national")  # a local measure may share a national one's name
+    }
     cells = [
         figures.area.name,
         ", ".join(council),
@@ -162,7 +167,7 @@ def _cells(sheet, values: list) -> list:
     cells = []
     for value in values:
         if isinstance(value, str):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=printable(value))
             cell.data_type = "s"
             cell.quotePrefix = True
             cells.append(cell)

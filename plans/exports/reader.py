@@ -4,6 +4,7 @@
 Nothing here touches the database; `plans.exports.importer` decides what the cells change.
 """
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -15,16 +16,25 @@ from openpyxl.utils import get_column_letter
 from plans.exports.template import EXPORT_PROPERTY, CellProblem, Table, Value, normal, sheets
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED = 64 * 1024 * 1024  # a real plan's workbook unpacks to well under 1 MB
+MAX_UNPACKED = 8 * 1024 * 1024  # a real plan's workbook unpacks to well under 1 MB
 MAX_RATIO = 200  # XML packs 10 to 30 times; a bomb packs thousands of times
 MAX_ENTRIES = 500
 MAX_ROWS = 5000
 MAX_COLUMNS = 40
+MAX_ROW_CELLS = 200  # cells in one row of a sheet
+MAX_SHEET_CELLS = 100_000
 
 NOT_XLSX = (
     "This file is not an Excel workbook (.xlsx). In Excel or LibreOffice, save it as "
     "“Excel Workbook (.xlsx)” and upload it again."
 )
+
+
+PROTECTED = (
+    "This file is password-protected or in the old Excel format (.xls). Remove the password, "
+    "save it as “Excel Workbook (.xlsx)” and upload it again."
+)
+DAMAGED = "This workbook is damaged and cannot be read. Save it again and upload it again."
 
 
 class WorkbookRefused(Exception):
@@ -51,12 +61,15 @@ class WorkbookCells:
 
 
 def _unpacked_check(data: bytes) -> None:
-    """Refuse a zip bomb before any XML is parsed: too many entries, too large unpacked, or
-    packed too tightly. Every entry is unpacked here with a running count, so an entry that lies
-    about its size is caught too."""
+    """Refuse a zip bomb before any XML is parsed: too many entries, too large unpacked, packed
+    too tightly, or a sheet with more cells (or a row with more cells) than a plan could have.
+    Every entry is unpacked here with a running count, so an entry that lies about its size is
+    caught too, and a damaged archive is refused rather than half-read."""
+    if data[:4] == b"\xd0\xcf\x11\xe0":  # an OLE container: a password-protected or .xls file
+        raise WorkbookRefused([PROTECTED])
     try:
         archive = zipfile.ZipFile(BytesIO(data))
-    except zipfile.BadZipFile:
+    except Exception:  # zipfile raises several kinds on a file that is not a zip
         raise WorkbookRefused([NOT_XLSX]) from None
     with archive:
         entries = archive.infolist()
@@ -70,6 +83,8 @@ def _unpacked_check(data: bytes) -> None:
             declared = entry.file_size
             if declared > 1024 * 1024 and declared > MAX_RATIO * max(entry.compress_size, 1):
                 raise WorkbookRefused([_bomb(entry.filename)])
+            sheet = entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+            cells = _CellCount(entry.filename) if sheet else None
             try:
                 with archive.open(entry) as stream:
                     seen = 0
@@ -78,10 +93,40 @@ def _unpacked_check(data: bytes) -> None:
                         total += len(chunk)
                         if seen > max(declared, 1) or total > MAX_UNPACKED:
                             raise WorkbookRefused([_bomb(entry.filename)])
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
-                raise WorkbookRefused(
-                    ["This workbook is damaged and cannot be read. Save it again and re-upload."]
-                ) from None
+                        if cells:
+                            cells.feed(chunk)
+            except WorkbookRefused:
+                raise
+            except Exception:  # zlib, zipfile and seek errors all mean a damaged file
+                raise WorkbookRefused([DAMAGED]) from None
+
+
+class _CellCount:
+    """Counts a sheet's cells, and each row's, as its XML streams past (openpyxl builds a whole
+    row before it can be cut to the columns we read, so one enormous row costs gigabytes)."""
+
+    TOKENS = re.compile(rb"<row[\s>]|<c[\s>/]")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.cells = 0
+        self.in_row = 0
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        text = self.tail + chunk
+        end = 0
+        for token in self.TOKENS.finditer(text):
+            end = token.end()
+            if token.group().startswith(b"<row"):
+                self.in_row = 0
+                continue
+            self.cells += 1
+            self.in_row += 1
+            if self.in_row > MAX_ROW_CELLS or self.cells > MAX_SHEET_CELLS:
+                raise WorkbookRefused([_bomb(self.name)])
+        # A token cut at the chunk's end (at most 4 of its bytes) is counted with the next one.
+        self.tail = text[max(end, len(text) - 4) :]
 
 
 def _bomb(name: str) -> str:
@@ -106,6 +151,9 @@ def _rows(values_ws, formulas_ws) -> list[tuple]:
     """The sheet's rows as the spreadsheet shows them (a formula's saved result, not the
     formula), with UNCALCULATED where a formula has no saved result."""
     rows = []
+    # A file's own note of its size may be wrong (or a lie): read what is really there.
+    values_ws.reset_dimensions()
+    formulas_ws.reset_dimensions()
     pairs = zip(
         values_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
         formulas_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
@@ -246,15 +294,36 @@ def _read_table(
         raise WorkbookRefused(
             [
                 f"The “{sheet}” sheet is not laid out as the template: row {at + 1} should have "
-                f"the headings {', '.join(expected)}. A workbook from another planning round "
-                "cannot be imported into this one."
+                f"the headings {', '.join(expected)}. Columns cannot be added, removed or "
+                "renamed, and a workbook from another planning round cannot be imported into "
+                "this one."
             ]
         )
+    first = at + 1
+    # A table with a total ends at its last "Total" row (a scheme may be called "Total" too);
+    # anything typed below it, or to the right of the table, would be lost, so it is refused.
+    end = len(rows)
+    if table.total:
+        totals = [i for i in range(first, len(rows)) if _text(rows[i][0]) == "Total"]
+        end = totals[-1] if totals else len(rows)
+        for index in range(end + 1, len(rows)):
+            number = next((n for n, value in enumerate(rows[index]) if _text(value)), None)
+            if number is not None:
+                where = _cell(sheet, index + 1, number + 1).replace("!", ", cell ")
+                problems.append(
+                    f"{where}: this is below the table's Total row, so it cannot be read. "
+                    "Insert new rows above the Total row."
+                )
+                break
     found = []
-    at += 1
-    while at < len(rows) and not (table.total and _text(rows[at][0]) == "Total"):
-        raw = list(rows[at][: len(table.columns)]) + [None] * len(table.columns)
-        if any(_text(value) for value in raw[: len(table.columns)]):
+    width = len(table.columns)
+    for at in range(first, end):
+        raw = list(rows[at][:width]) + [None] * width
+        outside = next((n for n, value in enumerate(rows[at][width:], width) if _text(value)), None)
+        if outside is not None:
+            where = _cell(sheet, at + 1, outside + 1).replace("!", ", cell ")
+            problems.append(f"{where}: this is outside the table's columns, so it cannot be read.")
+        if any(_text(value) for value in raw[:width]):
             row = TableRow({}, {})
             for number, column in enumerate(table.columns):
                 where = _cell(sheet, at + 1, number + 1)
@@ -266,6 +335,5 @@ def _read_table(
                         problems.append(f"{where.replace('!', ', cell ')}: {problem}")
                     row.values[column.key] = ""
             found.append(row)
-        at += 1
     cells.tables[(sheet, table.title)] = found
-    return at
+    return end

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from finance.constants import FundingStream, SchemeType
 from finance.rules import spend_lines, spend_lines_for
 from itf_portal.money import LIMIT, PENNY
 from plans.constants import NATIONAL_METRICS, PartKey, Rating, YesNo
-from plans.parts import risk_rating
+from plans.parts import metrics_with_nationals, risk_rating
 
 TEXT, YES_NO, NUMBER, MONEY, SIGNED_MONEY, DATE = (
     "text",
@@ -81,6 +83,12 @@ class Sheet:
     items: list = field(default_factory=list)
 
 
+def printable(text: str) -> str:
+    """Text a workbook can hold: XML forbids most control characters. Word's line break (a
+    vertical tab) becomes a new line; the others are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text.replace("\x0b", "\n"))
+
+
 def normal(kind: str, raw):
     """A cell's value as the plan holds it, the same for a snapshot's value and a workbook's
     cell, so the two compare equal when nobody changed it. Raises CellProblem when it cannot
@@ -106,7 +114,7 @@ def normal(kind: str, raw):
         return raw.isoformat()
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
-    return str(raw)
+    return printable(str(raw))
 
 
 def _amount(kind: str, raw):
@@ -292,6 +300,12 @@ def scheme_fields(plan, row: dict, index: int) -> dict:
                 "“Yes” in its Income line column.",
                 f"spend {year}",
             )
+        if spend > 0 and income:
+            raise CellProblem(
+                "An income line's amount is negative: enter -5,000 for £5,000 of income, or "
+                "“No” in its Income line column for spend.",
+                f"spend {year}",
+            )
         fields[f"spend {year}"] = [(f"{prefix}spend_{number}", _post_amount(abs(spend)))]
         fields[f"benefits {year}"] = [
             (f"{prefix}benefits_{number}", _post_amount(row[f"benefits {year}"]))
@@ -300,14 +314,13 @@ def scheme_fields(plan, row: dict, index: int) -> dict:
 
 
 def metric_rows(snapshot: dict) -> list[dict]:
-    stored = {row.get("name"): row for row in _content(snapshot, PartKey.METRICS).get("rows", [])}
-    names = NATIONAL_METRICS + [n for n in stored if n not in NATIONAL_METRICS]
+    """The national measures first, in the template's order, then the local ones, in the order
+    the part's form shows them (so rows are matched by position on import)."""
     rows = []
-    for name in names:
-        row = stored.get(name, {})
+    for row in metrics_with_nationals(_content(snapshot, PartKey.METRICS).get("rows", [])):
         rows.append(
             {
-                "name": name,
+                "name": row.get("name", ""),
                 "unit": row.get("unit", ""),
                 "baseline": row.get("baseline", ""),
                 "baseline_date": row.get("baseline_date", ""),

@@ -128,7 +128,11 @@ def plan_import_preview(request, slug, round_slug, pk):
         )
     parts.sort(key=lambda p: list(PART_BY_KEY).index(p["key"]))
     error = ""
-    if request.method == "POST" and not pending.applied_at:
+    if request.method == "POST" and pending.applied_at:
+        # A second click on "Import these changes": the first one has done it.
+        messages.info(request, f"{pending.file_name} has already been imported.")
+        return redirect("task_list", slug, round_slug)
+    if request.method == "POST":
         overwrite = set(request.POST.getlist("overwrite")) & set(pending.parts)
         try:
             saved = import_apply(pending=pending, user=request.user, overwrite=overwrite)
@@ -144,7 +148,13 @@ def plan_import_preview(request, slug, round_slug, pk):
     return render(
         request,
         "plans/import_preview.html",
-        {"plan": plan, "pending": pending, "parts": parts, "error": error},
+        {
+            "plan": plan,
+            "pending": pending,
+            "parts": parts,
+            "conflicts": sum(1 for part in parts if part["conflict"]),
+            "error": error,
+        },
         status=409 if error else 200,
     )
 
@@ -165,7 +175,18 @@ def national_composite(request):
     """National admins build the composite workbook of every area; the page shows progress."""
     require_national_admin(request.user, COMPOSITE_ONLY)
     if request.method == "POST":
-        job = composite_start(user=request.user, round_=plan_current_round())
+        running = next(
+            (
+                job
+                for job in CompositeExport.objects.filter(status=CompositeExport.BUILDING)
+                .defer("data")
+                .order_by("-created_at")[:1]
+                if _composite_status(job) == CompositeExport.BUILDING
+            ),
+            None,
+        )
+        # One build at a time: a second click follows the build already running.
+        job = running or composite_start(user=request.user, round_=plan_current_round())
         return redirect("national_composite_build", job.pk)
     builds = list(CompositeExport.objects.select_related("user").defer("data")[:10])
     for build in builds:

@@ -41,13 +41,16 @@ if (composite && composite.dataset.compositeStatus === "building") {
     stalled: () => "This build stopped before it finished (the server may have restarted). Start a new one.",
     failed: () => "The build failed. Start a new one; if it fails again, tell the service desk.",
   };
+  let failures = 0;
   const poll = async () => {
     try {
       const response = await fetch(composite.dataset.compositeUrl, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
+        redirect: "error", // signed out: stop rather than read the sign-in page
       });
       if (response.ok) {
+        failures = 0;
         const job = await response.json();
         bar.value = job.percent;
         bar.textContent = `${job.percent}%`;
@@ -58,11 +61,14 @@ if (composite && composite.dataset.compositeStatus === "building") {
           if (refresh) refresh.hidden = true;
           return;
         }
+      } else {
+        failures += 1;
       }
     } catch {
-      // Offline for a moment: try again shortly.
+      // Offline for a moment: try again shortly, but not for ever (the Refresh link stays).
+      failures += 1;
     }
-    setTimeout(poll, 1500);
+    if (failures < 5) setTimeout(poll, 1500);
   };
   setTimeout(poll, 1000);
 }

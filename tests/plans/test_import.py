@@ -15,6 +15,7 @@ from plans.exports.importer import ImportStale, import_apply, import_pending, im
 from plans.exports.reader import WorkbookRefused
 from plans.exports.service import plan_export_xlsx
 from plans.models import Area, Part
+from plans.parts import metrics_with_nationals
 from plans.services import part_save, plan_current_round, plan_open
 
 
@@ -358,8 +359,9 @@ def test_upload_preview_and_confirm_in_the_browser_flow(
     assert plan.parts.get(key="governance").content["text"] == "A joint board."
     page = client.get(response["Location"])
     assert b"Imported plan.xlsx: 1 part changed." in page.content
-    # Confirming twice changes nothing more.
-    assert b"were imported on" in client.post(preview_url).content
+    # The preview now says it was imported; confirming again changes nothing more.
+    assert b"were imported on" in client.get(preview_url).content
+    assert client.post(preview_url).status_code == 302
 
 
 def test_upload_refusals_show_every_problem_and_change_nothing(client, demo):
@@ -388,7 +390,7 @@ def test_only_people_who_may_edit_the_plan_may_import_and_only_their_area(client
     changed = edited(data, {("Narrative", find(data, "Narrative", "Governance")): "Theirs"})
     response = upload(client, changed)
     assert response.status_code == 400
-    assert "You changed Governance (Narrative B" in response.content.decode()
+    assert "The workbook changes Governance (Narrative B" in response.content.decode()
     assert plan.imports.count() == 0
 
 
@@ -445,3 +447,139 @@ def test_a_workbook_saved_by_libreoffice_comes_back_with_only_its_edits(demo, tm
     preview = import_preview(plan=plan, user=commissioner, data=(out / "edited.xlsx").read_bytes())
     assert [p.key for p in preview.parts] == ["governance"]
     assert preview.parts[0].content["text"] == "Saved by LibreOffice"
+
+
+def test_damaged_protected_and_oversized_files_are_refused_not_crashed(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    # Bytes flipped inside a sheet's packed data: zlib fails part-way through.
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        entry = archive.getinfo("xl/worksheets/sheet3.xml")
+    start = entry.header_offset + 30 + len(entry.filename) + len(entry.extra) + 20
+    damaged = data[:start] + bytes(b ^ 0x5A for b in data[start : start + 20]) + data[start + 20 :]
+    assert "damaged" in refusal(plan, commissioner, damaged)
+    assert "password-protected" in refusal(plan, commissioner, b"\xd0\xcf\x11\xe0" + b"\0" * 600)
+    # One enormous row: refused while the file is unpacked, before openpyxl builds it.
+    book = load_workbook(BytesIO(data))
+    for column in range(1, 400):
+        book["Cover"].cell(row=3, column=column, value=1)
+    out = BytesIO()
+    book.save(out)
+    assert "unpacks to far more than a plan's workbook" in refusal(
+        plan, commissioner, out.getvalue()
+    )
+
+
+def test_cells_below_a_total_or_beside_a_table_are_named_not_dropped(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    total = find(data, "Pooled budget schemes", "Total", 0)
+    below = f"A{int(total[1:]) + 1}"
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", below): "New scheme"}))
+    assert f"Pooled budget schemes, cell {below}: this is below the table's Total row" in text
+    first_scheme = find(data, "Pooled budget schemes", "Scheme", 0)
+    beside = f"Z{int(first_scheme[1:]) + 1}"
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", beside): "note"}))
+    assert f"cell {beside}: this is outside the table's columns" in text
+
+
+def test_a_scheme_called_total_and_odd_text_round_trip_unchanged(demo):
+    plan = demo_plan("walsall")
+    finance, commissioner = person("walsall-finance"), person("walsall-commissioner")
+    schemes = plan.parts.get(key="schemes")
+    rows = schemes.content["rows"]
+    rows[1]["name"] = "Total"
+    part_save(
+        part=schemes,
+        content={**schemes.content, "rows": rows},
+        status="in_progress",
+        base_version=schemes.version,
+        user=finance,
+    )
+    governance = plan.parts.get(key="governance")
+    part_save(
+        part=governance,
+        content={"text": "Line one\x0bline two\x07"},
+        status="in_progress",
+        base_version=governance.version,
+        user=commissioner,
+    )
+    preview = import_preview(plan=plan, user=finance, data=exported(plan, finance))
+    assert preview.parts == []
+
+
+def test_positional_rows_moved_in_the_portal_since_the_export_are_refused(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    schemes = plan.parts.get(key="schemes")
+    part_save(
+        part=schemes,
+        content={**schemes.content, "rows": schemes.content["rows"][1:]},
+        status="in_progress",
+        base_version=schemes.version,
+        user=finance,
+    )
+    book = load_workbook(BytesIO(data))
+    ws = book["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    cell = ws.cell(row=header[0].row + 2, column=4).coordinate  # the second scheme's provider
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", cell): "Someone new"}))
+    assert "rows of this table were added, removed or renamed in the portal" in text
+
+
+def test_an_income_line_with_a_positive_amount_is_refused(demo):
+    plan = demo_plan("plymouth")
+    finance = person("plymouth-finance")
+    data = exported(plan, finance)
+    book = load_workbook(BytesIO(data))
+    ws = book["Pooled budget schemes"]
+    income = next(r for r in ws.iter_rows() if r[6].value == "Yes")
+    spend = next(c for c in income[7:9] if c.value and c.value < 0)
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", spend.coordinate): 5}))
+    assert f"cell {spend.coordinate}: An income line's amount is negative" in text
+
+
+def test_a_local_measure_named_like_a_national_one_keeps_its_own_row(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    metrics = plan.parts.get(key="metrics")
+    rows = [
+        *metrics_with_nationals(metrics.content.get("rows", [])),
+        {
+            "name": "Emergency admissions",
+            "national": False,
+            "unit": "",
+            "baseline": "77",
+            "baseline_date": "",
+            "projections": {},
+        },
+    ]
+    part_save(
+        part=metrics,
+        content={**metrics.content, "rows": rows},
+        status="in_progress",
+        base_version=metrics.version,
+        user=commissioner,
+    )
+    data = exported(plan, commissioner)
+    names = [
+        r[0]
+        for r in load_workbook(BytesIO(data))["Outcomes and metrics"].iter_rows(values_only=True)
+    ]
+    assert names.count("Emergency admissions") == 2
+    assert import_preview(plan=plan, user=commissioner, data=data).parts == []
+
+
+def test_confirming_twice_says_it_is_done(client, demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    data = edited(data, {("Narrative", find(data, "Narrative", "Governance")): "Once"})
+    client.force_login(commissioner)
+    preview_url = upload(client, data)["Location"]
+    assert client.post(preview_url).status_code == 302
+    again = client.post(preview_url, follow=True)
+    assert b"has already been imported" in again.content

@@ -126,3 +126,11 @@ def test_the_command_writes_the_composite(world, tmp_path):
     assert "2 areas" in out.getvalue()
     assert [row["Area"] for row in rows(path.read_bytes())] == ["Rotherham", "Southampton"]
     assert CompositeExport.objects.get().status == CompositeExport.DONE
+
+
+def test_a_second_click_follows_the_build_already_running(client, world):
+    client.force_login(world.national)
+    # In a test's transaction the build never starts (it waits for the commit): still building.
+    first = client.post(URL)["Location"]
+    assert client.post(URL)["Location"] == first
+    assert CompositeExport.objects.count() == 1
