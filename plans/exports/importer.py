@@ -280,7 +280,9 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
 
 
 def import_pending(*, plan: Plan, user, preview: ImportPreview, file_name: str) -> PlanImport:
-    """Keep a preview so the person can confirm it."""
+    """Keep a preview so the person can confirm it; their earlier unconfirmed previews of this
+    plan are dropped, so only the latest upload can be confirmed."""
+    PlanImport.objects.filter(plan=plan, user=user, applied_at__isnull=True).delete()
     return PlanImport.objects.create(
         plan=plan,
         user=user,

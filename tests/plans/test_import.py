@@ -583,3 +583,16 @@ def test_confirming_twice_says_it_is_done(client, demo):
     assert client.post(preview_url).status_code == 302
     again = client.post(preview_url, follow=True)
     assert b"has already been imported" in again.content
+
+
+def test_only_the_latest_upload_can_be_confirmed(client, demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    cell = find(data, "Narrative", "Governance")
+    client.force_login(commissioner)
+    first = upload(client, edited(data, {("Narrative", cell): "First"}))["Location"]
+    second = upload(client, edited(data, {("Narrative", cell): "Second"}))["Location"]
+    assert client.post(first).status_code == 404
+    assert client.post(second).status_code == 302
+    assert plan.parts.get(key="governance").content["text"] == "Second"
