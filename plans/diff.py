@@ -81,6 +81,16 @@ def _row_fields(spec: PartSpec, rows: list[dict]) -> dict[str, tuple[str, forms.
     return fields
 
 
+def _row_title(spec: PartSpec, index: int, row: dict) -> str:
+    """ "Scheme 3 (Falls prevention)": the row's number and, when it has one, its name."""
+    name = next((row[key] for key in ROW_NAMES if isinstance(row.get(key), str) and row[key]), "")
+    short = name if len(name) <= 60 else name[:57] + "…"
+    return f"{spec.form.row_label} {index + 1}" + (f" ({short})" if short else "")
+
+
+ROW_NAMES = ("name", "title", "description", "outcome")
+
+
 def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
     """Every difference between two contents of the same part, in the form's order."""
     old, new = old or {}, new or {}
@@ -101,23 +111,23 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
         return changes
     old_rows, new_rows = old.get("rows", []), new.get("rows", [])
     fields = _row_fields(spec, old_rows + new_rows)
-    label = spec.form.row_label
     for index in range(max(len(old_rows), len(new_rows))):
-        number = index + 1
+        row = new_rows[index] if index < len(new_rows) else old_rows[index]
+        label = _row_title(spec, index, row)
         if index >= len(old_rows):
             summary = "; ".join(
                 f"{fields[k][0]}: {shown(fields[k][1], v)}"
                 for k, v in _flat_row(new_rows[index]).items()
                 if k in fields and v not in ("", None, False)
             )
-            changes.append(Change(f"{label} {number} added", _safe(_marked("ins", summary))))
+            changes.append(Change(f"{label} added", _safe(_marked("ins", summary))))
         elif index >= len(new_rows):
-            changes.append(Change(f"{label} {number} removed", _safe(_marked("del", "removed"))))
+            changes.append(Change(f"{label} removed", _safe(_marked("del", "removed"))))
         else:
             before, after = _flat_row(old_rows[index]), _flat_row(new_rows[index])
             for key, (field_label, field) in fields.items():
                 change = _field_change(
-                    f"{label} {number}: {field_label}", field, before.get(key), after.get(key)
+                    f"{label}: {field_label}", field, before.get(key), after.get(key)
                 )
                 if change:
                     changes.append(change)

@@ -235,10 +235,14 @@ def contribution_fields(plan, row: dict, index: int) -> dict:
     }
 
 
+OTHER_TYPE = "Other: "
+
+
 def _scheme_type(row: dict) -> str:
+    """The type's label, or "Other: " and the scheme's own description of it."""
     scheme_type = row.get("scheme_type")
     if scheme_type == SchemeType.OTHER:
-        return row.get("scheme_type_other", "")
+        return OTHER_TYPE + row.get("scheme_type_other", "")
     return SchemeType(scheme_type).label if scheme_type else ""
 
 
@@ -271,8 +275,17 @@ def scheme_rows(snapshot: dict) -> list[dict]:
 def scheme_fields(plan, row: dict, index: int) -> dict:
     prefix = f"rows-{index}-"
     labels = {label: value for value, label in SchemeType.choices if value != SchemeType.OTHER}
-    scheme_type = row["type"].strip()
-    kind = labels.get(scheme_type, SchemeType.OTHER if scheme_type else "")
+    scheme_type, other = row["type"].strip(), ""
+    if scheme_type.startswith(OTHER_TYPE.strip()):
+        kind, other = SchemeType.OTHER, scheme_type[len(OTHER_TYPE.strip()) :].strip()
+    elif scheme_type and scheme_type not in labels:
+        raise CellProblem(
+            f"“{scheme_type}” is not a scheme type. Use one of: {'; '.join(labels)}; or "
+            "“Other: ” and your own description.",
+            "type",
+        )
+    else:
+        kind = labels.get(scheme_type, "")
     income = row["income"] == "Yes"
     lead = _partner(plan, row["lead"], "lead").pk if row["lead"].strip() else ""
     stream = (
@@ -284,7 +297,7 @@ def scheme_fields(plan, row: dict, index: int) -> dict:
         "name": [(prefix + "name", row["name"])],
         "type": [
             (prefix + "scheme_type", kind),
-            (prefix + "scheme_type_other", scheme_type if kind == SchemeType.OTHER else ""),
+            (prefix + "scheme_type_other", other),
         ],
         "lead": [(prefix + "lead_commissioner", str(lead))],
         "provider": [(prefix + "provider", row["provider"])],

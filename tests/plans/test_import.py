@@ -596,3 +596,19 @@ def test_only_the_latest_upload_can_be_confirmed(client, demo):
     assert client.post(first).status_code == 404
     assert client.post(second).status_code == 302
     assert plan.parts.get(key="governance").content["text"] == "Second"
+
+
+def test_a_scheme_type_is_one_of_the_templates_or_other_with_a_description(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    ws = load_workbook(BytesIO(data))["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    cell = ws.cell(row=header[0].row + 1, column=2).coordinate
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", cell): "Reablment"}))
+    assert f"cell {cell}: “Reablment” is not a scheme type. Use one of: Reablement;" in text
+    changed = edited(data, {("Pooled budget schemes", cell): "Other: Falls prevention"})
+    preview = import_preview(plan=plan, user=finance, data=changed)
+    [row] = [r for r in preview.parts[0].content["rows"][:1]]
+    assert (row["scheme_type"], row["scheme_type_other"]) == ("other", "Falls prevention")
+    assert "Scheme 1 (" in preview.parts[0].changes[0].label  # rows are named in the preview

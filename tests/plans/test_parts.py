@@ -254,7 +254,7 @@ def test_history_shows_field_level_changes_for_data(client, world, plan):
         {"rows": [{"description": "Staff", "impact": "H", "probability": "L"}]},
     )
     page = client.get(part_url(plan, "risks", "part_history")).content.decode()
-    assert "Risk 1: Impact" in page
+    assert "Risk 1 (Staff): Impact" in page
     assert "<del>Low</del> → <ins>High</ins>" in page
 
 
