@@ -198,3 +198,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Uploads stop at 5 MB (the largest workbook accepted) before anything reaches the disk.
+FILE_UPLOAD_HANDLERS = [
+    "itf_portal.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -13,9 +13,10 @@ from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from itf_portal.uploads import UPLOAD_LIMIT
 from plans.exports.template import EXPORT_PROPERTY, CellProblem, Table, Value, normal, sheets
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = UPLOAD_LIMIT
 MAX_UNPACKED = 8 * 1024 * 1024  # a real plan's workbook unpacks to well under 1 MB
 MAX_RATIO = 200  # XML packs 10 to 30 times; a bomb packs thousands of times
 MAX_ENTRIES = 500

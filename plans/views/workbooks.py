@@ -30,7 +30,7 @@ from plans.exports.importer import (
     import_preview,
 )
 from plans.exports.national import composite_start
-from plans.exports.reader import MAX_BYTES, WorkbookRefused
+from plans.exports.reader import WorkbookRefused
 from plans.models import PlanImport
 from plans.registry import PART_BY_KEY
 from plans.services import PlanNotEditable, plan_current_round
@@ -48,14 +48,6 @@ class UploadForm(forms.Form):
         },
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
-
-    def clean_workbook(self):
-        upload = self.cleaned_data["workbook"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the largest we accept is 5 MB."
-            )
-        return upload
 
 
 def _parts(count: int) -> str:
@@ -81,7 +73,9 @@ def plan_import(request, slug, round_slug):
     plan = _importable_plan(request, slug, round_slug)
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     problems: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    if getattr(request, "upload_too_large", False):
+        problems = ["The file is larger than 5 MB, the largest workbook we accept."]
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["workbook"]
         try:
             preview = import_preview(plan=plan, user=request.user, data=upload.read())

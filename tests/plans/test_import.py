@@ -612,3 +612,11 @@ def test_a_scheme_type_is_one_of_the_templates_or_other_with_a_description(demo)
     [row] = [r for r in preview.parts[0].content["rows"][:1]]
     assert (row["scheme_type"], row["scheme_type_other"]) == ("other", "Falls prevention")
     assert "Scheme 1 (" in preview.parts[0].changes[0].label  # rows are named in the preview
+
+
+def test_an_upload_over_5_mb_is_stopped_and_named(client, demo):
+    client.force_login(person("walsall-commissioner"))
+    response = upload(client, b"x" * (6 * 1024 * 1024), name="huge.xlsx")
+    assert response.status_code == 400
+    assert b"larger than 5 MB" in response.content
+    assert demo_plan("walsall").imports.count() == 0
