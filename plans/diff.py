@@ -3,12 +3,14 @@ for everything else, row by row for lists."""
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from difflib import SequenceMatcher
 
 from django import forms
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from itf_portal.money import money_format
 from plans.parts import shown
 from plans.registry import PartSpec
 
@@ -46,12 +48,28 @@ def words_diff(old: str, new: str) -> SafeString:
     return _safe("".join(out))
 
 
+class _Amount(forms.CharField):
+    """A row's amount for a year (spend, benefits, savings, support), shown in pounds."""
+
+
+AMOUNT_KEYS = {"spend", "benefits", "savings", "support"}
+
+
+def _shown(field: forms.Field, value) -> str:
+    if isinstance(field, _Amount) and value not in ("", None):
+        try:
+            return money_format(Decimal(str(value)))
+        except ArithmeticError:
+            pass
+    return shown(field, value)
+
+
 def _field_change(label: str, field: forms.Field, old, new) -> Change | None:
     if (old or "") == (new or ""):
         return None
     if isinstance(field.widget, forms.Textarea):
         return Change(label, words_diff(old or "", new or ""))
-    before, after = shown(field, old) or "(empty)", shown(field, new) or "(empty)"
+    before, after = _shown(field, old) or "(empty)", _shown(field, new) or "(empty)"
     return Change(label, _safe(f"{_marked('del', before)} → {_marked('ins', after)}"))
 
 
@@ -77,7 +95,8 @@ def _row_fields(spec: PartSpec, rows: list[dict]) -> dict[str, tuple[str, forms.
             if ":" in key and key not in fields:
                 name, label = key.split(":", 1)
                 heading = "projection" if name == "projections" else name.replace("_", " ")
-                fields[key] = (f"{label} {heading}", forms.CharField())
+                kind = _Amount if name in AMOUNT_KEYS else forms.CharField
+                fields[key] = (f"{label} {heading}", kind())
     return fields
 
 
@@ -116,7 +135,7 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
         label = _row_title(spec, index, row)
         if index >= len(old_rows):
             summary = "; ".join(
-                f"{fields[k][0]}: {shown(fields[k][1], v)}"
+                f"{fields[k][0]}: {_shown(fields[k][1], v)}"
                 for k, v in _flat_row(new_rows[index]).items()
                 if k in fields and v not in ("", None, False)
             )

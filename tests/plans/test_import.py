@@ -620,3 +620,19 @@ def test_an_upload_over_5_mb_is_stopped_and_named(client, demo):
     assert response.status_code == 400
     assert b"larger than 5 MB" in response.content
     assert demo_plan("walsall").imports.count() == 0
+
+
+def test_the_preview_shows_amounts_in_pounds(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    ws = load_workbook(BytesIO(data))["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    cell = ws.cell(row=header[0].row + 1, column=8)
+    preview = import_preview(
+        plan=plan,
+        user=finance,
+        data=edited(data, {("Pooled budget schemes", cell.coordinate): 1234.5}),
+    )
+    [change] = preview.parts[0].changes
+    assert "<ins>£1,234.50</ins>" in change.html
