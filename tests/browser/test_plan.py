@@ -171,6 +171,13 @@ def test_the_sign_off_pages_are_accessible(new_page, demo):
     admin.wait_for_url("**/areas/walsall/plans/itf-2014/")
     assert "Reopened for editing by" in admin.get_by_test_id("timeline").inner_text()
     violations += axe_violations(admin)
+    # Submitted again: the page comparing the two sealed versions.
+    page.goto("/areas/walsall/plans/itf-2014/check/")
+    page.get_by_role("button", name="Submit for sign-off").click()
+    page.wait_for_url("**/areas/walsall/plans/itf-2014/")
+    page.get_by_role("link", name="what changed since version 1").click()
+    page.wait_for_url("**/sealed/1/compare/2/")
+    violations += axe_violations(page)
     assert violations == []
 
 
