@@ -7,6 +7,7 @@ Nothing here touches the database; `plans.exports.importer` decides what the cel
 import re
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from io import BytesIO
 
 from defusedxml import DefusedXmlException
@@ -148,26 +149,35 @@ NO_RESULT = (
 )
 
 
+def _shown(cell, formula):
+    """A cell's value as the spreadsheet shows it: a formula's saved result (UNCALCULATED when
+    there is none), and a percentage as the number a person typed ("12%" is 12, not 0.12)."""
+    value = cell.value
+    if value is None and isinstance(formula, str) and formula.startswith("="):
+        return UNCALCULATED
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and "%" in (getattr(cell, "number_format", None) or "")
+    ):
+        return Decimal(repr(value)) * 100
+    return value
+
+
 def _rows(values_ws, formulas_ws) -> list[tuple]:
-    """The sheet's rows as the spreadsheet shows them (a formula's saved result, not the
-    formula), with UNCALCULATED where a formula has no saved result."""
+    """The sheet's rows as the spreadsheet shows them (see `_shown`)."""
     rows = []
     # A file's own note of its size may be wrong (or a lie): read what is really there.
     values_ws.reset_dimensions()
     formulas_ws.reset_dimensions()
     pairs = zip(
-        values_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
+        values_ws.iter_rows(max_col=MAX_COLUMNS),
         formulas_ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
         strict=False,
     )
-    for values, formulas in pairs:
+    for cells, formulas in pairs:
         rows.append(
-            tuple(
-                UNCALCULATED
-                if value is None and isinstance(formula, str) and formula.startswith("=")
-                else value
-                for value, formula in zip(values, formulas, strict=False)
-            )
+            tuple(_shown(cell, formula) for cell, formula in zip(cells, formulas, strict=False))
         )
         if len(rows) > MAX_ROWS:
             raise WorkbookRefused(

@@ -636,3 +636,19 @@ def test_the_preview_shows_amounts_in_pounds(demo):
     )
     [change] = preview.parts[0].changes
     assert "<ins>£1,234.50</ins>" in change.html
+
+
+def test_a_percentage_typed_as_12_percent_is_12(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    label = "% of adults at high risk of hospital admission"
+    cell = find(data, "National conditions", label)
+    book = load_workbook(BytesIO(data))
+    book["National conditions"][cell].value = 0.12  # what a spreadsheet stores for "12%"
+    book["National conditions"][cell].number_format = "0%"
+    out = BytesIO()
+    book.save(out)
+    preview = import_preview(plan=plan, user=commissioner, data=out.getvalue())
+    [part] = preview.parts
+    assert Decimal(part.content["high_risk_percent"]) == 12
