@@ -103,6 +103,20 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) ->
                         ws.cell(row, number, f"=SUM({letter}{first}:{letter}{row - 1})")
                 row += 1
             row += 1
+    # The dropdowns' labels, each list once, in the order the app first needs them.
+    lists: list = []
+    for sheet in sheets(round_["years"], round_.get("baseline", "")):
+        for item in sheet.items:
+            if isinstance(item, Value) or not (item.rows(snapshot) or item.total):
+                continue
+            for column in item.columns:
+                if column.choices and column.choices(snapshot) not in lists:
+                    lists.append(column.choices(snapshot))
+    if lists:
+        ws = book.create_sheet("Lists")
+        for number, labels in enumerate(lists, start=1):
+            for row, label in enumerate(labels, start=1):
+                ws.cell(row, number, label)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

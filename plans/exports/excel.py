@@ -75,10 +75,14 @@ class _Validations:
         self.signed.error = "Enter a number from -1,000,000,000 to 1,000,000,000."
         self.ws = ws
         self.cells: dict = {YES_NO: [], MONEY: [], SIGNED_MONEY: []}
+        self.choices: dict = {}  # (list's range, strict) -> cells
 
     def add(self, cell, kind: str) -> None:
         if kind in self.cells:
             self.cells[kind].append((cell.column_letter, cell.row))
+
+    def add_choice(self, cell, source: str, strict: bool) -> None:
+        self.choices.setdefault((source, strict), []).append((cell.column_letter, cell.row))
 
     def finish(self) -> None:
         """Give each validation its cells as column ranges ("H6:H305"): adding cells one by one
@@ -91,6 +95,40 @@ class _Validations:
             if self.cells[kind]:
                 validation.sqref = MultiCellRange(" ".join(_ranges(self.cells[kind])))
                 self.ws.add_data_validation(validation)
+        for (source, strict), cells in self.choices.items():
+            validation = DataValidation(
+                type="list", formula1=source, allow_blank=True, showErrorMessage=strict
+            )
+            if strict:
+                validation.error = "Choose from the list."
+            else:
+                validation.prompt = "Choose from the list, or type “Other: ” and a description."
+                validation.showInputMessage = True
+            validation.sqref = MultiCellRange(" ".join(_ranges(cells)))
+            self.ws.add_data_validation(validation)
+
+
+class _Lists:
+    """The dropdowns' labels, each list once, in a hidden "Lists" sheet (a list written into the
+    validation itself may not hold commas or pass 255 characters)."""
+
+    def __init__(self, book):
+        self.book = book
+        self.ws = None
+        self.ranges: dict = {}
+
+    def source(self, labels: list[str]) -> str:
+        key = tuple(labels)
+        if key not in self.ranges:
+            if self.ws is None:
+                self.ws = self.book.create_sheet("Lists")
+                self.ws.sheet_state = "hidden"
+            column = len(self.ranges) + 1
+            for row, label in enumerate(labels, start=1):
+                _put(self.ws, row, column, label, fill=DERIVED)
+            letter = get_column_letter(column)
+            self.ranges[key] = f"Lists!${letter}$1:${letter}${max(len(labels), 1)}"
+        return self.ranges[key]
 
 
 def _ranges(cells: list[tuple[str, int]]) -> list[str]:
@@ -107,7 +145,9 @@ def _ranges(cells: list[tuple[str, int]]) -> list[str]:
     ]
 
 
-def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations) -> int:
+def _table(
+    ws, row: int, table: Table, snapshot: dict, validations: _Validations, lists: _Lists
+) -> int:
     ws.cell(row=row, column=1, value=table.title).font = BOLD
     row += 1
     for number, column in enumerate(table.columns, start=1):
@@ -123,6 +163,9 @@ def _table(ws, row: int, table: Table, snapshot: dict, validations: _Validations
             fill = DERIVED if column.derived else INPUT
             cell = _put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
             validations.add(cell, column.kind)
+            if column.choices:
+                source = lists.source(column.choices(snapshot))
+                validations.add_choice(cell, source, column.strict)
         row += 1
     if table.total:
         ws.cell(row=row, column=1, value="Total").font = BOLD
@@ -152,6 +195,7 @@ def plan_workbook(
     `export_id` is kept as a document property, so an edited copy can be imported against it."""
     book = Workbook()
     book.remove(book.active)
+    lists = _Lists(book)
     if export_id is not None:
         book.custom_doc_props.append(IntProperty(name=EXPORT_PROPERTY, value=export_id))
     years = snapshot["round"]["years"]
@@ -187,8 +231,10 @@ def plan_workbook(
                 validations.add(cell, item.kind)
                 row += 1
             else:
-                row = _table(ws, row + 1, item, snapshot, validations)
+                row = _table(ws, row + 1, item, snapshot, validations, lists)
         validations.finish()
+    if lists.ws is not None:  # last, after the template's own sheets
+        book.move_sheet(lists.ws, offset=len(book.sheetnames) - 1 - book.index(lists.ws))
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -57,6 +57,8 @@ class Column:
     key: str
     kind: str = TEXT
     derived: bool = False  # worked out by the portal: shown grey, never read back
+    choices: object = None  # snapshot -> the labels its dropdown offers
+    strict: bool = True  # only the dropdown's labels are allowed (else they are suggestions)
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,22 @@ def scheme_fields(plan, row: dict, index: int) -> dict:
     return fields
 
 
+def scheme_type_labels(snapshot: dict) -> list[str]:
+    return [label for value, label in SchemeType.choices if value != SchemeType.OTHER]
+
+
+def partner_names(snapshot: dict) -> list[str]:
+    return [partner["name"] for partner in snapshot.get("partners", [])]
+
+
+def stream_labels(snapshot: dict) -> list[str]:
+    return [label for _, label in FundingStream.choices]
+
+
+def rating_labels(snapshot: dict) -> list[str]:
+    return [label for _, label in Rating.choices]
+
+
 def metric_rows(snapshot: dict) -> list[dict]:
     """The national measures first, in the template's order, then the local ones, in the order
     the part's form shows them (so rows are matched by position on import)."""
@@ -592,10 +610,11 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
                     scheme_rows,
                     [
                         Column("Scheme", "name"),
-                        Column("Scheme type", "type"),
-                        Column("Lead commissioner", "lead"),
+                        # Any other type is written "Other: " and the scheme's own description.
+                        Column("Scheme type", "type", choices=scheme_type_labels, strict=False),
+                        Column("Lead commissioner", "lead", choices=partner_names),
                         Column("Provider", "provider"),
-                        Column("Funding stream", "stream"),
+                        Column("Funding stream", "stream", choices=stream_labels),
                         Column("Outcomes it supports", "outcomes"),
                         Column("Income line", "income", YES_NO),
                         *(Column(f"{year} spend", f"spend {year}", SIGNED_MONEY) for year in years),
@@ -660,8 +679,8 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
                     risk_rows,
                     [
                         Column("Risk", "description"),
-                        Column("Impact", "impact"),
-                        Column("Probability", "probability"),
+                        Column("Impact", "impact", choices=rating_labels),
+                        Column("Probability", "probability", choices=rating_labels),
                         Column("Risk rating", "rating", derived=True),
                         Column("Mitigating actions", "mitigation"),
                         Column("Owner", "owner"),

@@ -61,7 +61,8 @@ def test_the_workbook_has_the_templates_sheets_labels_and_the_plans_values(clien
     assert response.status_code == 200
     assert "itf-plan-southampton-itf-2014-draft.xlsx" in response["Content-Disposition"]
     book = workbook(response)
-    assert book.sheetnames == SHEETS
+    assert [ws.title for ws in book if ws.sheet_state == "visible"] == SHEETS
+    assert book.sheetnames == [*SHEETS, "Lists"]  # the dropdowns' labels, hidden
     values = {str(c.value) for sheet in book for c in cells(sheet)}
     for label in [
         "Vision for health and care services",
@@ -170,7 +171,7 @@ def test_the_export_does_the_same_queries_with_300_schemes(
 def test_the_command_line_writes_the_workbook(world, plan, tmp_path):
     output = tmp_path / "plan.xlsx"
     call_command("export_plan", "southampton", "--output", str(output), stdout=StringIO())
-    assert load_workbook(output).sheetnames == SHEETS
+    assert load_workbook(output).sheetnames[: len(SHEETS)] == SHEETS
     with pytest.raises(CommandError, match="No area"):
         call_command("export_plan", "nowhere", "--output", str(output))
 
@@ -236,3 +237,37 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
                         assert normal(column.kind, cells[number]) == expected
                         checked += 1
     assert checked > 250  # Walsall: ten schemes, the contributions grid, metrics, risks, text
+
+
+def test_scheme_and_risk_columns_offer_dropdowns_of_the_templates_labels(db):
+    from io import StringIO as Out
+
+    from plans.models import Area
+
+    call_command("load_demo", stdout=Out())
+    plan = plan_open(area=Area.objects.get(slug="walsall"), round=plan_current_round())
+    book = load_workbook(BytesIO(plan_export_xlsx(plan=plan, user=None)[0]))
+    lists = book["Lists"]
+    schemes = book["Pooled budget schemes"]
+    header = next(r for r in schemes.iter_rows() if r[0].value == "Scheme")
+    first = header[0].row + 1
+
+    def dropdown(ws, coordinate):
+        [rule] = [v for v in ws.data_validations.dataValidation if coordinate in v.sqref]
+        sheet, cells = rule.formula1.split("!")
+        start, end = cells.replace("$", "").split(":")
+        labels = [c.value for row in lists[start:end] for c in row]
+        return labels, rule.showErrorMessage
+
+    types, strict = dropdown(schemes, f"B{first}")
+    assert "Reablement" in types and not strict  # "Other: …" may be typed
+    leads, strict = dropdown(schemes, f"C{first}")
+    assert leads == [o.name for o in plan.partner_organisations] and strict
+    streams, _ = dropdown(schemes, f"E{first}")
+    assert "Capital, of which Disabled Facilities Grant" in streams  # a label with a comma
+    plymouth = plan_open(area=Area.objects.get(slug="plymouth"), round=plan_current_round())
+    book = load_workbook(BytesIO(plan_export_xlsx(plan=plymouth, user=None)[0]))
+    lists = book["Lists"]
+    risks = book["Key risks"]
+    risk_header = next(r for r in risks.iter_rows() if r[0].value == "Risk")
+    assert dropdown(risks, f"B{risk_header[0].row + 1}")[0] == ["High", "Medium", "Low"]
