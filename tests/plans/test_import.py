@@ -652,3 +652,24 @@ def test_a_percentage_typed_as_12_percent_is_12(demo):
     preview = import_preview(plan=plan, user=commissioner, data=out.getvalue())
     [part] = preview.parts
     assert Decimal(part.content["high_risk_percent"]) == 12
+
+
+def test_a_sealed_export_edited_after_the_plan_is_reopened_imports_against_the_seal(demo):
+    from governance.signoff import plan_reopen, plan_submit_for_signoff
+    from tests.factories import plan_make_ready
+
+    plan = demo_plan("devon")
+    commissioner, admin = person("devon-commissioner"), person("devon-admin")
+    plan_make_ready(plan, commissioner)
+    plan_submit_for_signoff(plan=plan, user=commissioner)
+    plan.refresh_from_db()
+    data = exported(plan, commissioner)  # the sealed version, its seal on every sheet
+    assert "Seal: " in str(load_workbook(BytesIO(data))["Cover"]["B2"].value)
+    assert "cannot be changed" in refusal(plan, commissioner, data)
+    plan_reopen(plan=plan, user=admin, reason="The board asked for changes")
+    plan.refresh_from_db()
+    cell = find(data, "Narrative", "Governance")
+    preview = import_preview(
+        plan=plan, user=commissioner, data=edited(data, {("Narrative", cell): "After the board"})
+    )
+    assert [(p.key, p.conflict) for p in preview.parts] == [("governance", "")]
