@@ -145,7 +145,7 @@ def cells(data: bytes) -> dict:
 
 def scheme_rows(plan, years: list[str]) -> list[dict]:
     """300 schemes with every field filled, as the schemes form saves them."""
-    from finance.constants import FundingStream, SchemeType
+    from plans.constants import FundingStream, SchemeType
 
     partners = list(plan.partner_organisations)
     types, streams = list(SchemeType), list(FundingStream)
@@ -193,13 +193,14 @@ def plan_with_schemes():
 
 
 def main():
-    from governance.signoff import plan_snapshot, readiness_checks
+    from finance.services import plan_snapshot_now
+    from governance.signoff import readiness_checks
     from plans.exports.excel import plan_workbook
     from plans.exports.service import plan_export_xlsx, signoff_rows
 
     with throwaway_database():
         plan, user = plan_with_schemes()
-        snapshot = plan_snapshot(plan, 0)
+        snapshot = plan_snapshot_now(plan, 0)
         inputs = {"seal": "", "checks": readiness_checks(plan), "signoff": signoff_rows(plan, None)}
         app_book, _ = plan_export_xlsx(plan=plan, user=user)
         floor_book = floor_workbook(snapshot, **inputs)

@@ -2,16 +2,7 @@
 
 from decimal import Decimal
 
-from django import forms
-from django.core.exceptions import ValidationError
-
-from finance.constants import (
-    DEFAULT_MATERIALITY_THRESHOLD,
-    DEFAULT_NOTICE_DAYS,
-    FundingStream,
-    RiskShareBasis,
-    SchemeType,
-)
+from finance.constants import DEFAULT_MATERIALITY_THRESHOLD, DEFAULT_NOTICE_DAYS
 from finance.rules import (
     contribution_amounts,
     contributions_table,
@@ -20,45 +11,27 @@ from finance.rules import (
     spend_lines,
     spend_table,
 )
-from itf_portal.money import MoneyError, money_format, money_parse
-from plans.constants import PartStatus
-from plans.parts import PartForm, RowForm, long_text, short_text, shown
+from itf_portal.money import money_format
+from plans.constants import FundingStream, PartStatus, RiskShareBasis, SchemeType
+from plans.parts import MoneyField, part_form, row_form, shown
 from plans.parts import percent as _percent
-
-
-class MoneyField(forms.CharField):
-    """An amount in pounds; its messages name the cell, e.g. "NHS Walsall CCG, Carers' breaks,
-    2015/16: Enter an amount of 0 or more"."""
-
-    def __init__(self, *, label: str, **kwargs):
-        super().__init__(
-            label=label,
-            required=False,
-            max_length=40,
-            error_messages={"max_length": f"{label}: Enter an amount in pounds, like 1,234.50."},
-            **kwargs,
-        )
-
-    def clean(self, value):
-        text = super().clean(value)
-        try:
-            return money_parse(text)
-        except MoneyError as error:
-            raise ValidationError(f"{self.label}: {error}.") from error
+from plans.template import (
+    Arrangements,
+    Contingency,
+    Contributions,
+    HealthSpend,
+    Scheme,
+    Schemes,
+)
+from plans.template import ContingencyRow as ContingencyRowContent
 
 
 def _as_typed(amount: str | None) -> str:
     return f"{Decimal(amount):,.2f}" if amount else ""
 
 
-class ContributionsForm(PartForm):
+class ContributionsForm(part_form(Contributions)):
     """An amount for each partner, funding stream and year of the round."""
-
-    note = long_text(
-        "Notes on these figures",
-        "Where the figures come from, and anything a reader should know about them.",
-        rows=4,
-    )
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         super().__init__(data, plan=plan, content=content, **kwargs)
@@ -146,25 +119,8 @@ def _partner_choices(plan) -> list[tuple[str, str]]:
     return [("", "Choose a partner")] + [(str(o.pk), o.name) for o in plan.partner_organisations]
 
 
-class SchemeRow(RowForm):
+class SchemeRow(row_form(Scheme)):
     """One scheme of the template's "ITF investment" table; an income line reduces net spend."""
-
-    name = short_text("Scheme")
-    scheme_type = forms.ChoiceField(
-        label="Scheme type", required=False, choices=[("", "Choose a type"), *SchemeType.choices]
-    )
-    scheme_type_other = short_text("If other, describe the type")
-    lead_commissioner = forms.ChoiceField(label="Lead commissioner", required=False)
-    provider = short_text("Provider")
-    stream = forms.ChoiceField(
-        label="Funding stream",
-        required=False,
-        choices=[("", "Choose a stream"), *FundingStream.choices],
-    )
-    outcomes = long_text("Outcomes it supports", rows=2)
-    income = forms.BooleanField(
-        label="This is an income line (it reduces net spend)", required=False
-    )
 
     def __init__(self, *args, plan=None, index=0, **kwargs):
         super().__init__(*args, plan=plan, index=index, **kwargs)
@@ -268,7 +224,7 @@ def _money_json(amount) -> str:
     return str(amount) if amount is not None else ""
 
 
-class SchemesForm(PartForm):
+class SchemesForm(part_form(Schemes)):
     row_form = SchemeRow
     row_label = "Scheme"
 
@@ -280,33 +236,8 @@ class SchemesForm(PartForm):
         return data
 
 
-class ArrangementsForm(PartForm):
+class ArrangementsForm(part_form(Arrangements)):
     """Who hosts the pooled fund and how over- and under-spends are shared."""
-
-    host_partner = forms.ChoiceField(label="Host partner", required=False)
-    fund_manager = short_text("Pooled fund manager", "Name and job title.")
-    risk_share_basis = forms.ChoiceField(
-        label="How are over- and under-spends shared?",
-        choices=RiskShareBasis.choices,
-        widget=forms.RadioSelect,
-        initial=RiskShareBasis.PROPORTIONAL,
-        required=False,
-    )
-    materiality_threshold = MoneyField(
-        label="Materiality threshold for changes (a year)",
-    )
-    notice_days = forms.IntegerField(
-        label="Working days to notify partners of an over- or under-spend",
-        required=False,
-        min_value=1,
-        max_value=60,
-        error_messages={
-            "invalid": "Notice period must be a whole number of working days, like 10.",
-            "min_value": "Notice period must be at least 1 working day.",
-            "max_value": "Notice period must be 60 working days or fewer.",
-        },
-    )
-    needed_for_complete = ("host_partner", "fund_manager", "risk_share_basis")
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         content = {
@@ -385,11 +316,9 @@ ArrangementsForm.display = classmethod(
 )
 
 
-class ContingencyRow(RowForm):
+class ContingencyRow(row_form(ContingencyRowContent)):
     """For one outcome: what is saved if its targets are met, and the most other services may
     need if they are not."""
-
-    outcome = short_text("Outcome")
 
     def __init__(self, *args, plan=None, index=0, **kwargs):
         super().__init__(*args, plan=plan, index=index, **kwargs)
@@ -444,21 +373,14 @@ class ContingencyRow(RowForm):
         ]
 
 
-class ContingencyForm(PartForm):
-    plan_text = long_text(
-        "How services will be maintained if the planned improvements are not achieved",
-        rows=5,
-    )
+class ContingencyForm(part_form(Contingency)):
     row_form = ContingencyRow
     row_label = "Outcome"
-    needed_for_complete = ("plan_text",)
 
 
-class HealthSpendForm(PartForm):
+class HealthSpendForm(part_form(HealthSpend)):
     """Total health and care spend for each commissioner, spend and benefits per year from the
     baseline year, with sub-totals per organisation (in `finance.rules.spend_table`)."""
-
-    note = long_text("Notes on these figures", rows=3)
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         super().__init__(data, plan=plan, content=content, **kwargs)
@@ -515,6 +437,8 @@ class HealthSpendForm(PartForm):
             "fields": [("Notes on these figures", (content or {}).get("note", ""))],
             "table": None,
             "spend": spend_table(
-                content, spend_lines(plan), [plan.round.baseline_label, *plan.round.year_labels]
+                content,
+                spend_lines(plan, content),
+                [plan.round.baseline_label, *plan.round.year_labels],
             ),
         }

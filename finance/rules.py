@@ -5,24 +5,15 @@ at least the area's minimum (its allocation). Totals are always derived here, ne
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
-from finance.constants import FundingStream
 from itf_portal.money import money_format
+from plans.checks import Check
+from plans.constants import FundingStream, RiskShareBasis
+from plans.template import spend_lines_for
 
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class Check:
-    """A named rule with its answer, for the plan's readiness checklist."""
-
-    name: str
-    passed: bool
-    message: str
-    part: str = ""  # the part of the plan that fixes it
 
 
 def contribution_amounts(content: dict) -> list[dict]:
@@ -170,32 +161,20 @@ def risk_share_split(amount: Decimal, weights: dict) -> dict:
     return {key: Decimal(value) / 100 for key, value in floors.items()}
 
 
-def spend_lines(plan) -> list[dict]:
-    """The template's commissioner lines for the plan's partners (see `spend_lines_for`)."""
+def spend_lines(plan, content: dict | None = None) -> list[dict]:
+    """The template's commissioner lines for the plan's partners (`plans.template`), then any
+    line stored in `content` that they no longer have (a CCG that has left the area): its
+    figures still count until someone removes them, so they are shown."""
     council = next(o for o in plan.partner_organisations if o.is_local_authority)
     ccgs = [(o.pk, o.name) for o in plan.partner_organisations if not o.is_local_authority]
-    return spend_lines_for(council.name, ccgs)
-
-
-def spend_lines_for(council: str, ccgs: list[tuple[int, str]]) -> list[dict]:
-    """The template's commissioner lines: the council's social services, each CCG, NHS England's
-    primary care and specialised commissioning, and the council's public health; each line names
-    the organisation whose sub-total it counts towards."""
-    return [
-        {
-            "key": "la_social_services",
-            "label": "Local authority social services",
-            "organisation": council,
-        },
-        *({"key": f"ccg_{pk}", "label": name, "organisation": name} for pk, name in ccgs),
-        {"key": "primary_care", "label": "Primary care", "organisation": "NHS England"},
-        {"key": "specialised", "label": "Specialised commissioning", "organisation": "NHS England"},
-        {
-            "key": "la_public_health",
-            "label": "Local authority public health",
-            "organisation": council,
-        },
-    ]
+    lines = spend_lines_for(council.name, ccgs)
+    known = {line["key"] for line in lines}
+    labels = (content or {}).get("line_labels", {})
+    for key in (content or {}).get("lines", {}):
+        if key not in known:
+            label = f"{labels.get(key, key)} (no longer a partner)"
+            lines.append({"key": key, "label": label, "organisation": label})
+    return lines
 
 
 def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
@@ -252,8 +231,6 @@ def risk_share_weights(
 ) -> tuple[dict, str]:
     """What an over- or under-spend in a year is shared by: the agreed shares if the partners set
     them, else each partner's contributions in that year. Returns (weights by partner id, basis)."""
-    from finance.constants import RiskShareBasis
-
     shares = (arrangements or {}).get("shares") or {}
     if (arrangements or {}).get("risk_share_basis") == RiskShareBasis.AGREED and shares:
         weights = {p.pk: Decimal(shares.get(str(p.pk)) or "0") for p in partners}

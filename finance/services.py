@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from finance.charts import bar_chart
 from finance.models import Allocation
 from finance.rules import (
     allocation_problem,
@@ -21,8 +22,9 @@ from finance.rules import (
     scheme_net_spend,
 )
 from itf_portal.money import MoneyError, money_parse
-from plans.constants import PartKey
+from plans.constants import FundingStream, PartKey
 from plans.models import Area, PlanningRound
+from plans.snapshot import plan_snapshot
 
 ALLOCATION_COLUMNS = ["area", "year", "minimum", "performance_element"]
 
@@ -130,6 +132,22 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
     return allocations_save(planning_round=planning_round, rows=rows)
 
 
+def allocations_snapshot(plan) -> dict:
+    """The area's allocations for the plan's round, as a sealed version records them."""
+    return {
+        a.year_label: {
+            "minimum": str(a.minimum),
+            "performance_element": str(a.performance_element),
+        }
+        for a in Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
+    }
+
+
+def plan_snapshot_now(plan, number: int = 0) -> dict:
+    """The plan's snapshot as it is now, with its allocations: what a seal would record."""
+    return plan_snapshot(plan, number, allocations=allocations_snapshot(plan))
+
+
 def plan_fund_summary(plan) -> dict:
     """Each year's minimum (from the allocation), total pooled budget (from the contributions)
     and net scheme spend, with the answers of the fund's rules."""
@@ -213,19 +231,23 @@ def risk_share_calculator(plan, overspend: str, year: str) -> dict:
     return result
 
 
-def plan_finance_charts(plan) -> list[dict]:
-    """For each year: contributions by partner and stream, and net spend by scheme."""
-    from finance.charts import bar_chart
-    from finance.constants import FundingStream
-
+def plan_charts_now(plan) -> list[dict]:
+    """The charts of the plan as it is now (the draft)."""
     contents = dict(
         plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
             "key", "content"
         )
     )
-    names = {o.pk: o.name for o in plan.partner_organisations}
+    return plan_finance_charts(plan, contents)
+
+
+def plan_finance_charts(frame, contents: dict) -> list[dict]:
+    """For each year: contributions by partner and stream, and net spend by scheme. `frame` is
+    the plan or a sealed version's frame (`plans.snapshot.snapshot_frame`); `contents` the
+    parts' content by key, from the same version."""
+    names = {o.pk: o.name for o in frame.partner_organisations}
     charts = []
-    for year in plan.round.year_labels:
+    for year in frame.round.year_labels:
         contributions = [
             (
                 f"{names.get(e['organisation'], e.get('organisation_name', ''))}: "

@@ -10,7 +10,7 @@ from finance.services import (
     allocation_check,
     allocations_load,
     allocations_save,
-    plan_finance_charts,
+    plan_charts_now,
     plan_fund_summary,
 )
 from governance.permissions import plan_for_user, require_national_admin
@@ -26,7 +26,7 @@ def fund_summary(request, slug, round_slug):
     return render(
         request,
         "finance/summary.html",
-        {"plan": plan, "fund": plan_fund_summary(plan), "charts": plan_finance_charts(plan)},
+        {"plan": plan, "fund": plan_fund_summary(plan), "charts": plan_charts_now(plan)},
     )
 
 

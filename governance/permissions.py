@@ -13,18 +13,21 @@ from django.http import Http404
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_user_perms, remove_perm
 
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
+from governance.models import Membership
+from plans.constants import (
+    APPROVE_PLAN,
+    ASSIGN_PARTS,
+    COMMENT_PLAN,
+    EDIT_FINANCE,
+    EDIT_PLAN,
+    MANAGE_MEMBERS,
+    MARK_SUBMITTED,
+    REOPEN_PLAN,
+    SUBMIT_PLAN,
+    VIEW_AREA,
+)
 from plans.models import Area
-
-VIEW_AREA = "view_area"
-MANAGE_MEMBERS = "manage_members"
-EDIT_PLAN = "edit_plan"
-EDIT_FINANCE = "edit_finance"
-COMMENT_PLAN = "comment_plan"
-ASSIGN_PARTS = "assign_parts"
-SUBMIT_PLAN = "submit_plan"
-REOPEN_PLAN = "reopen_plan"
-APPROVE_PLAN = "approve_plan"
-MARK_SUBMITTED = "mark_submitted"
+from plans.services import plan_open, round_get
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -67,8 +70,6 @@ REFUSALS = {
 
 def permissions_sync(*, user, area: Area) -> None:
     """Make the user's object permissions on the area exactly those their roles give."""
-    from governance.models import Membership
-
     roles = Membership.objects.filter(user=user, partnership__area=area).values_list(
         "role", flat=True
     )
@@ -82,8 +83,6 @@ def permissions_sync(*, user, area: Area) -> None:
 
 def permissions_sync_all() -> None:
     """Recompute everyone's area permissions, e.g. after the role map above has changed."""
-    from governance.models import Membership
-
     pairs = Membership.objects.values_list("user_id", "partnership__area_id").distinct()
     users = {user.pk: user for user in get_user_model().objects.filter(memberships__isnull=False)}
     areas = Area.objects.in_bulk()
@@ -133,8 +132,6 @@ def require_national_admin(
 
 def plan_for_user(user, slug: str, round_slug: str, codename: str = VIEW_AREA):
     """The area's plan for the round, under the same rule as the area (404, then 403)."""
-    from plans.services import plan_open, round_get
-
     area = area_for_user(user, slug, codename)
     planning_round = round_get(round_slug)
     if planning_round is None:

@@ -5,9 +5,6 @@ actor's permission, records the decision in the append-only log, and sends its e
 the move has been committed.
 """
 
-import hashlib
-import json
-
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -15,9 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from finance.models import Allocation
-from finance.rules import Check
-from finance.services import plan_fund_summary
+from finance.services import plan_fund_summary, plan_snapshot_now
 from governance.constants import Action, Role
 from governance.models import Decision, Membership, Seal, Signature
 from governance.permissions import (
@@ -28,9 +23,11 @@ from governance.permissions import (
     SUBMIT_PLAN,
     has_area_perm,
 )
+from plans.checks import Check
 from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, PlanState, YesNo
 from plans.models import Plan
-from plans.registry import PARTS
+from plans.snapshot import seal_digest
+from plans.template import PARTS
 
 
 class StateConflict(Exception):
@@ -114,48 +111,6 @@ def readiness_checks(plan: Plan) -> list[Check]:
     return checks
 
 
-def plan_snapshot(plan: Plan, number: int) -> dict:
-    """Every part and every figure of the plan, as it is now: what signatories sign."""
-    allocations = Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
-    return {
-        "plan": plan.pk,
-        "sealed_version": number,
-        "area": {
-            "name": plan.area.name,
-            "slug": plan.area.slug,
-            "boundary_differences": plan.area.boundary_differences,
-        },
-        "round": {
-            "slug": plan.round.slug,
-            "name": plan.round.name,
-            "baseline": plan.round.baseline_label,
-            "years": plan.round.year_labels,
-        },
-        "partners": [
-            {"id": o.pk, "name": o.name, "kind": o.kind} for o in plan.partner_organisations
-        ],
-        "allocations": {
-            a.year_label: {
-                "minimum": str(a.minimum),
-                "performance_element": str(a.performance_element),
-            }
-            for a in allocations
-        },
-        "parts": {
-            part.key: {"version": part.version, "status": part.status, "content": part.content}
-            for part in plan.parts.order_by("key")
-        },
-    }
-
-
-def canonical_json(snapshot: dict) -> str:
-    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def seal_digest(snapshot: dict) -> str:
-    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
-
-
 def _locked(plan: Plan) -> Plan:
     return Plan.objects.select_for_update().select_related("area", "round").get(pk=plan.pk)
 
@@ -188,7 +143,7 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
     if failing:
         raise ValidationError(failing)
     number = (plan.seals.aggregate(last=Max("number"))["last"] or 0) + 1
-    snapshot = plan_snapshot(plan, number)
+    snapshot = plan_snapshot_now(plan, number)
     seal = Seal.objects.create(
         plan=plan, number=number, snapshot=snapshot, digest=seal_digest(snapshot), created_by=user
     )

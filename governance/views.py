@@ -38,6 +38,7 @@ from itf_portal.forms import errors_to_form
 from plans.constants import PlanState
 from plans.diff import part_changes
 from plans.registry import PARTS, part_display
+from plans.snapshot import snapshot_frame
 
 
 @login_required
@@ -174,8 +175,9 @@ def sealed_version(request, slug, round_slug, number):
     plan = plan_for_user(request.user, slug, round_slug)
     seal = get_object_or_404(Seal.objects.select_related("created_by"), plan=plan, number=number)
     parts = seal.snapshot.get("parts", {})
+    frame = snapshot_frame(seal.snapshot)
     sections = [
-        {"spec": spec, "display": part_display(spec, plan, parts.get(spec.key, {}).get("content"))}
+        {"spec": spec, "display": part_display(spec, frame, parts.get(spec.key, {}).get("content"))}
         for spec in PARTS
     ]
     return render(

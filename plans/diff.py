@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-from django import forms
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from itf_portal.money import money_format
-from plans.parts import shown
-from plans.registry import PartSpec
+from plans.constants import YesNo
+from plans.registry import PartPage as PartSpec
+from plans.template import Kind, Question, questions
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -48,28 +48,31 @@ def words_diff(old: str, new: str) -> SafeString:
     return _safe("".join(out))
 
 
-class _Amount(forms.CharField):
-    """A row's amount for a year (spend, benefits, savings, support), shown in pounds."""
-
-
-AMOUNT_KEYS = {"spend", "benefits", "savings", "support"}
-
-
-def _shown(field: forms.Field, value) -> str:
-    if isinstance(field, _Amount) and value not in ("", None):
+def _shown(question: Question | None, value) -> str:
+    """A stored value as a person reads it, by its kind in the description."""
+    if value in ("", None):
+        return ""
+    kind = question.kind if question else None
+    if kind == Kind.MONEY:
         try:
             return money_format(Decimal(str(value)))
         except ArithmeticError:
-            pass
-    return shown(field, value)
+            return str(value)
+    if kind == Kind.YES_NO:
+        return YesNo(value).label if value in YesNo.values else str(value)
+    if kind == Kind.CHOICE and question.ask.choices and value in question.ask.choices.values:
+        return question.ask.choices(value).label
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
 
 
-def _field_change(label: str, field: forms.Field, old, new) -> Change | None:
+def _field_change(label: str, question: Question | None, old, new) -> Change | None:
     if (old or "") == (new or ""):
         return None
-    if isinstance(field.widget, forms.Textarea):
+    if question is not None and question.kind == Kind.TEXT:
         return Change(label, words_diff(old or "", new or ""))
-    before, after = _shown(field, old) or "(empty)", _shown(field, new) or "(empty)"
+    before, after = _shown(question, old) or "(empty)", _shown(question, new) or "(empty)"
     return Change(label, _safe(f"{_marked('del', before)} → {_marked('ins', after)}"))
 
 
@@ -84,19 +87,20 @@ def _flat_row(row: dict) -> dict:
     return flat
 
 
-def _row_fields(spec: PartSpec, rows: list[dict]) -> dict[str, tuple[str, forms.Field]]:
-    fields = {
-        name: (field.label, field)
-        for name, field in spec.form.row_form.base_fields.items()
-        if name != "DELETE"
-    }
-    for row in rows:
-        for key in _flat_row(row):
-            if ":" in key and key not in fields:
-                name, label = key.split(":", 1)
-                heading = "projection" if name == "projections" else name.replace("_", " ")
-                kind = _Amount if name in AMOUNT_KEYS else forms.CharField
-                fields[key] = (f"{label} {heading}", kind())
+def _row_fields(model, rows: list[dict]) -> dict[str, tuple[str, Question]]:
+    """The row model's asked fields by flat key, each with its label: a value per year is
+    labelled with its year ("2014/15 spend")."""
+    asked = {q.name: q for q in questions(model)}
+    fields: dict[str, tuple[str, Question]] = {}
+    periods = [key for row in rows for key in _flat_row(row) if ":" in key]
+    for name, question in asked.items():
+        if not question.ask.per:
+            fields[name] = (question.label, question)
+            continue
+        for key in dict.fromkeys(periods):
+            field_name, period = key.split(":", 1)
+            if field_name == name:
+                fields[key] = (f"{period} {question.label}", question)
     return fields
 
 
@@ -114,22 +118,23 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
     """Every difference between two contents of the same part, in the form's order."""
     old, new = old or {}, new or {}
     changes = []
-    fields = [] if getattr(spec.form, "labelled_only", False) else spec.form.content_fields()
-    for name in fields:
-        field = spec.form.base_fields[name]
-        change = _field_change(field.label, field, old.get(name), new.get(name))
+    asked = [] if getattr(spec.form, "labelled_only", False) else spec.described.questions
+    for question in asked:
+        change = _field_change(
+            question.label, question, old.get(question.name), new.get(question.name)
+        )
         if change:
             changes.append(change)
     if hasattr(spec.form, "labelled"):
         before, after = spec.form.labelled(old), spec.form.labelled(new)
         for label in [*before, *(name for name in after if name not in before)]:
-            change = _field_change(label, forms.CharField(), before.get(label), after.get(label))
+            change = _field_change(label, None, before.get(label), after.get(label))
             if change:
                 changes.append(change)
     if spec.form.row_form is None:
         return changes
     old_rows, new_rows = old.get("rows", []), new.get("rows", [])
-    fields = _row_fields(spec, old_rows + new_rows)
+    fields = _row_fields(spec.described.row_model, old_rows + new_rows)
     for index in range(max(len(old_rows), len(new_rows))):
         row = new_rows[index] if index < len(new_rows) else old_rows[index]
         label = _row_title(spec, index, row)

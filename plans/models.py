@@ -5,7 +5,8 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from itf_portal.years import year_label
-from plans.constants import OrganisationKind, PartKey, PartStatus, PlanState
+from plans.constants import AreaPermission, OrganisationKind, PartKey, PartStatus, PlanState
+from plans.template import PART_CHOICES
 
 
 class Organisation(models.Model):
@@ -63,17 +64,7 @@ class Area(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [
-            ("manage_members", "Manage the area's members and their roles"),
-            ("edit_plan", "Write the plan's narrative parts"),
-            ("edit_finance", "Enter the pooled fund's figures"),
-            ("comment_plan", "Comment on the plan"),
-            ("assign_parts", "Assign the plan's parts and set due dates"),
-            ("submit_plan", "Submit the plan for sign-off"),
-            ("reopen_plan", "Reopen the plan for editing"),
-            ("approve_plan", "Approve the plan on behalf of the Health and Wellbeing Board"),
-            ("mark_submitted", "Mark the plan as submitted to NHS England"),
-        ]
+        permissions = AreaPermission.choices
 
     def __str__(self) -> str:
         return self.name
@@ -167,7 +158,7 @@ class Part(models.Model):
     `plans.parts`; `version` rises by one with every save, so a stale save can be caught."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="parts")
-    key = models.CharField(max_length=40, choices=PartKey.choices)
+    key = models.CharField(max_length=40, choices=PART_CHOICES)
     content = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=0)
     status = models.CharField(

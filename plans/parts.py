@@ -1,20 +1,43 @@
-"""The forms of the plan's parts: their fields, their checks, and what "complete" needs.
-(`plans.registry` lists the parts in template order.)
-
-A part's fields are stored as JSON in `Part.content`; a part that holds a list (documents,
-metrics, risks) keeps it under "rows". Numbers are stored as decimal strings, dates as ISO dates.
+"""The forms of the plan's parts, derived from the description of the template
+(`plans.template`): each asked field becomes a form field of its kind, labelled in the
+template's words. What a form adds of its own is only what a person needs on the page: rows
+that come and go, the national measures that cannot be removed, and its checks across fields.
+(`plans.registry` pairs each part with its form.)
 """
 
 from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from itf_portal.money import MoneyError, money_parse
 from plans.constants import NATIONAL_METRICS, PartStatus, Rating, YesNo
+from plans.template import (
+    SHORT_LIMIT,
+    TEXT_LIMIT,
+    Answer,
+    Content,
+    DataSharing,
+    JointAssessment,
+    Kind,
+    Metric,
+    Metrics,
+    ProtectingSocialCare,
+    Question,
+    RelatedDocuments,
+    Risk,
+    Risks,
+    SevenDayServices,
+    Summary,
+    ask_of,
+    questions,
+)
+from plans.template import Document as DocumentContent
 
-TEXT_LIMIT = 10_000
-SHORT_LIMIT = 200
+PROJECTED = ask_of(Metric, "projections")
+
 NUMBER_LIMIT = Decimal("1000000000")
 
 FINISHED_CHOICES = [
@@ -35,34 +58,33 @@ def risk_rating(impact: str, probability: str) -> str:
     return Rating.MEDIUM.label if product >= 3 else Rating.LOW.label
 
 
-def long_text(label: str, hint: str = "", rows: int = 8) -> forms.CharField:
+def long_text(label: str, hint: str = "", rows: int = 8, *, name: str = "") -> forms.CharField:
+    name = name or label
     return forms.CharField(
         label=label,
         help_text=hint,
         required=False,
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": rows}),
-        error_messages={"max_length": f"{label} must be {TEXT_LIMIT:,} characters or fewer."},
+        error_messages={"max_length": f"{name} must be {TEXT_LIMIT:,} characters or fewer."},
     )
 
 
-def short_text(label: str, hint: str = "") -> forms.CharField:
+def short_text(label: str, hint: str = "", *, name: str = "") -> forms.CharField:
+    name = name or label
     return forms.CharField(
         label=label,
         help_text=hint,
         required=False,
         max_length=SHORT_LIMIT,
-        error_messages={"max_length": f"{label} must be {SHORT_LIMIT} characters or fewer."},
+        error_messages={"max_length": f"{name} must be {SHORT_LIMIT} characters or fewer."},
     )
 
 
-def _yes_no(label: str, hint: str = "") -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label, help_text=hint, required=False, choices=YesNo.choices, widget=forms.RadioSelect
-    )
-
-
-def _number(label: str, hint: str = "", low=-NUMBER_LIMIT, high=NUMBER_LIMIT) -> forms.DecimalField:
+def _number(
+    label: str, hint: str = "", low=-NUMBER_LIMIT, high=NUMBER_LIMIT, *, name: str = ""
+) -> forms.DecimalField:
+    name = name or label
     return forms.DecimalField(
         label=label,
         help_text=hint,
@@ -72,30 +94,138 @@ def _number(label: str, hint: str = "", low=-NUMBER_LIMIT, high=NUMBER_LIMIT) ->
         max_digits=14,
         decimal_places=2,
         error_messages={
-            "invalid": f"{label} must be a number, like 1250 or 12.5.",
-            "min_value": f"{label} must be {low:,} or more.",
-            "max_value": f"{label} must be {high:,} or less.",
-            "max_decimal_places": f"{label} can have at most 2 decimal places.",
-            "max_digits": f"{label} is too long a number.",
+            "invalid": f"{name} must be a number, like 1250 or 12.5.",
+            "min_value": f"{name} must be {low:,} or more.",
+            "max_value": f"{name} must be {high:,} or less.",
+            "max_decimal_places": f"{name} can have at most 2 decimal places.",
+            "max_digits": f"{name} is too long a number.",
         },
     )
 
 
-def percent(label: str, hint: str = "") -> forms.DecimalField:
-    field = _number(label, hint, low=Decimal(0), high=Decimal(100))
-    message = f"{label} must be a percentage from 0 to 100."
+def percent(label: str, hint: str = "", *, name: str = "") -> forms.DecimalField:
+    name = name or label
+    field = _number(label, hint, low=Decimal(0), high=Decimal(100), name=name)
+    message = f"{name} must be a percentage from 0 to 100."
     field.error_messages.update(min_value=message, max_value=message)
     return field
 
 
-def _date(label: str, hint: str = "") -> forms.DateField:
+def _date(label: str, hint: str = "", *, name: str = "") -> forms.DateField:
     return forms.DateField(
         label=label,
         help_text=hint or "For example, 2015-03-31",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": f"{label} must be a real date, like 2015-03-31."},
+        error_messages={"invalid": f"{name or label} must be a real date, like 2015-03-31."},
     )
+
+
+class MoneyField(forms.CharField):
+    """An amount in pounds; its messages name the cell, e.g. "NHS Walsall CCG, Carers' breaks,
+    2015/16: Enter an amount of 0 or more"."""
+
+    def __init__(self, *, label: str, name: str = "", **kwargs):
+        self.name = name or label
+        super().__init__(
+            label=label,
+            required=False,
+            max_length=40,
+            error_messages={
+                "max_length": f"{self.name}: Enter an amount in pounds, like 1,234.50."
+            },
+            **kwargs,
+        )
+
+    def clean(self, value):
+        text = super().clean(value)
+        try:
+            return money_parse(text)
+        except MoneyError as error:
+            raise ValidationError(f"{self.name}: {error}.") from error
+
+
+def form_field(question: Question, label: str = "") -> forms.Field:
+    """The form field for one asked field: its kind says which, the description its words."""
+    ask = question.ask
+    name = label or ask.label
+    label = label or ask.words or ask.label
+    hint = ask.help
+    match question.kind:
+        case Kind.TEXT:
+            return long_text(label, hint, rows=ask.lines, name=name)
+        case Kind.SHORT_TEXT:
+            return short_text(label, hint, name=name)
+        case Kind.LINK:
+            return forms.URLField(
+                label=label,
+                help_text=hint,
+                required=False,
+                max_length=2000,
+                assume_scheme="https",
+                validators=[URLValidator(schemes=["http", "https"])],
+                error_messages={"invalid": "Enter a web address starting http:// or https://."},
+            )
+        case Kind.YES_NO:
+            return forms.ChoiceField(
+                label=label,
+                help_text=hint,
+                required=False,
+                choices=YesNo.choices,
+                widget=forms.RadioSelect,
+            )
+        case Kind.DATE:
+            return _date(label, hint, name=name)
+        case Kind.PERCENT:
+            return percent(label, hint, name=name)
+        case Kind.NUMBER:
+            return _number(label, hint, name=name)
+        case Kind.MONEY:
+            return MoneyField(label=label, name=name, help_text=hint)
+        case Kind.DAYS:
+            return forms.IntegerField(
+                label=label,
+                help_text=hint,
+                required=False,
+                min_value=1,
+                max_value=60,
+                error_messages={
+                    "invalid": f"{name} must be a whole number of working days, like 10.",
+                    "min_value": f"{name} must be at least 1 working day.",
+                    "max_value": f"{name} must be 60 working days or fewer.",
+                },
+            )
+        case Kind.CHOICE if ask.radios:
+            return forms.ChoiceField(
+                label=label,
+                help_text=hint,
+                required=False,
+                choices=ask.choices.choices,
+                widget=forms.RadioSelect,
+            )
+        case Kind.CHOICE:
+            return forms.ChoiceField(
+                label=label,
+                help_text=hint,
+                required=False,
+                choices=[("", "Choose"), *ask.choices.choices],
+            )
+        case Kind.PARTNER:
+            # Its choices are the plan's partners, set when the form is made.
+            return forms.ChoiceField(label=label, help_text=hint, required=False)
+        case Kind.FLAG:
+            return forms.BooleanField(label=label, help_text=hint, required=False)
+    raise ValueError(f"No form field for {question.kind}")
+
+
+def described_fields(model: type[Content]) -> dict[str, forms.Field]:
+    """The form fields of a content or row model's asked fields (a value per year is added by
+    the form itself, once it knows the plan's years)."""
+    return {q.name: form_field(q) for q in questions(model) if not q.ask.per}
+
+
+def needed(model: type[Content]) -> tuple[str, ...]:
+    return tuple(q.name for q in questions(model) if q.ask.needed)
 
 
 def _to_json(value):
@@ -176,9 +306,13 @@ class RowFormSet(forms.BaseFormSet):
 class PartForm(forms.Form):
     """A part's form: its content fields, then "Have you finished this part?"."""
 
+    content_model: type[Content] = Content
     row_form: type[RowForm] | None = None
     row_label = "Row"
-    needed_for_complete: tuple[str, ...] = ()
+
+    @classmethod
+    def needed_for_complete(cls) -> tuple[str, ...]:
+        return needed(cls.content_model)
 
     status = forms.ChoiceField(
         label="Have you finished this part?",
@@ -219,7 +353,7 @@ class PartForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("status") == PartStatus.COMPLETE:
-            for name in self.needed_for_complete:
+            for name in self.needed_for_complete():
                 if _blank(data.get(name)) and name not in self.errors:
                     label = self.fields[name].label
                     self.add_error(
@@ -249,32 +383,30 @@ class PartForm(forms.Form):
         return items
 
 
-class SummaryForm(PartForm):
-    boundary_differences = long_text(
-        "Boundary differences",
-        "Identify any differences between LA and CCG boundaries and how these have been "
-        "addressed in the plan.",
-        rows=5,
-    )
-    needed_for_complete = ("boundary_differences",)
-
-
-class TextForm(PartForm):
-    text = long_text("Your answer")
-    needed_for_complete = ("text",)
-
-
-class DocumentRow(RowForm):
-    title = short_text("Title")
-    url = forms.URLField(
-        label="Web address",
-        required=False,
-        max_length=2000,
-        assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
-        error_messages={"invalid": "Enter a web address starting http:// or https://."},
+def part_form(model: type[Content], base: type = None) -> type:
+    """A part form's base class with the model's asked fields declared on it."""
+    base = base or PartForm
+    return type(
+        f"{model.__name__}Fields", (base,), {"content_model": model, **described_fields(model)}
     )
 
+
+def row_form(model: type[Content]) -> type:
+    """A row form's base class with the row model's asked fields declared on it."""
+    return type(
+        f"{model.__name__}Fields", (RowForm,), {"content_model": model, **described_fields(model)}
+    )
+
+
+class SummaryForm(part_form(Summary)):
+    pass
+
+
+class TextForm(part_form(Answer)):
+    pass
+
+
+class DocumentRow(row_form(DocumentContent)):
     def clean(self):
         data = super().clean()
         if data.get("url") and not data.get("title"):
@@ -284,55 +416,20 @@ class DocumentRow(RowForm):
         return data
 
 
-class RelatedDocumentsForm(PartForm):
+class RelatedDocumentsForm(part_form(RelatedDocuments)):
     row_form = DocumentRow
     row_label = "Document"
 
 
-class ProtectingSocialCareForm(PartForm):
-    local_definition = long_text(
-        "Local definition",
-        "Please outline your agreed local definition of protecting social care services.",
-    )
-    how_protected = long_text(
-        "How services will be protected",
-        "Please explain how local social care services will be protected within your plans.",
-    )
-    needed_for_complete = ("local_definition", "how_protected")
+class ProtectingSocialCareForm(part_form(ProtectingSocialCare)):
+    pass
 
 
-class SevenDayServicesForm(PartForm):
-    strategic_commitment = long_text(
-        "Strategic commitment",
-        "Your commitment to 7-day services in health and social care to support patients being "
-        "discharged and prevent unnecessary admissions at weekends.",
-    )
-    local_plans = long_text("Local plans", "How and when your local plans will deliver it.")
-    needed_for_complete = ("strategic_commitment", "local_plans")
+class SevenDayServicesForm(part_form(SevenDayServices)):
+    pass
 
 
-class DataSharingForm(PartForm):
-    nhs_number_used = _yes_no(
-        "Are you using the NHS Number as the primary identifier for correspondence across all "
-        "health and care services?"
-    )
-    nhs_number_commitment = long_text(
-        "Your commitment to using the NHS Number",
-        "If you are not using it yet, confirm your commitment that this will be in place.",
-        rows=4,
-    )
-    nhs_number_by = _date("Date by which the NHS Number will be the primary identifier")
-    open_apis = _yes_no(
-        "Are you committed to adopting systems based on open APIs and open standards?",
-        "For example secure email standards and interoperability standards (ITK).",
-    )
-    open_apis_detail = long_text("Open APIs and open standards: detail", rows=4)
-    caldicott = _yes_no(
-        "Are appropriate information governance controls in place, in line with Caldicott 2?"
-    )
-    caldicott_detail = long_text("Information governance: detail", rows=4)
-    needed_for_complete = ("nhs_number_used", "open_apis", "caldicott")
-
+class DataSharingForm(part_form(DataSharing)):
     def clean(self):
         data = super().clean()
         if data.get("nhs_number_used") == YesNo.NO:
@@ -350,43 +447,16 @@ class DataSharingForm(PartForm):
         return data
 
 
-class JointAssessmentForm(PartForm):
-    confirmation = long_text(
-        "Joint assessment and accountable lead professional",
-        "Confirm that local people at high risk of hospital admission have an agreed "
-        "accountable lead professional and that health and social care use a joint process to "
-        "assess risk, plan care and allocate a lead professional.",
-        rows=5,
-    )
-    high_risk_percent = percent(
-        "Percentage of the adult population at high risk of hospital admission"
-    )
-    risk_stratification = long_text(
-        "Risk-stratification approach", "How you identify the people at high risk.", rows=5
-    )
-    joint_care_plan_percent = percent(
-        "Percentage of those at high risk who have a joint care plan and an accountable "
-        "professional"
-    )
-    needed_for_complete = (
-        "confirmation",
-        "high_risk_percent",
-        "risk_stratification",
-        "joint_care_plan_percent",
-    )
+class JointAssessmentForm(part_form(JointAssessment)):
+    pass
 
 
-class MetricRow(RowForm):
-    name = short_text("Measure")
-    unit = short_text("Unit", "For example: per 100,000 population, %, or number of people")
-    baseline = _number("Baseline")
-    baseline_date = _date("Baseline as at")
-
+class MetricRow(row_form(Metric)):
     def __init__(self, *args, plan=None, index=0, **kwargs):
         super().__init__(*args, plan=plan, index=index, **kwargs)
         self.years = plan.round.year_labels if plan else []
         for number, label in enumerate(self.years):
-            self.fields[f"projection_{number}"] = _number(f"{label} projection")
+            self.fields[f"projection_{number}"] = _number(f"{label} {PROJECTED.label}")
         # The national measures are always the first rows, in a fixed order.
         self.national = index < len(NATIONAL_METRICS)
         if self.national:
@@ -440,15 +510,9 @@ class MetricRow(RowForm):
         return self.national or super().kept
 
 
-class MetricsForm(PartForm):
-    outcomes = long_text(
-        "Expected outcomes and benefits",
-        "Please provide details of the expected outcomes and benefits of the scheme and how "
-        "these will be measured.",
-    )
+class MetricsForm(part_form(Metrics)):
     row_form = MetricRow
     row_label = "Measure"
-    needed_for_complete = ("outcomes",)
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         content = dict(content or {})
@@ -492,23 +556,10 @@ def metrics_with_nationals(rows: list[dict]) -> list[dict]:
     return nationals + [row for row in rows if not row.get("national")]
 
 
-class RiskRow(RowForm):
+class RiskRow(row_form(Risk)):
     @property
     def rating(self) -> str:
         return risk_rating(self.initial.get("impact"), self.initial.get("probability"))
-
-    description = long_text("Risk", rows=3)
-    impact = forms.ChoiceField(
-        label="Impact", required=False, choices=[("", "Choose")] + Rating.choices
-    )
-    probability = forms.ChoiceField(
-        label="Probability", required=False, choices=[("", "Choose")] + Rating.choices
-    )
-    mitigation = long_text("Mitigating actions", rows=3)
-    owner = short_text("Owner")
-    affects_nhs_providers = forms.BooleanField(
-        label="This risk affects NHS service providers", required=False
-    )
 
     def clean(self):
         data = super().clean()
@@ -530,6 +581,6 @@ class RiskRow(RowForm):
         return columns[:3] + [rating] + columns[3:]
 
 
-class RisksForm(PartForm):
+class RisksForm(part_form(Risks)):
     row_form = RiskRow
     row_label = "Risk"

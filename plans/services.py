@@ -27,6 +27,7 @@ from plans.models import (
     Plan,
     PlanningRound,
 )
+from plans.template import ContentError, content_check, content_problems
 
 
 def partners_check(partners: Iterable[Organisation]) -> None:
@@ -167,14 +168,24 @@ def plan_progress(*, round: PlanningRound, areas) -> dict[int, int]:
 def part_save(
     *, part: Part, content: dict, status: str, base_version: int, user, reason: str = ""
 ) -> Part:
-    """Save a part's content if nobody has saved it since `base_version`; else raise StaleEdit."""
-    plan = Plan.objects.select_for_update().get(pk=part.plan_id)
+    """Save a part's content if nobody has saved it since `base_version` (else StaleEdit) and it
+    fits the part's description (else ValidationError, and nothing is saved)."""
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.plan_id)
     plan_edit_check(plan)
     current = Part.objects.select_for_update().get(pk=part.pk)
     if current.version != base_version:
         raise StaleEdit(current)
     if status not in PartStatus.values or status == PartStatus.NOT_STARTED:
         raise ValidationError({"status": "Say whether you have finished this part."})
+    try:
+        content = content_check(part.key, content, plan.round.year_labels)
+    except ContentError as error:
+        raise ValidationError(
+            [
+                f"This cannot be saved as {part.get_key_display()}: {problem}."
+                for problem in content_problems(error)
+            ]
+        ) from error
     current.content = content
     current.status = status
     current.version += 1

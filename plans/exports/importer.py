@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from finance.services import plan_snapshot_now
 from governance.models import Export
 from governance.permissions import REFUSALS, has_area_perm
-from governance.signoff import plan_snapshot
 from itf_portal.forms import form_data
 from plans.diff import Change, part_changes
 from plans.exports.reader import WorkbookRefused, read_workbook
@@ -227,13 +227,13 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
         snapshot = export.snapshot
         preview.export = export
     else:
-        snapshot = plan_snapshot(plan, 0)
+        snapshot = plan_snapshot_now(plan)
         preview.notices.append(
             "This workbook does not say which export of this plan it came from, so it is compared "
             "with the plan as it is now: every difference is shown as a change."
         )
     edits, where, problems = _edits(
-        plan, cells, snapshot, plan_snapshot(plan, 0) if export else snapshot
+        plan, cells, snapshot, plan_snapshot_now(plan) if export else snapshot
     )
     parts = {part.key: part for part in plan.parts.select_related("updated_by")}
     exported = snapshot.get("parts", {})

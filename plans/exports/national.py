@@ -17,11 +17,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from finance.constants import FundingStream
 from finance.models import Allocation
 from finance.rules import contribution_amounts, pooled_budget, scheme_net_spend
 from governance.models import CompositeExport, Seal
-from plans.constants import NATIONAL_METRICS, PartKey, PlanState
+from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, PlanState
 from plans.exports.template import printable
 from plans.models import Area, Part, Partnership, Plan, PlanningRound
 

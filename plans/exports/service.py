@@ -1,15 +1,19 @@
 """Exporting a plan: the snapshot to write, and the record of who exported what."""
 
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from finance.services import plan_finance_charts, plan_snapshot_now
 from governance.constants import Action
 from governance.models import Export
-from governance.signoff import plan_snapshot, readiness_checks
+from governance.signoff import readiness_checks
 from plans.constants import PlanState
 from plans.exports.excel import plan_workbook
 from plans.exports.template import in_template_order
 from plans.models import Plan
+from plans.registry import PARTS, part_display
+from plans.snapshot import snapshot_frame
 
 
 @transaction.atomic
@@ -20,7 +24,7 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
     if seal and plan.state != PlanState.DRAFTING:
         snapshot, digest = seal.snapshot, seal.digest
     else:
-        snapshot, digest = plan_snapshot(plan, 0), ""
+        snapshot, digest = plan_snapshot_now(plan), ""
     export = Export.objects.create(
         plan=plan, user=user, format="xlsx", seal=digest or "draft", snapshot=snapshot
     )
@@ -29,20 +33,21 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
         snapshot,
         seal=digest,
         checks=readiness_checks(plan),
-        signoff=signoff_rows(plan, seal if digest else None),
+        signoff=signoff_rows(plan, seal if digest else None, snapshot_frame(snapshot)),
         export_id=export.pk,
     )
     return workbook, name
 
 
-def signoff_rows(plan: Plan, seal) -> list[tuple]:
-    """The template's sign-off block: each CCG and the LA, then the HWB chair."""
+def signoff_rows(plan: Plan, seal, frame=None) -> list[tuple]:
+    """The template's sign-off block: each CCG and the LA, then the HWB chair. The partners are
+    the sealed version's (`frame`) where there is one, as they were when it was signed."""
     signatures = (
         {s.organisation_id: s for s in seal.signatures.filter(withdrawn_at__isnull=True)}
         if seal
         else {}
     )
-    partners = sorted(plan.partner_organisations, key=lambda o: o.is_local_authority)
+    partners = sorted((frame or plan).partner_organisations, key=lambda o: o.is_local_authority)
     rows = []
     for organisation in partners:
         signature = signatures.get(organisation.pk)
@@ -69,16 +74,13 @@ def signoff_rows(plan: Plan, seal) -> list[tuple]:
 def plan_print_html(plan: Plan) -> tuple[str, str]:
     """The board paper's HTML and the seal it prints ("" for a draft): the sealed version of a
     plan past Drafting, else the current draft."""
-    from django.template.loader import render_to_string
-
-    from finance.services import plan_finance_charts
-    from plans.registry import PARTS, part_display
-
     seal = plan.seals.order_by("-number").first()
     sealed = seal is not None and plan.state != PlanState.DRAFTING
-    snapshot = seal.snapshot if sealed else plan_snapshot(plan, 0)
+    snapshot = seal.snapshot if sealed else plan_snapshot_now(plan)
     digest = seal.digest if sealed else ""
     parts = snapshot.get("parts", {})
+    frame = snapshot_frame(snapshot)
+    contents = {key: (part or {}).get("content") or {} for key, part in parts.items()}
     html = render_to_string(
         "print/plan.html",
         {
@@ -88,12 +90,12 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
             "sections": [
                 {
                     "spec": spec,
-                    "display": part_display(spec, plan, (parts.get(spec.key) or {}).get("content")),
+                    "display": part_display(spec, frame, contents.get(spec.key, {})),
                 }
                 for spec in in_template_order(PARTS)
             ],
-            "charts": plan_finance_charts(plan),
-            "signoff": signoff_rows(plan, seal if sealed else None),
+            "charts": plan_finance_charts(frame, contents),
+            "signoff": signoff_rows(plan, seal if sealed else None, frame),
         },
     )
     return html, digest

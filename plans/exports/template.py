@@ -14,11 +14,11 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from finance.constants import FundingStream, SchemeType
-from finance.rules import spend_lines, spend_lines_for
+from finance.rules import spend_lines
 from itf_portal.money import LIMIT, PENNY
-from plans.constants import NATIONAL_METRICS, PartKey, Rating, YesNo
+from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, Rating, SchemeType, YesNo
 from plans.parts import metrics_with_nationals, risk_rating
+from plans.template import PARTS, Answer, spend_lines_for
 
 TEXT, YES_NO, NUMBER, MONEY, SIGNED_MONEY, DATE = (
     "text",
@@ -493,15 +493,8 @@ def contingency_fields(plan, row: dict, index: int) -> dict:
     }
 
 
-NARRATIVE = [
-    ("Service provider engagement", PartKey.PROVIDER_ENGAGEMENT),
-    ("Patient, service user and public engagement", PartKey.PUBLIC_ENGAGEMENT),
-    ("Vision for health and care services", PartKey.VISION),
-    ("Integration aims and objectives", PartKey.AIMS),
-    ("Description of planned changes", PartKey.PLANNED_CHANGES),
-    ("Implications for the acute sector", PartKey.ACUTE_SECTOR),
-    ("Governance", PartKey.GOVERNANCE),
-]
+# The narrative parts, each under its heading from the description.
+NARRATIVE = [(spec.title, spec.key) for spec in PARTS if spec.content is Answer]
 
 NATIONAL_CONDITIONS = [
     (

@@ -237,10 +237,10 @@ def test_an_assigned_part_is_emailed_and_shown_overdue(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
     assert mail.outbox[-1].to == [world.commissioner.email]
-    assert "Vision for health and care services" in mail.outbox[-1].subject
+    assert "Vision for Health and Care Services" in mail.outbox[-1].subject
     client.force_login(world.commissioner)
     page = client.get(reverse("dashboard")).content.decode()
-    assert "Vision for health and care services (Southampton), due 10 January 2014" in page
+    assert "Vision for Health and Care Services (Southampton), due 10 January 2014" in page
     assert "Overdue" in page
 
 

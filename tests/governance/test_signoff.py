@@ -3,19 +3,19 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from finance.services import plan_snapshot_now
 from governance.constants import Action
 from governance.models import Decision, Seal
 from governance.signoff import (
     StateConflict,
     plan_reopen,
-    plan_snapshot,
     plan_submit_for_signoff,
     readiness_checks,
-    seal_digest,
 )
 from plans.constants import PlanState
 from plans.models import Plan
 from plans.services import part_save, plan_current_round, plan_open
+from plans.snapshot import seal_digest
 from tests.factories import part_post_data, plan_make_ready
 
 
@@ -35,7 +35,7 @@ def plan_url(name, **extra):
 
 def test_an_empty_plan_fails_its_checks_and_cannot_be_submitted(client, world, plan):
     checks = {check.name: check for check in readiness_checks(plan)}
-    assert not checks["Vision for health and care services is complete"].passed
+    assert not checks["Vision for Health and Care Services is complete"].passed
     assert not checks["The minimum pooled budget is set for every year"].passed
     assert not checks["Every national metric has a baseline and projections"].passed
     council = world.area.partners.get(kind="la")
@@ -59,7 +59,7 @@ def test_a_ready_plan_is_sealed_frozen_and_logged(
     plan = Plan.objects.get(pk=ready.pk)
     assert plan.state == PlanState.AWAITING_SIGNOFF
     seal = Seal.objects.get()
-    assert seal.digest == seal_digest(plan_snapshot(plan, 1))
+    assert seal.digest == seal_digest(plan_snapshot_now(plan, 1))
     decision = Decision.objects.get()
     assert (decision.action, decision.from_state, decision.to_state, decision.actor) == (
         Action.SUBMITTED_FOR_SIGNOFF,
@@ -81,13 +81,13 @@ def test_a_ready_plan_is_sealed_frozen_and_logged(
 
 
 def test_the_seal_is_stable_and_changes_with_any_part_or_figure(world, ready):
-    before = seal_digest(plan_snapshot(ready, 1))
-    assert seal_digest(plan_snapshot(ready, 1)) == before
+    before = seal_digest(plan_snapshot_now(ready, 1))
+    assert seal_digest(plan_snapshot_now(ready, 1)) == before
     part = ready.parts.get(key="contributions")
     content = dict(part.content)
     content["amounts"] = [{**content["amounts"][0], "amount": "1000.01"}, *content["amounts"][1:]]
     part_save(part=part, content=content, status="complete", base_version=part.version, user=None)
-    assert seal_digest(plan_snapshot(ready, 1)) != before
+    assert seal_digest(plan_snapshot_now(ready, 1)) != before
 
 
 def test_reopen_needs_a_reason_and_returns_the_plan_to_drafting(
@@ -155,7 +155,7 @@ def test_two_sealed_versions_can_be_compared(client, world, ready):
     plan_submit_for_signoff(plan=ready, user=world.commissioner)
     client.force_login(world.reviewer)
     page = client.get(plan_url("sealed_compare", number=1, other=2)).content.decode()
-    assert "Vision for health and care services" in page
+    assert "Vision for Health and Care Services" in page
     assert "<ins>sharper " in page
     assert "Governance" not in page.split("<h1>")[1]  # unchanged parts are not listed
     assert "what changed since version 1" in client.get(plan_url("task_list")).content.decode()

@@ -402,7 +402,7 @@ def test_a_part_saved_between_preview_and_confirm_stops_the_whole_import(client,
         data,
         {
             ("Narrative", find(data, "Narrative", "Governance")): "File governance",
-            ("Narrative", find(data, "Narrative", "Vision for health and care services")): "V",
+            ("Narrative", find(data, "Narrative", "Vision for Health and Care Services")): "V",
         },
     )
     client.force_login(commissioner)

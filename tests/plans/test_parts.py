@@ -83,7 +83,7 @@ def test_complete_needs_every_answer(client, world, plan):
                     }
                 ]
             },
-            "2014/15 projection must be a number",
+            "2014/15 projected delivery must be a number",
         ),
         (
             "risks",
