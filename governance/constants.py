@@ -24,6 +24,17 @@ class Action(models.TextChoices):
     REOPENED = "reopened", "Reopened for editing"
 
 
+class Move(models.TextChoices):
+    """What a person can do to move a plan on; `governance.workflow.WORKFLOW` says when."""
+
+    SUBMIT = "submit", "Submit for sign-off"
+    SIGN = "sign", "Sign"
+    DECLINE = "decline", "Decline to sign"
+    APPROVE = "approve", "Approve on behalf of the Health and Wellbeing Board"
+    REOPEN = "reopen", "Reopen for editing"
+    MARK_SUBMITTED = "mark_submitted", "Mark as submitted to NHS England"
+
+
 class MilestoneKind(models.TextChoices):
     FIRST_DRAFT = "first_draft", "First draft"
     SECOND_DRAFT = "second_draft", "Second draft"

@@ -1,30 +1,24 @@
 """Sign-off: the readiness checks, the sealed version, and every move of a plan between states.
 
-Each move is one atomic function: it locks the plan row, checks the state it starts from and the
-actor's permission, records the decision in the append-only log, and sends its emails only once
-the move has been committed.
+Each move is one atomic function: it locks the plan row, asks the workflow table
+(`governance.workflow`) whether this actor may make it from the plan's state, checks its guards,
+records the decision in the append-only log, and sends its emails only once the move has been
+committed.
 """
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from finance.services import plan_fund_summary, plan_snapshot_now
-from governance.constants import Action, Role
+from governance.constants import Move, Role
 from governance.models import Decision, Membership, Seal, Signature
-from governance.permissions import (
-    APPROVE_PLAN,
-    MARK_SUBMITTED,
-    REFUSALS,
-    REOPEN_PLAN,
-    SUBMIT_PLAN,
-    has_area_perm,
-)
+from governance.workflow import WORKFLOW, permission_check
 from plans.checks import Check
-from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, PlanState, YesNo
+from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, YesNo
 from plans.models import Plan
 from plans.snapshot import seal_digest
 from plans.template import PARTS
@@ -112,33 +106,42 @@ def readiness_checks(plan: Plan) -> list[Check]:
 
 
 def _locked(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().select_related("area", "round").get(pk=plan.pk)
+    # Only the plan's own row: a bare FOR UPDATE would also lock the joined area and planning
+    # round rows, and every area's moves would queue on the one round they share.
+    return (
+        Plan.objects.select_for_update(of=("self",)).select_related("area", "round").get(pk=plan.pk)
+    )
 
 
-def _move(plan: Plan, *, actor, action: str, to_state: str, reason: str = "", seal=None) -> None:
+def _begin(plan: Plan, move: Move, user, *, organisation=None) -> Plan:
+    """The plan, locked, once the table lets this person make the move from its state.
+    Permission comes first, so a person who may not make the move learns nothing of the state."""
+    plan = _locked(plan)
+    permission_check(user=user, plan=plan, move=move, organisation=organisation)
+    transition = WORKFLOW[move]
+    if not transition.allows(plan.state):
+        raise StateConflict(transition.wrong_state(plan.state))
+    return plan
+
+
+def _move(plan: Plan, move: Move, *, actor, reason: str = "", seal=None) -> None:
+    transition = WORKFLOW[move]
     Decision.objects.create(
         plan=plan,
         actor=actor,
-        action=action,
+        action=transition.action,
         from_state=plan.state,
-        to_state=to_state,
+        to_state=transition.target,
         reason=reason,
         seal=seal,
     )
-    plan.state = to_state
+    plan.state = transition.target
     plan.save(update_fields=["state"])
 
 
 @transaction.atomic
 def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
-    plan = _locked(plan)
-    if not has_area_perm(user, SUBMIT_PLAN, plan.area):
-        raise PermissionDenied(REFUSALS[SUBMIT_PLAN])
-    if plan.state != PlanState.DRAFTING:
-        raise StateConflict(
-            f"The plan is already {plan.get_state_display().lower()}: only a plan in Drafting "
-            "can be submitted for sign-off."
-        )
+    plan = _begin(plan, Move.SUBMIT, user)
     failing = [check.message for check in readiness_checks(plan) if not check.passed]
     if failing:
         raise ValidationError(failing)
@@ -147,13 +150,7 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
     seal = Seal.objects.create(
         plan=plan, number=number, snapshot=snapshot, digest=seal_digest(snapshot), created_by=user
     )
-    _move(
-        plan,
-        actor=user,
-        action=Action.SUBMITTED_FOR_SIGNOFF,
-        to_state=PlanState.AWAITING_SIGNOFF,
-        seal=seal,
-    )
+    _move(plan, Move.SUBMIT, actor=user, seal=seal)
     _tell(
         _emails(plan, Role.SIGNATORY),
         f"The {plan.area.name} ITF plan is ready for you to sign",
@@ -165,42 +162,18 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
 
 @transaction.atomic
 def plan_reopen(*, plan: Plan, user, reason: str) -> None:
-    plan = _locked(plan)
-    if not has_area_perm(user, REOPEN_PLAN, plan.area):
-        raise PermissionDenied(REFUSALS[REOPEN_PLAN])
-    if plan.state in (PlanState.DRAFTING, PlanState.SUBMITTED):
-        raise StateConflict(
-            f"The plan is {plan.get_state_display().lower()}: only a plan awaiting sign-off, "
-            "signed or approved can be reopened."
-        )
+    plan = _begin(plan, Move.REOPEN, user)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being reopened."})
     seal = plan.seals.order_by("-number").first()
     _withdraw(seal, f"Reopened for editing: {reason.strip()}")
-    _move(
-        plan,
-        actor=user,
-        action=Action.REOPENED,
-        to_state=PlanState.DRAFTING,
-        reason=reason.strip(),
-        seal=seal,
-    )
+    _move(plan, Move.REOPEN, actor=user, reason=reason.strip(), seal=seal)
     _tell(
         _emails(plan, Role.SIGNATORY),
         f"The {plan.area.name} ITF plan has been reopened for editing",
         f"The {plan.area.name} plan was reopened for editing, so sealed version "
         f"{seal.number if seal else ''} will not be signed. Reason: {reason.strip()}",
     )
-
-
-def _signatory_check(plan: Plan, user, organisation) -> None:
-    if not Membership.objects.filter(
-        user=user,
-        role=Role.SIGNATORY,
-        partnership__area=plan.area,
-        partnership__organisation=organisation,
-    ).exists():
-        raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
 
 
 def _current_seal(plan: Plan) -> Seal | None:
@@ -249,13 +222,7 @@ def signature_add(
 
 @transaction.atomic
 def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signature:
-    plan = _locked(plan)
-    _signatory_check(plan, user, organisation)
-    if plan.state != PlanState.AWAITING_SIGNOFF:
-        raise StateConflict(
-            f"The plan is {plan.get_state_display().lower()}: signatures are taken only while it "
-            "awaits sign-off."
-        )
+    plan = _begin(plan, Move.SIGN, user, organisation=organisation)
     if not position.strip():
         raise ValidationError({"position": "Confirm your position (job title)."})
     seal = _current_seal(plan)
@@ -278,7 +245,7 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
         raise ValidationError(f"{organisation.name} has already signed this version.") from error
     signed = set(_active_signatures(seal).values_list("organisation_id", flat=True))
     if {o.pk for o in plan.partner_organisations} <= signed:
-        _move(plan, actor=user, action=Action.SIGNED_BY_ALL, to_state=PlanState.SIGNED, seal=seal)
+        _move(plan, Move.SIGN, actor=user, seal=seal)
         _tell(
             _emails(plan, Role.HWB_CHAIR),
             f"The {plan.area.name} ITF plan is signed by every partner",
@@ -292,27 +259,15 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
 def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
     """A signatory declines: the plan goes back to Drafting and every signature on the sealed
     version is withdrawn (kept, marked withdrawn)."""
-    plan = _locked(plan)
-    _signatory_check(plan, user, organisation)
-    if plan.state != PlanState.AWAITING_SIGNOFF:
-        raise StateConflict(
-            f"The plan is {plan.get_state_display().lower()}: it can be declined only while it "
-            "awaits sign-off."
-        )
+    plan = _begin(plan, Move.DECLINE, user, organisation=organisation)
     if not reason.strip():
         raise ValidationError(
             {"reason": "Say why you are declining, so the authors can act on it."}
         )
     seal = _current_seal(plan)
     _withdraw(seal, f"Declined by {organisation.name}: {reason.strip()}")
-    _move(
-        plan,
-        actor=user,
-        action=Action.DECLINED,
-        to_state=PlanState.DRAFTING,
-        reason=f"{organisation.name}: {reason.strip()}",
-        seal=seal,
-    )
+    logged = f"{organisation.name}: {reason.strip()}"
+    _move(plan, Move.DECLINE, actor=user, reason=logged, seal=seal)
     _tell(
         [*_emails(plan, Role.COMMISSIONER), *_emails(plan, Role.AREA_ADMIN)],
         f"{organisation.name} declined to sign the {plan.area.name} ITF plan",
@@ -328,14 +283,7 @@ def plan_approve(*, plan: Plan, user, password: str, agreed_on, request=None) ->
 
 @transaction.atomic
 def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
-    plan = _locked(plan)
-    if not has_area_perm(user, APPROVE_PLAN, plan.area):
-        raise PermissionDenied(REFUSALS[APPROVE_PLAN])
-    if plan.state != PlanState.SIGNED:
-        raise StateConflict(
-            f"The plan is {plan.get_state_display().lower()}: it can be approved only once every "
-            "partner has signed."
-        )
+    plan = _begin(plan, Move.APPROVE, user)
     if agreed_on is None:
         raise ValidationError(
             {"agreed_on": "Enter the date agreed at the Health and Wellbeing Board."}
@@ -344,38 +292,19 @@ def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
         raise ValidationError({"agreed_on": "The date agreed cannot be in the future."})
     plan.hwb_agreed_on = agreed_on
     plan.save(update_fields=["hwb_agreed_on"])
-    _move(
-        plan,
-        actor=user,
-        action=Action.APPROVED,
-        to_state=PlanState.APPROVED,
-        seal=_current_seal(plan),
-    )
+    _move(plan, Move.APPROVE, actor=user, seal=_current_seal(plan))
 
 
 @transaction.atomic
 def plan_mark_submitted(*, plan: Plan, user, submitted_on) -> None:
-    plan = _locked(plan)
-    if not has_area_perm(user, MARK_SUBMITTED, plan.area):
-        raise PermissionDenied(REFUSALS[MARK_SUBMITTED])
-    if plan.state != PlanState.APPROVED:
-        raise StateConflict(
-            f"The plan is {plan.get_state_display().lower()}: only an approved plan can be "
-            "marked as submitted."
-        )
+    plan = _begin(plan, Move.MARK_SUBMITTED, user)
     if submitted_on is None:
         raise ValidationError({"submitted_on": "Enter the date submitted."})
     if submitted_on > timezone.localdate():
         raise ValidationError({"submitted_on": "The date submitted cannot be in the future."})
     plan.submitted_on = submitted_on
     plan.save(update_fields=["submitted_on"])
-    _move(
-        plan,
-        actor=user,
-        action=Action.MARKED_SUBMITTED,
-        to_state=PlanState.SUBMITTED,
-        seal=_current_seal(plan),
-    )
+    _move(plan, Move.MARK_SUBMITTED, actor=user, seal=_current_seal(plan))
 
 
 def seal_find(digest: str) -> Seal | None:

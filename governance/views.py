@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from governance.constants import Role
 from governance.forms import MemberAddForm
 from governance.milestones import milestones_for, milestones_set
 from governance.models import Membership, Seal
@@ -34,8 +33,8 @@ from governance.signoff import (
     seal_find,
     signature_add,
 )
+from governance.workflow import partners_to_sign, plan_actions
 from itf_portal.forms import errors_to_form
-from plans.constants import PlanState
 from plans.diff import part_changes
 from plans.registry import PARTS, part_display
 from plans.snapshot import snapshot_frame
@@ -132,8 +131,7 @@ def readiness(request, slug, round_slug):
             "checks": checks,
             "ready": all(check.passed for check in checks),
             "problems": problems,
-            "can_submit": plan.state == PlanState.DRAFTING
-            and has_area_perm(request.user, SUBMIT_PLAN, plan.area),
+            "actions": plan_actions(request.user, plan),
         },
         status=status,
     )
@@ -243,19 +241,14 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
         if seal
         else {}
     )
-    mine = set(
-        Membership.objects.filter(
-            user=request.user, role=Role.SIGNATORY, partnership__area=plan.area
-        ).values_list("partnership__organisation_id", flat=True)
-    )
+    actions = plan_actions(request.user, plan)
+    to_sign = partners_to_sign(actions, signatures)
     forms_in_error = forms_in_error or {}
     partners = [
         {
             "organisation": organisation,
             "signature": signatures.get(organisation.pk),
-            "can_sign": organisation.pk in mine
-            and plan.state == PlanState.AWAITING_SIGNOFF
-            and organisation.pk not in signatures,
+            "can_sign": organisation.pk in to_sign,
             "sign_form": forms_in_error.get(("sign", organisation.pk))
             or SignForm(prefix=f"sign{organisation.pk}"),
             "decline_form": forms_in_error.get(("decline", organisation.pk))
@@ -271,11 +264,8 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
             "seal": seal,
             "partners": partners,
             "problem": problem,
-            "can_approve": plan.state == PlanState.SIGNED
-            and has_area_perm(request.user, APPROVE_PLAN, plan.area),
+            "actions": actions,
             "approve_form": forms_in_error.get("approve") or ApproveForm(),
-            "can_mark_submitted": plan.state == PlanState.APPROVED
-            and has_area_perm(request.user, MARK_SUBMITTED, plan.area),
             "submitted_form": forms_in_error.get("submitted") or MarkSubmittedForm(),
         },
         status=status,

@@ -116,9 +116,14 @@ class StaleEdit(Exception):
         self.current = current
 
 
+def plan_editable(plan: Plan) -> bool:
+    """May this plan be changed now? Pages ask it to offer or hide their forms."""
+    return plan.state == PlanState.DRAFTING
+
+
 def plan_edit_check(plan: Plan) -> None:
     """The one question every write asks first: may this plan be changed now?"""
-    if plan.state != PlanState.DRAFTING:
+    if not plan_editable(plan):
         raise PlanNotEditable(
             f"This plan is {plan.get_state_display().lower()}, so it cannot be changed. "
             "An area admin can reopen it for editing."

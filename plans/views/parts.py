@@ -12,16 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from finance.services import plan_fund_summary, risk_share_calculator
-from governance.permissions import (
-    ASSIGN_PARTS,
-    COMMENT_PLAN,
-    EDIT_FINANCE,
-    EDIT_PLAN,
-    REOPEN_PLAN,
-    has_area_perm,
-    plan_for_user,
-)
-from plans.constants import PartKey, PartStatus, PlanState
+from governance.permissions import ASSIGN_PARTS, COMMENT_PLAN, has_area_perm, plan_for_user
+from governance.workflow import plan_actions
+from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
 from plans.exports.service import plan_export_pdf, plan_export_xlsx
 from plans.models import Comment
@@ -34,6 +27,7 @@ from plans.services import (
     part_assign,
     part_restore,
     part_save,
+    plan_editable,
     presence_touch,
 )
 
@@ -131,13 +125,7 @@ def task_list(request, slug, round_slug):
             "total": len(PARTS),
             "seals": list(plan.seals.order_by("number")),
             "decisions": list(plan.decisions.select_related("actor", "seal")),
-            "can_reopen": plan.state not in (PlanState.DRAFTING, PlanState.SUBMITTED)
-            and has_area_perm(request.user, REOPEN_PLAN, plan.area),
-            "can_import": plan.state == PlanState.DRAFTING
-            and (
-                has_area_perm(request.user, EDIT_PLAN, plan.area)
-                or has_area_perm(request.user, EDIT_FINANCE, plan.area)
-            ),
+            "actions": plan_actions(request.user, plan),
         },
     )
 
@@ -156,7 +144,7 @@ def _part_page(
 ):
     others = presence_touch(part=part, user=request.user)
     comments = list(part.comments.select_related("author", "resolved_by"))
-    editable = plan.state == PlanState.DRAFTING
+    editable = plan_editable(plan)
     return render(
         request,
         "plans/conflict.html" if conflict else "plans/part.html",
@@ -257,7 +245,7 @@ def part_history(request, slug, round_slug, key):
             "spec": spec,
             "part": part,
             "versions": versions,
-            "can_edit": plan.state == PlanState.DRAFTING
+            "can_edit": plan_editable(plan)
             and has_area_perm(request.user, spec.edit_permission, plan.area),
         },
     )

@@ -21,7 +21,6 @@ from governance.permissions import (
     plan_for_user,
     require_national_admin,
 )
-from plans.constants import PlanState
 from plans.diff import part_changes
 from plans.exports.importer import (
     ImportStale,
@@ -33,7 +32,7 @@ from plans.exports.national import composite_start
 from plans.exports.reader import WorkbookRefused
 from plans.models import PlanImport
 from plans.registry import PART_BY_KEY
-from plans.services import PlanNotEditable, plan_current_round
+from plans.services import PlanNotEditable, plan_current_round, plan_editable
 
 
 class UploadForm(forms.Form):
@@ -95,7 +94,7 @@ def plan_import(request, slug, round_slug):
             "plan": plan,
             "form": form,
             "problems": problems,
-            "editable": plan.state == PlanState.DRAFTING,
+            "editable": plan_editable(plan),
         },
         status=400 if problems or form.errors else 200,
     )
