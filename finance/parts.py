@@ -13,7 +13,7 @@ from finance.rules import (
 )
 from itf_portal.money import money_format
 from plans.constants import FundingStream, PartStatus, RiskShareBasis, SchemeType
-from plans.parts import MoneyField, part_form, row_form, shown
+from plans.parts import MoneyField, part_form, period_field, row_form, shown
 from plans.parts import percent as _percent
 from plans.template import (
     Arrangements,
@@ -127,8 +127,8 @@ class SchemeRow(row_form(Scheme)):
         self.years = plan.round.year_labels if plan else []
         self.fields["lead_commissioner"].choices = _partner_choices(plan) if plan else []
         for number, year in enumerate(self.years):
-            self.fields[f"spend_{number}"] = MoneyField(label=f"{year} spend")
-            self.fields[f"benefits_{number}"] = MoneyField(label=f"{year} benefits")
+            for name in ("spend", "benefits"):
+                self.fields[f"{name}_{number}"] = period_field(Scheme, name, year)
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:
@@ -324,9 +324,9 @@ class ContingencyRow(row_form(ContingencyRowContent)):
         super().__init__(*args, plan=plan, index=index, **kwargs)
         year = plan.round.year_labels[-1] if plan else ""
         self.periods = [year, "ongoing"]
-        for key, label in (("savings", "planned savings"), ("support", "maximum support needed")):
-            self.fields[f"{key}_0"] = MoneyField(label=f"{year} {label}")
-            self.fields[f"{key}_1"] = MoneyField(label=f"Ongoing {label}")
+        for key in ("savings", "support"):
+            for number, period in enumerate(self.periods):
+                self.fields[f"{key}_{number}"] = period_field(ContingencyRowContent, key, period)
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:

@@ -165,7 +165,7 @@ def plan_reopen(*, plan: Plan, user, reason: str) -> None:
     plan = _begin(plan, Move.REOPEN, user)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being reopened."})
-    seal = plan.seals.order_by("-number").first()
+    seal = _current_seal(plan)
     _withdraw(seal, f"Reopened for editing: {reason.strip()}")
     _move(plan, Move.REOPEN, actor=user, reason=reason.strip(), seal=seal)
     _tell(

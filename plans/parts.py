@@ -31,12 +31,9 @@ from plans.template import (
     Risks,
     SevenDayServices,
     Summary,
-    ask_of,
     questions,
 )
 from plans.template import Document as DocumentContent
-
-PROJECTED = ask_of(Metric, "projections")
 
 NUMBER_LIMIT = Decimal("1000000000")
 
@@ -216,6 +213,14 @@ def form_field(question: Question, label: str = "") -> forms.Field:
         case Kind.FLAG:
             return forms.BooleanField(label=label, help_text=hint, required=False)
     raise ValueError(f"No form field for {question.kind}")
+
+
+def period_field(model: type[Content], name: str, period: str) -> forms.Field:
+    """The form field for one period of a field with a value per year ("2014/15 spend",
+    "Ongoing planned savings")."""
+    question = next(q for q in questions(model) if q.name == name)
+    shown_period = "Ongoing" if period == "ongoing" else period
+    return form_field(question, label=f"{shown_period} {question.label}")
 
 
 def described_fields(model: type[Content]) -> dict[str, forms.Field]:
@@ -456,7 +461,7 @@ class MetricRow(row_form(Metric)):
         super().__init__(*args, plan=plan, index=index, **kwargs)
         self.years = plan.round.year_labels if plan else []
         for number, label in enumerate(self.years):
-            self.fields[f"projection_{number}"] = _number(f"{label} {PROJECTED.label}")
+            self.fields[f"projection_{number}"] = period_field(Metric, "projections", label)
         # The national measures are always the first rows, in a fixed order.
         self.national = index < len(NATIONAL_METRICS)
         if self.national:

@@ -38,14 +38,11 @@ class PartPage:
     form: type[PartForm]
     form_template: str = "plans/includes/part_form.html"
 
-    key = property(lambda self: self.described.key)
-    title = property(lambda self: self.described.title)
-    heading = property(lambda self: self.described.heading)
-    group = property(lambda self: self.described.group)
-    guidance = property(lambda self: self.described.words)
-    points = property(lambda self: self.described.points)
-    help = property(lambda self: self.described.help)
-    edit_permission = property(lambda self: self.described.editor)
+    def __getattr__(self, name: str):
+        # Everything else a page reads of a part (key, title, words …) is its description's.
+        if name == "described":  # not set yet (copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.described, name)
 
 
 # Each kind of content has its form; a new narrative part (an `Answer`) needs nothing here.

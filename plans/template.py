@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -191,14 +192,15 @@ class Question:
         return self.ask.label
 
 
-def questions(model: type[BaseModel]) -> list[Question]:
+@cache
+def questions(model: type[BaseModel]) -> tuple[Question, ...]:
     """The asked fields of a content or row model, in order (recorded names are left out)."""
     found = []
     for name in model.model_fields:
         ask, kind = ask_of(model, name), kind_of(model, name)
         if ask is not None and kind is not None:
             found.append(Question(name, kind, ask))
-    return found
+    return tuple(found)
 
 
 # ---- The parts' content ---------------------------------------------------------------------
@@ -344,8 +346,6 @@ class JointAssessment(Content):
         Ask(
             "Proportion of the adult population at high risk of hospital admission, as a "
             "percentage",
-            words="Please specify what proportion of the adult population are identified as at "
-            "high risk of hospital admission,",
             needed=True,
         ),
     ] = None
@@ -353,7 +353,6 @@ class JointAssessment(Content):
         Text,
         Ask(
             "Approach to risk stratification",
-            words="what approach to risk stratification you have used to identify them,",
             needed=True,
             lines=5,
         ),
@@ -363,8 +362,6 @@ class JointAssessment(Content):
         Ask(
             "Proportion at risk with a joint care plan and accountable professional, as a "
             "percentage",
-            words="and what proportion of individuals at risk have a joint care plan and "
-            "accountable professional.",
             needed=True,
         ),
     ] = None
@@ -476,12 +473,17 @@ class ContingencyRow(Content):
     outcome: Annotated[ShortText, Ask("Outcome")] = ""
     savings: Annotated[
         dict[str, Money],
-        Ask("Planned savings (if targets fully achieved)", per="last year and ongoing"),
+        Ask(
+            "planned savings",
+            words="Planned savings (if targets fully achieved)",
+            per="last year and ongoing",
+        ),
     ] = Field(default_factory=dict)
     support: Annotated[
         dict[str, Money],
         Ask(
-            "Maximum support needed for other services (if targets not achieved)",
+            "maximum support needed",
+            words="Maximum support needed for other services (if targets not achieved)",
             per="last year and ongoing",
         ),
     ] = Field(default_factory=dict)
@@ -526,7 +528,7 @@ class PartSpec:
     content: type[Content]
     points: tuple[str, ...] = ()  # the template's guidance points under its question
     number: str = ""  # the national conditions are numbered in the template
-    editor: str = EDIT_PLAN  # the permission codename that may change the part
+    edit_permission: str = EDIT_PLAN  # the permission codename that may change the part
     row_label: str = ""  # what one row of the part's table is called
     help: str = ""  # plain English beside the template's words
     in_template: bool = True  # False for the portal's own parts the template has no cell for
@@ -539,21 +541,13 @@ class PartSpec:
         return f"{self.number} {self.title}" if self.number else self.title
 
     @property
-    def guidance(self) -> str:
-        return self.words
-
-    @property
-    def questions(self) -> list[Question]:
+    def questions(self) -> tuple[Question, ...]:
         return questions(self.content)
 
     @property
     def row_model(self) -> type[Content] | None:
         rows = self.content.model_fields.get("rows")
         return rows.annotation.__args__[0] if rows is not None else None
-
-    @property
-    def edit_permission(self) -> str:
-        return self.editor
 
 
 NARRATIVE = "Narrative"
@@ -697,12 +691,11 @@ PARTS: list[PartSpec] = [
         PartKey.JOINT_ASSESSMENT,
         "Joint-assessments and accountable lead professional",
         CONDITIONS,
-        "",
+        "Please specify what proportion of the adult population are identified as at high risk "
+        "of hospital admission, what approach to risk stratification you have used to identify "
+        "them, and what proportion of individuals at risk have a joint care plan and accountable "
+        "professional.",
         JointAssessment,
-        help=(
-            "People at high risk of hospital admission: an accountable lead professional, a joint "
-            "process to assess risk and plan care, and how many have a joint care plan."
-        ),
         number="4",
     ),
     PartSpec(
@@ -725,7 +718,7 @@ PARTS: list[PartSpec] = [
         "What each partner puts into the pooled fund, by funding stream and year. Totals are "
         "worked out for you: the pooled budget is the sum of the contributions.",
         Contributions,
-        editor=EDIT_FINANCE,
+        edit_permission=EDIT_FINANCE,
         in_template=False,
     ),
     PartSpec(
@@ -736,7 +729,7 @@ PARTS: list[PartSpec] = [
         "shared, the materiality threshold for changes, and how quickly partners are told of an "
         "over- or under-spend.",
         Arrangements,
-        editor=EDIT_FINANCE,
+        edit_permission=EDIT_FINANCE,
         in_template=False,
         left_out={
             WORKBOOK: "The workbook has no sheet for the fund's arrangements yet (issue 11)."
@@ -749,7 +742,7 @@ PARTS: list[PartSpec] = [
         "Please summarize where your pooled budget will be spent. NB the total must be equal to "
         "or more than your total ITF allocation",
         Schemes,
-        editor=EDIT_FINANCE,
+        edit_permission=EDIT_FINANCE,
         row_label="Scheme",
     ),
     PartSpec(
@@ -758,7 +751,7 @@ PARTS: list[PartSpec] = [
         FUND,
         "Please summarize the total health and care spend for each commissioner in your area.",
         HealthSpend,
-        editor=EDIT_FINANCE,
+        edit_permission=EDIT_FINANCE,
         titled=False,
     ),
     PartSpec(
@@ -770,7 +763,7 @@ PARTS: list[PartSpec] = [
         "other services. Please outline your plan for maintaining services if planned "
         "improvements are not achieved.",
         Contingency,
-        editor=EDIT_FINANCE,
+        edit_permission=EDIT_FINANCE,
         row_label="Outcome",
     ),
     PartSpec(
