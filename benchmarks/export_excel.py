@@ -18,8 +18,18 @@ from zipfile import ZipFile
 
 from common import median_seconds, throwaway_database  # sets Django up first
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
-from plans.exports.template import AMOUNTS, DATE, MONEY, NUMBER, Value, sheets, value_of
+from plans.exports.template import (
+    AMOUNTS,
+    DATE,
+    MONEY,
+    NUMBER,
+    Heading,
+    Value,
+    sheets,
+    value_of,
+)
 
 ROUNDS = 15
 SCHEMES = 300
@@ -79,6 +89,10 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) ->
                 ws.cell(row, 3, check.message)
                 row += 1
         for item in sheet.items:
+            if isinstance(item, Heading):
+                ws.cell(row + 1, 1, item.text)
+                row += 2
+                continue
             if isinstance(item, Value):
                 ws.cell(row, 1, item.label)
                 ws.cell(row, 2, plain(value_of(snapshot, item), item.kind))
@@ -90,24 +104,36 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) ->
                 ws.cell(row + 1, number, column.header)
             row += 2
             first = row
-            # Like the app, an empty table with a total keeps one blank row to type into.
-            for record in item.rows(snapshot) or ([{}] if item.total else []):
+            # Like the app, an empty table keeps one blank row to type into.
+            for record in item.rows(snapshot) or [{}]:
                 for number, column in enumerate(item.columns, start=1):
                     ws.cell(row, number, plain(record.get(column.key, ""), column.kind))
                 row += 1
             if item.total:
                 ws.cell(row, 1, "Total")
+                letters = {c.key: get_column_letter(n) for n, c in enumerate(item.columns, 1)}
                 for number, column in enumerate(item.columns, start=1):
                     if column.kind in AMOUNTS:
-                        letter = ws.cell(row, number).column_letter
-                        ws.cell(row, number, f"=SUM({letter}{first}:{letter}{row - 1})")
+                        letter, flag = letters[column.key], letters.get(column.negated_by)
+                        amounts = f"{letter}{first}:{letter}{row - 1}"
+                        formula = f"=SUM({amounts})"
+                        if flag:  # spend net of the income lines, as the app writes it
+                            flags = f"{flag}{first}:{flag}{row - 1}"
+                            formula = (
+                                f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
+                            )
+                        ws.cell(row, number, formula)
                 row += 1
             row += 1
     # The dropdowns' labels, each list once, in the order the app first needs them.
     lists: list = []
     for sheet in sheets(round_["years"], round_.get("baseline", "")):
         for item in sheet.items:
-            if isinstance(item, Value) or not (item.rows(snapshot) or item.total):
+            if isinstance(item, Heading):
+                continue
+            if isinstance(item, Value):
+                if (labels := item.choices(snapshot)) and labels not in lists:
+                    lists.append(labels)
                 continue
             for column in item.columns:
                 if column.choices and column.choices(snapshot) not in lists:

@@ -13,7 +13,7 @@ from finance.rules import (
 )
 from itf_portal.money import money_format
 from plans.constants import FundingStream, PartStatus, RiskShareBasis, SchemeType
-from plans.parts import MoneyField, part_form, period_field, row_form, shown
+from plans.parts import MoneyField, part_form, row_form
 from plans.parts import percent as _percent
 from plans.template import (
     Arrangements,
@@ -22,6 +22,7 @@ from plans.template import (
     HealthSpend,
     Scheme,
     Schemes,
+    cells,
 )
 from plans.template import ContingencyRow as ContingencyRowContent
 
@@ -115,29 +116,8 @@ class ContributionsForm(part_form(Contributions)):
         }
 
 
-def _partner_choices(plan) -> list[tuple[str, str]]:
-    return [("", "Choose a partner")] + [(str(o.pk), o.name) for o in plan.partner_organisations]
-
-
 class SchemeRow(row_form(Scheme)):
     """One scheme of the template's "ITF investment" table; an income line reduces net spend."""
-
-    def __init__(self, *args, plan=None, index=0, **kwargs):
-        super().__init__(*args, plan=plan, index=index, **kwargs)
-        self.years = plan.round.year_labels if plan else []
-        self.fields["lead_commissioner"].choices = _partner_choices(plan) if plan else []
-        for number, year in enumerate(self.years):
-            for name in ("spend", "benefits"):
-                self.fields[f"{name}_{number}"] = period_field(Scheme, name, year)
-
-    @classmethod
-    def initial_from(cls, row: dict, plan) -> dict:
-        initial = {k: v for k, v in row.items() if not isinstance(v, dict)}
-        initial["lead_commissioner"] = str(row.get("lead_commissioner") or "")
-        for number, year in enumerate(plan.round.year_labels):
-            initial[f"spend_{number}"] = _as_typed((row.get("spend") or {}).get(year))
-            initial[f"benefits_{number}"] = _as_typed((row.get("benefits") or {}).get(year))
-        return initial
 
     def clean(self):
         data = super().clean()
@@ -150,78 +130,19 @@ class SchemeRow(row_form(Scheme)):
                 self.add_error("scheme_type_other", "Describe the scheme type.")
         return data
 
-    def content(self) -> dict:
-        data = self.cleaned_data
-        lead = data.get("lead_commissioner")
-        names = dict(self.fields["lead_commissioner"].choices)
-        return {
-            "name": data.get("name", ""),
-            "scheme_type": data.get("scheme_type", ""),
-            "scheme_type_other": data.get("scheme_type_other", ""),
-            "lead_commissioner": int(lead) if lead else "",
-            "lead_commissioner_name": names.get(lead, "") if lead else "",
-            "provider": data.get("provider", ""),
-            "stream": data.get("stream", ""),
-            "outcomes": data.get("outcomes", ""),
-            "income": bool(data.get("income")),
-            "spend": {y: _money_json(data.get(f"spend_{i}")) for i, y in enumerate(self.years)},
-            "benefits": {
-                y: _money_json(data.get(f"benefits_{i}")) for i, y in enumerate(self.years)
-            },
-        }
-
     @classmethod
-    def columns(cls, plan) -> list[tuple[str, object]]:
-        def amount(key, year):
-            def value(row):
-                text = (row.get(key) or {}).get(year)
-                if not text:
-                    return ""
-                return money_format(Decimal(text), brackets=row.get("income") and key == "spend")
-
-            return value
-
-        columns = [
-            ("Scheme", lambda row: row.get("name", "")),
-            (
-                "Type",
-                lambda row: (
-                    row.get("scheme_type_other")
-                    if row.get("scheme_type") == SchemeType.OTHER
-                    else shown(cls.base_fields["scheme_type"], row.get("scheme_type"))
-                ),
-            ),
-            ("Lead commissioner", lambda row: row.get("lead_commissioner_name", "")),
-            ("Provider", lambda row: row.get("provider", "")),
-            ("Funding stream", lambda row: shown(cls.base_fields["stream"], row.get("stream"))),
-            ("Outcomes it supports", lambda row: row.get("outcomes", "")),
-        ]
-        for year in plan.round.year_labels:
-            columns += [
-                (f"{year} spend", amount("spend", year)),
-                (f"{year} benefits", amount("benefits", year)),
-            ]
-        return columns
-
-
-def _schemes_total_row(plan, rows: list[dict]) -> list[str]:
-    """The table's last row: net spend (income taken off) and benefits, per year."""
-    years = plan.round.year_labels
-    spend = scheme_net_spend({"rows": rows}, years)
-    cells = ["Net total", "", "", "", "", ""]
-    for year in years:
-        benefits = sum(
-            (Decimal((row.get("benefits") or {}).get(year) or "0") for row in rows), Decimal(0)
-        )
-        cells += [money_format(spend[year]), money_format(benefits)]
-    return cells
-
-
-SchemeRow.total_row = classmethod(lambda cls, plan, rows: _schemes_total_row(plan, rows))
-
-
-def _money_json(amount) -> str:
-    return str(amount) if amount is not None else ""
+    def total_row(cls, plan, rows: list[dict]) -> list[str]:
+        """The table's last row: net spend (income taken off) and benefits, per year."""
+        years = plan.round.year_labels
+        spend = scheme_net_spend({"rows": rows}, years)
+        plain = [cell for cell in cells(Scheme, years) if not cell.period]
+        shown = ["Net total"] + [""] * (len(plain) - 1)
+        for year in years:
+            benefits = sum(
+                (Decimal((row.get("benefits") or {}).get(year) or "0") for row in rows), Decimal(0)
+            )
+            shown += [money_format(spend[year]), money_format(benefits)]
+        return shown
 
 
 class SchemesForm(part_form(Schemes)):
@@ -247,15 +168,14 @@ class ArrangementsForm(part_form(Arrangements)):
             **(content or {}),
         }
         super().__init__(data, plan=plan, content=content, **kwargs)
-        self.initial["materiality_threshold"] = _as_typed(content["materiality_threshold"])
         self.partners = plan.partner_organisations
-        self.fields["host_partner"].choices = _partner_choices(plan)
-        self.initial["host_partner"] = str(content.get("host_partner") or "")
         shares = content.get("shares") or {}
         self.share_names = []
         for partner in self.partners:
             name = f"share_{partner.pk}"
-            self.fields[name] = _percent(f"{partner.name}: share of over- and under-spends (%)")
+            self.fields[name] = _percent(
+                f"{partner.name}: share of over- and under-spends, as a percentage"
+            )
             self.initial[name] = shares.get(str(partner.pk), "")
             self.share_names.append(name)
 
@@ -269,16 +189,9 @@ class ArrangementsForm(part_form(Arrangements)):
 
     def content(self) -> dict:
         content = super().content()
-        host = content.get("host_partner")
-        names = {str(p.pk): p.name for p in self.partners}
-        content["host_partner"] = int(host) if host else ""
-        content["host_partner_name"] = names.get(host, "") if host else ""
-        content["share_names"] = names
-        content["materiality_threshold"] = _money_json(
-            self.cleaned_data.get("materiality_threshold")
-        )
+        content["share_names"] = {str(p.pk): p.name for p in self.partners}
         content["shares"] = {
-            name.removeprefix("share_"): _money_json(self.cleaned_data.get(name))
+            name.removeprefix("share_"): str(self.cleaned_data[name])
             for name in self.share_names
             if self.cleaned_data.get(name) is not None
         }
@@ -320,57 +233,11 @@ class ContingencyRow(row_form(ContingencyRowContent)):
     """For one outcome: what is saved if its targets are met, and the most other services may
     need if they are not."""
 
-    def __init__(self, *args, plan=None, index=0, **kwargs):
-        super().__init__(*args, plan=plan, index=index, **kwargs)
-        year = plan.round.year_labels[-1] if plan else ""
-        self.periods = [year, "ongoing"]
-        for key in ("savings", "support"):
-            for number, period in enumerate(self.periods):
-                self.fields[f"{key}_{number}"] = period_field(ContingencyRowContent, key, period)
-
-    @classmethod
-    def initial_from(cls, row: dict, plan) -> dict:
-        periods = [plan.round.year_labels[-1], "ongoing"]
-        initial = {"outcome": row.get("outcome", "")}
-        for key in ("savings", "support"):
-            for number, period in enumerate(periods):
-                initial[f"{key}_{number}"] = _as_typed((row.get(key) or {}).get(period))
-        return initial
-
     def clean(self):
         data = super().clean()
         if self.kept and not data.get("outcome"):
             self.add_error("outcome", "Name the outcome.")
         return data
-
-    def content(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "outcome": data.get("outcome", ""),
-            **{
-                key: {p: _money_json(data.get(f"{key}_{i}")) for i, p in enumerate(self.periods)}
-                for key in ("savings", "support")
-            },
-        }
-
-    @classmethod
-    def columns(cls, plan) -> list[tuple[str, object]]:
-        year = plan.round.year_labels[-1]
-
-        def amount(key, period):
-            def value(row):
-                text = (row.get(key) or {}).get(period)
-                return money_format(Decimal(text)) if text else ""
-
-            return value
-
-        return [
-            ("Outcome", lambda row: row.get("outcome", "")),
-            (f"Planned savings {year}", amount("savings", year)),
-            ("Planned savings ongoing", amount("savings", "ongoing")),
-            (f"Maximum support needed {year}", amount("support", year)),
-            ("Maximum support needed ongoing", amount("support", "ongoing")),
-        ]
 
 
 class ContingencyForm(part_form(Contingency)):

@@ -12,14 +12,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from itf_portal.money import MoneyError, money_parse
-from plans.constants import NATIONAL_METRICS, PartStatus, Rating, YesNo
+from itf_portal.money import MoneyError, money_format, money_parse
+from plans.constants import NATIONAL_METRICS, PartStatus, YesNo
 from plans.template import (
     SHORT_LIMIT,
     TEXT_LIMIT,
     Answer,
+    Cell,
     Content,
     DataSharing,
+    Derived,
     JointAssessment,
     Kind,
     Metric,
@@ -31,7 +33,11 @@ from plans.template import (
     Risks,
     SevenDayServices,
     Summary,
+    cells,
+    layout,
     questions,
+    recorded_name,
+    risk_rating,
 )
 from plans.template import Document as DocumentContent
 
@@ -42,17 +48,6 @@ FINISHED_CHOICES = [
     (PartStatus.READY_FOR_REVIEW, "Yes, it is ready for review"),
     (PartStatus.COMPLETE, "Yes, mark it as complete"),
 ]
-
-
-def risk_rating(impact: str, probability: str) -> str:
-    """The derived rating of a risk: impact times probability, each scored 3, 2 or 1."""
-    score = {Rating.HIGH: 3, Rating.MEDIUM: 2, Rating.LOW: 1}
-    product = score.get(impact, 0) * score.get(probability, 0)
-    if not product:
-        return ""
-    if product >= 6:
-        return Rating.HIGH.label
-    return Rating.MEDIUM.label if product >= 3 else Rating.LOW.label
 
 
 def long_text(label: str, hint: str = "", rows: int = 8, *, name: str = "") -> forms.CharField:
@@ -215,18 +210,87 @@ def form_field(question: Question, label: str = "") -> forms.Field:
     raise ValueError(f"No form field for {question.kind}")
 
 
-def period_field(model: type[Content], name: str, period: str) -> forms.Field:
-    """The form field for one period of a field with a value per year ("2014/15 spend",
-    "Ongoing planned savings")."""
-    question = next(q for q in questions(model) if q.name == name)
-    shown_period = "Ongoing" if period == "ongoing" else period
-    return form_field(question, label=f"{shown_period} {question.label}")
+def cell_field(cell: Cell) -> forms.Field:
+    """The form field for one cell: a plain field, or one period of a field with a value per
+    year, labelled with its period ("2014/15 spend", "Ongoing planned savings")."""
+    return form_field(cell.question, label=cell.header if cell.period else "")
 
 
 def described_fields(model: type[Content]) -> dict[str, forms.Field]:
     """The form fields of a content or row model's asked fields (a value per year is added by
-    the form itself, once it knows the plan's years)."""
+    the form itself, once it knows the plan's years: `add_period_fields`)."""
     return {q.name: form_field(q) for q in questions(model) if not q.ask.per}
+
+
+def partner_choices(plan) -> list[tuple[str, str]]:
+    return [("", "Choose a partner")] + [(str(o.pk), o.name) for o in plan.partner_organisations]
+
+
+def _typed(cell: Cell, value):
+    """A stored value as its input shows it: amounts with thousands separators, a partner by
+    its id."""
+    if cell.kind == Kind.MONEY:
+        return f"{Decimal(value):,.2f}" if value not in ("", None) else ""
+    if cell.kind == Kind.PARTNER:
+        return str(value or "")
+    return "" if value is None else value
+
+
+def _stored(form: forms.Form, model: type[Content], year_labels: list[str]) -> dict:
+    """A bound, valid form's asked fields as the model stores them; a value per year keyed by
+    year, a partner by its id with its name recorded beside it."""
+    data = form.cleaned_data
+    content: dict = {}
+    for cell in cells(model, year_labels):
+        value = _to_json(data.get(cell.name))
+        name = cell.question.name
+        if cell.period:
+            content.setdefault(name, {})[cell.period] = value
+        elif cell.kind == Kind.PARTNER:
+            content[name] = int(value) if value else None
+            if recorded := recorded_name(model, name):
+                names = dict(form.fields[name].choices)
+                content[recorded] = names.get(value, "") if value else ""
+        elif cell.kind == Kind.FLAG:
+            content[name] = bool(data.get(name))
+        else:
+            content[name] = value
+    return content
+
+
+def _prepare(form: forms.Form, model: type[Content], plan) -> None:
+    """Add the fields the plan decides: a field per year, and the partners to choose from."""
+    years = plan.round.year_labels if plan else []
+    for cell in cells(model, years):
+        if cell.period:
+            form.fields[cell.name] = cell_field(cell)
+        elif cell.kind == Kind.PARTNER:
+            form.fields[cell.name].choices = partner_choices(plan) if plan else []
+
+
+def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
+    """A stored value of a row as a table shows it."""
+    if isinstance(cell, Derived):
+        return cell.value(row)
+    value = cell.value(row)
+    if value in (None, ""):
+        return ""
+    match cell.kind:
+        case Kind.MONEY:
+            negated = any(
+                q.ask.negates == cell.question.name and row.get(q.name) for q in questions(model)
+            )
+            return money_format(Decimal(value), brackets=negated)
+        case Kind.PARTNER:
+            recorded = recorded_name(model, cell.question.name)
+            return (row.get(recorded) if recorded else "") or str(value)
+        case Kind.FLAG:
+            return "Yes" if value else "No"
+        case Kind.YES_NO:
+            return dict(YesNo.choices).get(value, value)
+        case Kind.CHOICE:
+            return str(dict(cell.question.ask.choices.choices).get(value, value))
+    return str(value)
 
 
 def needed(model: type[Content]) -> tuple[str, ...]:
@@ -245,27 +309,21 @@ def _blank(value) -> bool:
     return value in (None, "", [], False)
 
 
-def shown(field: forms.Field, value) -> str:
-    """A stored value as a person reads it: choice labels, Yes/No, and "" for nothing."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    choices = dict(getattr(field, "choices", []) or [])
-    return str(choices.get(value, value))
-
-
 class RowForm(forms.Form):
-    """One row of a list part. Subclasses may map stored rows to fields and back.
+    """One row of a list part, its fields derived from the row model (`content_model`).
 
     What a row holds depends only on what was posted for it, never on what was stored when the
     page was drawn, so a save checked against a colleague's newer rows means the same thing.
     """
 
+    content_model: type[Content] = Content
+
     def __init__(self, *args, plan=None, index=0, **kwargs):
         self.plan = plan
         self.index = index
+        self.years = plan.round.year_labels if plan else []
         super().__init__(*args, **kwargs)
+        _prepare(self, self.content_model, plan)
 
     @property
     def kept(self) -> bool:
@@ -278,20 +336,30 @@ class RowForm(forms.Form):
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:
-        return dict(row)
+        return {
+            cell.name: _typed(cell, cell.value(row))
+            for cell in cells(cls.content_model, plan.round.year_labels)
+        }
 
     @classmethod
     def columns(cls, plan) -> list[tuple[str, object]]:
         """(heading, row -> shown value) for showing stored rows as a table."""
+        model = cls.content_model
         return [
-            (field.label, lambda row, name=name, field=field: shown(field, row.get(name)))
-            for name, field in cls.base_fields.items()
+            (
+                item.label if isinstance(item, Derived) else item.header,
+                lambda row, item=item: shown_cell(item, row, model),
+            )
+            for item in layout(model, plan.round.year_labels)
         ]
 
+    @classmethod
+    def total_row(cls, plan, rows: list[dict]) -> list[str] | None:
+        """A last row of totals under the table of stored rows (a hook; none by default)."""
+        return None
+
     def content(self) -> dict:
-        return {
-            name: _to_json(self.cleaned_data.get(name)) for name in self.fields if name != "DELETE"
-        }
+        return _stored(self, self.content_model, self.years)
 
 
 class RowFormSet(forms.BaseFormSet):
@@ -330,10 +398,14 @@ class PartForm(forms.Form):
     def __init__(self, data=None, *, plan, content=None, version=0, status=PartStatus.IN_PROGRESS):
         self.plan = plan
         content = content or {}
-        initial = {name: content.get(name, "") for name in self.content_fields()}
+        initial = {
+            cell.name: _typed(cell, cell.value(content))
+            for cell in cells(self.content_model, plan.round.year_labels)
+        }
         initial["base_version"] = version
         initial["status"] = PartStatus.IN_PROGRESS if status == PartStatus.NOT_STARTED else status
         super().__init__(data, initial=initial)
+        _prepare(self, self.content_model, plan)
         self.rows = None
         if self.row_form:
             factory = forms.formset_factory(
@@ -345,6 +417,12 @@ class PartForm(forms.Form):
                 initial=[self.row_form.initial_from(row, plan) for row in content.get("rows", [])],
                 form_kwargs={"plan": plan},
             )
+
+    @classmethod
+    def display(cls, plan, content: dict) -> dict | None:
+        """The part laid out for reading, where it is not its fields and then its rows (a hook;
+        `plans.registry.part_display` lays out the rest)."""
+        return None
 
     @classmethod
     def content_fields(cls) -> list[str]:
@@ -369,7 +447,7 @@ class PartForm(forms.Form):
         return data
 
     def content(self) -> dict:
-        content = {name: _to_json(self.cleaned_data.get(name)) for name in self.content_fields()}
+        content = _stored(self, self.content_model, self.plan.round.year_labels)
         if self.rows is not None:
             content["rows"] = [form.content() for form in self.rows.forms if form.kept]
         return content
@@ -459,36 +537,11 @@ class JointAssessmentForm(part_form(JointAssessment)):
 class MetricRow(row_form(Metric)):
     def __init__(self, *args, plan=None, index=0, **kwargs):
         super().__init__(*args, plan=plan, index=index, **kwargs)
-        self.years = plan.round.year_labels if plan else []
-        for number, label in enumerate(self.years):
-            self.fields[f"projection_{number}"] = period_field(Metric, "projections", label)
         # The national measures are always the first rows, in a fixed order.
         self.national = index < len(NATIONAL_METRICS)
         if self.national:
             self.fields["name"].disabled = True
             self.fields["name"].initial = NATIONAL_METRICS[index]
-
-    @classmethod
-    def initial_from(cls, row: dict, plan) -> dict:
-        initial = {k: v for k, v in row.items() if k != "projections"}
-        for index, label in enumerate(plan.round.year_labels):
-            initial[f"projection_{index}"] = row.get("projections", {}).get(label, "")
-        return initial
-
-    @classmethod
-    def columns(cls, plan) -> list[tuple[str, object]]:
-        return [
-            ("Measure", lambda row: row.get("name", "")),
-            ("Unit", lambda row: row.get("unit", "")),
-            ("Baseline", lambda row: row.get("baseline", "")),
-            ("Baseline as at", lambda row: row.get("baseline_date", "")),
-        ] + [
-            (
-                f"{label} projection",
-                lambda row, label=label: row.get("projections", {}).get(label, ""),
-            )
-            for label in plan.round.year_labels
-        ]
 
     def clean(self):
         data = super().clean()
@@ -497,18 +550,10 @@ class MetricRow(row_form(Metric)):
         return data
 
     def content(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "name": NATIONAL_METRICS[self.index] if self.national else data.get("name", ""),
-            "national": bool(self.national),
-            "unit": data.get("unit", ""),
-            "baseline": _to_json(data.get("baseline")),
-            "baseline_date": _to_json(data.get("baseline_date")),
-            "projections": {
-                label: _to_json(data.get(f"projection_{index}"))
-                for index, label in enumerate(self.years)
-            },
-        }
+        content = super().content()
+        if self.national:
+            content["name"] = NATIONAL_METRICS[self.index]
+        return {**content, "national": bool(self.national)}
 
     @property
     def kept(self) -> bool:
@@ -521,7 +566,7 @@ class MetricsForm(part_form(Metrics)):
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         content = dict(content or {})
-        content["rows"] = metrics_with_nationals(content.get("rows", []))
+        content["rows"] = Metrics.rows_shown(content)
         super().__init__(data, plan=plan, content=content, **kwargs)
 
     def clean(self):
@@ -536,9 +581,9 @@ class MetricsForm(part_form(Metrics)):
             for form in self.rows.forms:
                 row = form.cleaned_data
                 if form.national and any(
-                    _blank(row.get(name))
-                    for name in ["baseline", "baseline_date"]
-                    + [f"projection_{i}" for i in range(len(form.years))]
+                    _blank(row.get(cell.name))
+                    for cell in cells(Metric, form.years)
+                    if cell.name != "name" and cell.name != "unit"
                 ):
                     self.add_error(
                         None,
@@ -546,19 +591,6 @@ class MetricsForm(part_form(Metrics)):
                         "projection before marking this part complete.",
                     )
         return data
-
-
-def metrics_with_nationals(rows: list[dict]) -> list[dict]:
-    """The five national measures always come first, whatever was stored."""
-    by_name = {row.get("name"): row for row in rows if row.get("national")}
-    nationals = [
-        {
-            **by_name.get(name, {"name": name, "unit": "", "baseline": "", "baseline_date": ""}),
-            "national": True,
-        }
-        for name in NATIONAL_METRICS
-    ]
-    return nationals + [row for row in rows if not row.get("national")]
 
 
 class RiskRow(row_form(Risk)):
@@ -578,12 +610,6 @@ class RiskRow(row_form(Risk)):
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, message)
         return data
-
-    @classmethod
-    def columns(cls, plan) -> list[tuple[str, object]]:
-        columns = super().columns(plan)
-        rating = ("Rating", lambda row: risk_rating(row.get("impact"), row.get("probability")))
-        return columns[:3] + [rating] + columns[3:]
 
 
 class RisksForm(part_form(Risks)):

@@ -22,11 +22,10 @@ from plans.parts import (
     SevenDayServicesForm,
     SummaryForm,
     TextForm,
-    metrics_with_nationals,
-    shown,
+    shown_cell,
 )
 from plans.template import PARTS as DESCRIBED
-from plans.template import PartSpec
+from plans.template import PartSpec, cells
 
 
 @dataclass(frozen=True)
@@ -80,23 +79,21 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
     """A part's stored content laid out for reading: its fields, then its rows as a table."""
     content = content or {}
     form = spec.form
-    if hasattr(form, "display"):
-        return form.display(plan, content)
+    if (own := form.display(plan, content)) is not None:
+        return own
     fields = [
-        (form.base_fields[name].label, shown(form.base_fields[name], content.get(name)))
-        for name in form.content_fields()
+        (form.base_fields[cell.name].label, shown_cell(cell, content, spec.content))
+        for cell in cells(spec.content, plan.round.year_labels)
     ]
     table = None
     if form.row_form is not None:
-        rows = content.get("rows", [])
-        if spec.key == PartKey.METRICS:
-            rows = metrics_with_nationals(rows)
+        rows = spec.content.rows_shown(content)
         columns = form.row_form.columns(plan)
         table = {
             "headers": [heading for heading, _ in columns],
             "rows": [[value(row) for _, value in columns] for row in rows],
             "label": form.row_label,
         }
-        if rows and hasattr(form.row_form, "total_row"):
-            table["rows"].append(form.row_form.total_row(plan, rows))
+        if rows and (total := form.row_form.total_row(plan, rows)):
+            table["rows"].append(total)
     return {"fields": fields, "table": table}

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ from itf_portal.money import LIMIT
 from plans.constants import (
     EDIT_FINANCE,
     EDIT_PLAN,
+    NATIONAL_METRICS,
     FundingStream,
     PartKey,
     Rating,
@@ -77,6 +78,7 @@ class Ask:
     per: str = ""  # a field with a value per year: "year", or "last year and ongoing"
     choices: Any = None  # the TextChoices of a choice field
     radios: bool = False  # a choice shown as radios (else a drop-down with "Choose")
+    negates: str = ""  # a flag's: the per-year field of its row that counts as income when set
 
 
 def _blank(value):
@@ -147,10 +149,30 @@ def _choice(choices) -> Any:
     return Annotated[Literal[("", *choices.values)], Kind.CHOICE, BeforeValidator(_blank_text)]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A column the portal works out from a row's answers (never typed, never stored), shown
+    after the asked field `after`."""
+
+    label: str
+    after: str
+    value: Any  # row dict -> the shown text
+
+
 class Content(BaseModel):
     """A part's content. Unknown keys are refused, so nothing can be stored that no page shows."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
+    # Columns worked out from a row's answers (a row model's hook; none by default).
+    derived: ClassVar[tuple[Derived, ...]] = ()
+    # Whether the part's heading labels its one answer (a narrative part's), else each field's.
+    asks_heading: ClassVar[bool] = False
+
+    @classmethod
+    def rows_shown(cls, content: dict) -> list[dict]:
+        """The part's rows as every page, sheet and paper shows them (a hook; by default the
+        stored rows)."""
+        return list((content or {}).get("rows", []))
 
     @field_validator("*", mode="after")
     @classmethod
@@ -203,6 +225,77 @@ def questions(model: type[BaseModel]) -> tuple[Question, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One asked field as a form input and a table column; a field with a value per year is one
+    cell per period ("2014/15 spend", "Ongoing planned savings")."""
+
+    question: Question
+    period: str = ""
+    number: int = 0  # the period's position among the field's periods
+
+    @property
+    def name(self) -> str:
+        """The form input's name (within its row)."""
+        return f"{self.question.name}_{self.number}" if self.period else self.question.name
+
+    @property
+    def header(self) -> str:
+        if not self.period:
+            return self.question.label
+        shown = "Ongoing" if self.period == "ongoing" else self.period
+        return f"{shown} {self.question.label}"
+
+    @property
+    def kind(self) -> Kind:
+        return self.question.kind
+
+    def value(self, row: dict):
+        """The cell's stored value in a part's or a row's content."""
+        value = row.get(self.question.name)
+        if self.period:
+            return (value or {}).get(self.period, "")
+        return value
+
+
+def cells(model: type[BaseModel], year_labels: list[str]) -> list[Cell]:
+    """The asked fields of a content or row model as cells, in order: the plain fields, then
+    each period's values (the template's order: "2014/15 spend, 2014/15 benefits, 2015/16 …")."""
+    asked = questions(model)
+    found = [Cell(q) for q in asked if not q.ask.per]
+    by_period = periods(year_labels) if year_labels else {}
+    for per in dict.fromkeys(q.ask.per for q in asked if q.ask.per):
+        for number, period in enumerate(by_period.get(per, [])):
+            found += [Cell(q, period, number) for q in asked if q.ask.per == per]
+    return found
+
+
+def layout(model: type[Content], year_labels: list[str]) -> list[Cell | Derived]:
+    """A row model's columns as a table shows them: its cells, with its derived columns after
+    the fields they follow."""
+    found: list[Cell | Derived] = []
+    for cell in cells(model, year_labels):
+        found.append(cell)
+        found += [d for d in model.derived if d.after == cell.name]
+    return found
+
+
+def recorded_name(model: type[BaseModel], name: str) -> str:
+    """The recorded-name field kept beside a partner field ("lead_commissioner_name"), or ""."""
+    return f"{name}_name" if f"{name}_name" in model.model_fields else ""
+
+
+def risk_rating(impact: str, probability: str) -> str:
+    """The template's "Risk Rating": impact times probability, each scored 3, 2 or 1."""
+    score = {Rating.HIGH: 3, Rating.MEDIUM: 2, Rating.LOW: 1}
+    product = score.get(impact, 0) * score.get(probability, 0)
+    if not product:
+        return ""
+    if product >= 6:
+        return Rating.HIGH.label
+    return Rating.MEDIUM.label if product >= 3 else Rating.LOW.label
+
+
 # ---- The parts' content ---------------------------------------------------------------------
 
 
@@ -221,6 +314,8 @@ class Summary(Content):
 
 class Answer(Content):
     """A narrative part: one answer to the template's question."""
+
+    asks_heading = True
 
     text: Annotated[Text, Ask("Your answer", needed=True)] = ""
 
@@ -394,6 +489,19 @@ class Metrics(Content):
     ] = ""
     rows: list[Metric] = Field(default_factory=list, max_length=ROW_LIMIT)
 
+    @classmethod
+    def rows_shown(cls, content: dict) -> list[dict]:
+        """The five national measures always come first, in the template's order, whatever
+        was stored; then the local ones."""
+        rows = super().rows_shown(content)
+        by_name = {row.get("name"): row for row in rows if row.get("national")}
+        blank = {"unit": "", "baseline": "", "baseline_date": ""}
+        nationals = [
+            {**by_name.get(name, {"name": name, **blank}), "national": True}
+            for name in NATIONAL_METRICS
+        ]
+        return nationals + [row for row in rows if not row.get("national")]
+
 
 class Contribution(Content):
     organisation: int
@@ -449,7 +557,9 @@ class Scheme(Content):
     provider: Annotated[ShortText, Ask("Provider")] = ""
     stream: Annotated[_choice(FundingStream), Ask("Funding stream", choices=FundingStream)] = ""
     outcomes: Annotated[Text, Ask("Outcomes it supports", lines=2)] = ""
-    income: Annotated[Flag, Ask("This is an income line (it reduces net spend)")] = False
+    income: Annotated[
+        Flag, Ask("Income line", help="An income line reduces net spend.", negates="spend")
+    ] = False
     spend: Annotated[dict[str, Money], Ask("spend", per="year")] = Field(default_factory=dict)
     benefits: Annotated[dict[str, Money], Ask("benefits", per="year")] = Field(default_factory=dict)
 
@@ -507,7 +617,15 @@ class Risk(Content):
     probability: Annotated[_choice(Rating), Ask("Probability", choices=Rating)] = ""
     mitigation: Annotated[Text, Ask("Mitigating Actions", lines=3)] = ""
     owner: Annotated[ShortText, Ask("Owner")] = ""
-    affects_nhs_providers: Annotated[Flag, Ask("This risk affects NHS service providers")] = False
+    affects_nhs_providers: Annotated[Flag, Ask("Affects NHS service providers")] = False
+
+    derived = (
+        Derived(
+            "Risk Rating",
+            after="probability",
+            value=lambda row: risk_rating(row.get("impact"), row.get("probability")),
+        ),
+    )
 
 
 class Risks(Content):
@@ -533,12 +651,22 @@ class PartSpec:
     help: str = ""  # plain English beside the template's words
     in_template: bool = True  # False for the portal's own parts the template has no cell for
     titled: bool = True  # the template prints this heading (else the title is the portal's)
+    sheet: str = ""  # the workbook sheet that holds it (its group's name when not given)
+    table_title: str = ""  # the heading of its table of rows, where not its title
     # Where the part is deliberately not shown, and why: {WORKBOOK: "reason"}.
     left_out: dict = field(default_factory=dict)
 
     @property
     def heading(self) -> str:
         return f"{self.number} {self.title}" if self.number else self.title
+
+    @property
+    def sheet_name(self) -> str:
+        return self.sheet or self.group
+
+    @property
+    def table_heading(self) -> str:
+        return self.table_title or self.title
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -564,6 +692,7 @@ PARTS: list[PartSpec] = [
         help="The local authority and CCGs come from the area. Dates and pooled budget values "
         "are filled in by the sign-off and finance parts.",
         titled=False,
+        sheet="Cover",
     ),
     PartSpec(
         PartKey.PROVIDER_ENGAGEMENT,
@@ -589,7 +718,6 @@ PARTS: list[PartSpec] = [
         "plan for the scheme, and documents related to each national condition",
         RelatedDocuments,
         row_label="Document",
-        left_out={WORKBOOK: "The workbook has no sheet for related documents yet (issue 11)."},
     ),
     PartSpec(
         PartKey.VISION,
@@ -705,6 +833,7 @@ PARTS: list[PartSpec] = [
         "Please provide details of the expected outcomes and benefits of the scheme and how "
         "these will be measured.",
         Metrics,
+        table_title="Outcome measures",
         points=(
             "The five national measures are always included; add any local measures. National "
             "metrics remain subject to confirmation.",
@@ -720,6 +849,7 @@ PARTS: list[PartSpec] = [
         Contributions,
         edit_permission=EDIT_FINANCE,
         in_template=False,
+        sheet="Pooled fund contributions",
     ),
     PartSpec(
         PartKey.ARRANGEMENTS,
@@ -731,9 +861,7 @@ PARTS: list[PartSpec] = [
         Arrangements,
         edit_permission=EDIT_FINANCE,
         in_template=False,
-        left_out={
-            WORKBOOK: "The workbook has no sheet for the fund's arrangements yet (issue 11)."
-        },
+        sheet="Pooled fund arrangements",
     ),
     PartSpec(
         PartKey.SCHEMES,
@@ -744,6 +872,7 @@ PARTS: list[PartSpec] = [
         Schemes,
         edit_permission=EDIT_FINANCE,
         row_label="Scheme",
+        sheet="Pooled budget schemes",
     ),
     PartSpec(
         PartKey.SPEND,
@@ -753,6 +882,7 @@ PARTS: list[PartSpec] = [
         HealthSpend,
         edit_permission=EDIT_FINANCE,
         titled=False,
+        sheet="Health and care spend",
     ),
     PartSpec(
         PartKey.CONTINGENCY,
@@ -765,6 +895,7 @@ PARTS: list[PartSpec] = [
         Contingency,
         edit_permission=EDIT_FINANCE,
         row_label="Outcome",
+        sheet="Contingency plan",
     ),
     PartSpec(
         PartKey.RISKS,
@@ -774,6 +905,7 @@ PARTS: list[PartSpec] = [
         "This should include risks associated with the impact on NHS service providers",
         Risks,
         row_label="Risk",
+        sheet="Key risks",
     ),
 ]
 PART_BY_KEY: dict[str, PartSpec] = {spec.key: spec for spec in PARTS}

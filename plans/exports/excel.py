@@ -20,8 +20,8 @@ from plans.exports.template import (
     EXPORT_PROPERTY,
     MONEY,
     NUMBER,
-    SIGNED_MONEY,
     YES_NO,
+    Heading,
     Table,
     Value,
     printable,
@@ -64,46 +64,29 @@ class _Validations:
             type="decimal", operator="between", formula1="0", formula2=str(LIMIT), allow_blank=True
         )
         self.bounded.error = "Enter a number from 0 to 1,000,000,000."
-        # Income lines are negative in the schemes table.
-        self.signed = DataValidation(
-            type="decimal",
-            operator="between",
-            formula1=str(-LIMIT),
-            formula2=str(LIMIT),
-            allow_blank=True,
-        )
-        self.signed.error = "Enter a number from -1,000,000,000 to 1,000,000,000."
         self.ws = ws
-        self.cells: dict = {YES_NO: [], MONEY: [], SIGNED_MONEY: []}
-        self.choices: dict = {}  # (list's range, strict) -> cells
+        self.cells: dict = {YES_NO: [], MONEY: []}
+        self.choices: dict = {}  # list's range -> cells
 
     def add(self, cell, kind: str) -> None:
         if kind in self.cells:
             self.cells[kind].append((cell.column_letter, cell.row))
 
-    def add_choice(self, cell, source: str, strict: bool) -> None:
-        self.choices.setdefault((source, strict), []).append((cell.column_letter, cell.row))
+    def add_choice(self, cell, source: str) -> None:
+        self.choices.setdefault(source, []).append((cell.column_letter, cell.row))
 
     def finish(self) -> None:
         """Give each validation its cells as column ranges ("H6:H305"): adding cells one by one
         costs openpyxl time in the square of their number."""
-        for kind, validation in (
-            (YES_NO, self.yes_no),
-            (MONEY, self.bounded),
-            (SIGNED_MONEY, self.signed),
-        ):
+        for kind, validation in ((YES_NO, self.yes_no), (MONEY, self.bounded)):
             if self.cells[kind]:
                 validation.sqref = MultiCellRange(" ".join(_ranges(self.cells[kind])))
                 self.ws.add_data_validation(validation)
-        for (source, strict), cells in self.choices.items():
+        for source, cells in self.choices.items():
             validation = DataValidation(
-                type="list", formula1=source, allow_blank=True, showErrorMessage=strict
+                type="list", formula1=source, allow_blank=True, showErrorMessage=True
             )
-            if strict:
-                validation.error = "Choose from the list."
-            else:
-                validation.prompt = "Choose from the list, or type “Other: ” and a description."
-                validation.showInputMessage = True
+            validation.error = "Choose from the list."
             validation.sqref = MultiCellRange(" ".join(_ranges(cells)))
             self.ws.add_data_validation(validation)
 
@@ -156,30 +139,39 @@ def _table(
         header.fill = DERIVED
     row += 1
     first = row
-    # An empty table keeps one blank row to type into: its total would otherwise sum itself, a
-    # circular reference that spreadsheets show as an error. The importer skips blank rows.
-    for record in table.rows(snapshot) or ([{}] if table.total else []):
+    # An empty table keeps one blank row to type into (a total would otherwise sum itself, a
+    # circular reference that spreadsheets show as an error). The importer skips blank rows.
+    for record in table.rows(snapshot) or [{}]:
         for number, column in enumerate(table.columns, start=1):
             fill = DERIVED if column.derived else INPUT
             cell = _put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
             validations.add(cell, column.kind)
             if column.choices:
-                source = lists.source(column.choices(snapshot))
-                validations.add_choice(cell, source, column.strict)
+                validations.add_choice(cell, lists.source(column.choices(snapshot)))
         row += 1
     if table.total:
         ws.cell(row=row, column=1, value="Total").font = BOLD
         ws.cell(row=row, column=1).fill = DERIVED
+        letters = {column.key: get_column_letter(n) for n, column in enumerate(table.columns, 1)}
         for number, column in enumerate(table.columns, start=1):
             if column.kind in AMOUNTS:
-                letter = get_column_letter(number)
+                letter = letters[column.key]
                 cell = ws.cell(row=row, column=number)
-                cell.value = f"=SUM({letter}{first}:{letter}{row - 1})"
+                cell.value = _total(letter, first, row - 1, letters.get(column.negated_by))
                 cell.number_format = MONEY_FORMAT
                 cell.fill = DERIVED
                 cell.font = BOLD
         row += 1
     return row + 1
+
+
+def _total(letter: str, first: int, last: int, flag: str | None) -> str:
+    """A column's live total; where a Yes in the `flag` column marks income, net of it."""
+    amounts = f"{letter}{first}:{letter}{last}"
+    if not flag:
+        return f"=SUM({amounts})"
+    flags = f"{flag}{first}:{flag}{last}"
+    return f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
 
 
 def plan_workbook(
@@ -225,10 +217,15 @@ def plan_workbook(
                 _put(ws, row, 3, check.message, fill=DERIVED)
                 row += 1
         for item in sheet.items:
-            if isinstance(item, Value):
+            if isinstance(item, Heading):
+                ws.cell(row=row + 1, column=1, value=item.text).font = TITLE
+                row += 2
+            elif isinstance(item, Value):
                 ws.cell(row=row, column=1, value=item.label).font = BOLD
                 cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
                 validations.add(cell, item.kind)
+                if choices := item.choices(snapshot):
+                    validations.add_choice(cell, lists.source(choices))
                 row += 1
             else:
                 row = _table(ws, row + 1, item, snapshot, validations, lists)

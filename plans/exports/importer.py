@@ -21,10 +21,10 @@ from plans.diff import Change, part_changes
 from plans.exports.reader import WorkbookRefused, read_workbook
 from plans.exports.template import (
     CellProblem,
+    Heading,
     Table,
     Value,
     normal,
-    post_value,
     sheets,
     value_of,
 )
@@ -62,12 +62,17 @@ def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict
     round_ = plan.round
     for sheet in sheets(round_.year_labels, round_.baseline_label):
         for item in sheet.items:
+            if isinstance(item, Heading):
+                continue
             if isinstance(item, Value):
                 value, cell = cells.values[(sheet.name, item.label)]
                 # Every labelled cell is named, so a check on an unchanged one can point to it.
                 where.setdefault(item.part, {})[item.key] = cell
                 if value != normal(item.kind, value_of(snapshot, item)):
-                    edits.setdefault(item.part, {})[item.key] = post_value(item.kind, value)
+                    try:
+                        edits.setdefault(item.part, {})[item.key] = item.post(plan, value)
+                    except CellProblem as problem:
+                        problems.append(f"{cell.replace('!', ', cell ')}: {problem}")
             else:
                 rows = cells.tables[(sheet.name, item.title)]
                 changed = _table_edits(plan, item, rows, snapshot, edits, where, problems)
@@ -126,10 +131,12 @@ def _table_edits(plan, table: Table, rows, snapshot, edits, where, problems) -> 
             cell = row.cells.get(problem.column) or next(iter(row.cells.values()))
             problems.append(f"{cell.replace('!', ', cell ')}: {problem}")
             continue
-        for column in changed:
+        for column in columns:
             for name, value in fields.get(column.key, []):
-                inputs[name] = value
+                # Every cell of an edited row is named, so a check on one can point to it.
                 cells[name] = row.cells[column.key]
+                if column in changed:
+                    inputs[name] = value
     for index, before in enumerate(gone, start=len(rows)):
         if table.key:
             try:
@@ -168,7 +175,10 @@ def _form_problems(form, cells: dict, title: str) -> list[str]:
         cell = cells.get(name)
         return f"{cell.replace('!', ', cell ')}: {message}" if cell else f"{title}: {message}"
 
-    problems = []
+    problems = [
+        named(name, "this cell cannot be changed; it is set by the template.")
+        for name in _edited_fixed(form, cells)
+    ]
     for name, messages in form.errors.items():
         for message in messages:
             problems.append(named(name, message) if name != "__all__" else f"{title}: {message}")
@@ -185,6 +195,23 @@ def _form_problems(form, cells: dict, title: str) -> list[str]:
                         else f"{title}, {form.row_label.lower()} {number}: {message}"
                     )
     return problems
+
+
+def _edited_fixed(form, cells: dict) -> list[str]:
+    """The inputs the workbook changed that the form does not take (a national measure's name):
+    refused, rather than silently dropped."""
+    found = []
+    rows = form.rows.forms if form.rows is not None else []
+    for each in [form, *rows]:
+        for name, each_field in each.fields.items():
+            html_name = each.add_prefix(name)
+            if (
+                each_field.disabled
+                and html_name in cells
+                and str(form.data.get(html_name, "")) != str(each[name].initial or "")
+            ):
+                found.append(html_name)
+    return found
 
 
 def _conflict(part: Part) -> str:
@@ -251,7 +278,7 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
             )
             continue
         form = _form_for(plan, part, inputs)
-        if not form.is_valid():
+        if not form.is_valid() or _edited_fixed(form, where[key]):
             problems += _form_problems(form, where[key], spec.title)
             continue
         content = form.content()

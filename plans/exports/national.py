@@ -23,6 +23,8 @@ from governance.models import CompositeExport, Seal
 from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, PlanState
 from plans.exports.template import printable
 from plans.models import Area, Part, Partnership, Plan, PlanningRound
+from plans.template import Kind, Metric
+from plans.template import cells as template_cells
 
 BATCH = 50
 PARTS = [PartKey.CONTRIBUTIONS, PartKey.SCHEMES, PartKey.METRICS]
@@ -55,12 +57,22 @@ def headers(years: list[str]) -> list[str]:
         *(f"{stream.label} {year}" for stream in STREAMS for year in years),
         "Number of schemes",
         *(f"Scheme net spend {year}" for year in years),
-        *(
-            f"{name}: {what}"
-            for name in NATIONAL_METRICS
-            for what in ["baseline", "baseline as at", *(f"{year} projected" for year in years)]
-        ),
+        *(f"{name}: {cell.header}" for name in NATIONAL_METRICS for cell in _metric_cells(years)),
     ]
+
+
+def _metric_cells(years: list[str]) -> list:
+    """A national measure's columns: every asked field of a measure but its name."""
+    return [cell for cell in template_cells(Metric, years) if cell.name != "name"]
+
+
+def _typed(cell, row: dict):
+    value = cell.value(row)
+    if cell.kind == Kind.DATE:
+        return _date(value)
+    if cell.kind in (Kind.NUMBER, Kind.PERCENT, Kind.MONEY):
+        return _number(value)
+    return value or ""
 
 
 def _number(value) -> Decimal | str:
@@ -105,11 +117,7 @@ def row(figures: AreaFigures, years: list[str]) -> list:
     ]
     for name in NATIONAL_METRICS:
         metric = metrics.get(name, {})
-        cells += [
-            _number(metric.get("baseline")),
-            _date(metric.get("baseline_date")),
-            *(_number((metric.get("projections") or {}).get(year)) for year in years),
-        ]
+        cells += [_typed(cell, metric) for cell in _metric_cells(years)]
     return cells
 
 

@@ -15,7 +15,15 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from itf_portal.uploads import UPLOAD_LIMIT
-from plans.exports.template import EXPORT_PROPERTY, CellProblem, Table, Value, normal, sheets
+from plans.exports.template import (
+    EXPORT_PROPERTY,
+    CellProblem,
+    Heading,
+    Table,
+    Value,
+    normal,
+    sheets,
+)
 
 MAX_BYTES = UPLOAD_LIMIT
 MAX_UNPACKED = 8 * 1024 * 1024  # a real plan's workbook unpacks to well under 1 MB
@@ -260,7 +268,9 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
                 [f"The “{sheet.name}” sheet is not laid out as the template: A1 should say so."]
             )
         at = 2
-        for item in sheet.items:
+        for number, item in enumerate(sheet.items):
+            if isinstance(item, Heading):
+                continue
             if isinstance(item, Value):
                 at = _find(rows, at, item.label, sheet.name)
                 raw = rows[at][1] if len(rows[at]) > 1 else None
@@ -271,7 +281,8 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
                     problems.append(f"{where.replace('!', ', cell ')}: {problem}")
                 at += 1
             else:
-                at = _read_table(rows, at, item, sheet.name, cells, problems)
+                after = sheet.items[number + 1] if number + 1 < len(sheet.items) else None
+                at = _read_table(rows, at, item, sheet.name, cells, problems, _label(after))
     if problems:
         raise WorkbookRefused(problems)
     return cells
@@ -281,6 +292,15 @@ def _normal(kind: str, raw):
     if raw is UNCALCULATED:
         raise CellProblem(NO_RESULT[0].upper() + NO_RESULT[1:])
     return normal(kind, raw)
+
+
+def _label(item) -> str:
+    """What an item shows in column A: a value's label, a table's title, a heading."""
+    if item is None:
+        return ""
+    if isinstance(item, Heading):
+        return item.text
+    return item.label if isinstance(item, Value) else item.title
 
 
 def _find(rows: list[tuple], start: int, label: str, sheet: str) -> int:
@@ -296,7 +316,13 @@ def _find(rows: list[tuple], start: int, label: str, sheet: str) -> int:
 
 
 def _read_table(
-    rows: list[tuple], start: int, table: Table, sheet: str, cells: WorkbookCells, problems: list
+    rows: list[tuple],
+    start: int,
+    table: Table,
+    sheet: str,
+    cells: WorkbookCells,
+    problems: list,
+    next_label: str = "",
 ) -> int:
     at = _find(rows, start, table.title, sheet) + 1
     headers = [_text(value) for value in (rows[at] if at < len(rows) else ())][: len(table.columns)]
@@ -311,13 +337,17 @@ def _read_table(
             ]
         )
     first = at + 1
-    # A table with a total ends at its last "Total" row (a scheme may be called "Total" too);
-    # anything typed below it, or to the right of the table, would be lost, so it is refused.
+    # A table ends where the sheet's next item starts (or at the sheet's end). One with a total
+    # ends at its last "Total" row (a scheme may be called "Total" too); anything typed below
+    # it, or to the right of the table, would be lost, so it is refused.
     end = len(rows)
+    if next_label:
+        end = next((i for i in range(first, len(rows)) if _text(rows[i][0]) == next_label), end)
     if table.total:
-        totals = [i for i in range(first, len(rows)) if _text(rows[i][0]) == "Total"]
-        end = totals[-1] if totals else len(rows)
-        for index in range(end + 1, len(rows)):
+        limit = end
+        totals = [i for i in range(first, limit) if _text(rows[i][0]) == "Total"]
+        end = totals[-1] if totals else limit
+        for index in range(end + 1, limit):
             number = next((n for n, value in enumerate(rows[index]) if _text(value)), None)
             if number is not None:
                 where = _cell(sheet, index + 1, number + 1).replace("!", ", cell ")

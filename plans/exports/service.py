@@ -10,7 +10,6 @@ from governance.models import Export
 from governance.signoff import readiness_checks
 from plans.constants import PlanState
 from plans.exports.excel import plan_workbook
-from plans.exports.template import in_template_order
 from plans.models import Plan
 from plans.registry import PARTS, part_display
 from plans.snapshot import snapshot_frame
@@ -92,7 +91,7 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
                     "spec": spec,
                     "display": part_display(spec, frame, contents.get(spec.key, {})),
                 }
-                for spec in in_template_order(PARTS)
+                for spec in PARTS
             ],
             "charts": plan_finance_charts(frame, contents),
             "signoff": signoff_rows(plan, seal if sealed else None, frame),

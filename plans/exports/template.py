@@ -1,10 +1,15 @@
-"""One description of the submission template: which sheet holds which label and which value.
+"""The workbook's layout, derived from the description of the template (`plans.template`).
 
-The Excel writer lays sheets out from this list, the importer reads workbooks back by it and the
-PDF follows the same part order, so the three cannot drift apart. Values are read from a plan
-snapshot (`governance.signoff.plan_snapshot`): the sealed version when there is one, else the
-draft. Each table also says how its cells go back into its part's form (`fields`), so an edited
-workbook passes exactly the checks a person typing into the page meets.
+Each part goes on its sheet in the template's order: its asked fields as labelled values (the
+label in column A, the value beside it), its rows as a table with a column per cell of the row
+model (a value per year is a column per year), and the pooled fund's grids (contributions by
+partner and stream, spend by commissioner line, the agreed shares by partner). The Excel writer
+lays sheets out from this, the importer reads workbooks back by it, and nothing here names a
+part's fields: a question added to the description appears in the workbook and is read back.
+
+Values are read from a plan snapshot: the sealed version when there is one, else the draft. Each
+table also says how its cells go back into its part's form (`fields`), so an edited workbook
+passes exactly the checks a person typing into the page meets.
 """
 
 import math
@@ -16,19 +21,21 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from finance.rules import spend_lines
 from itf_portal.money import LIMIT, PENNY
-from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, Rating, SchemeType, YesNo
-from plans.parts import metrics_with_nationals, risk_rating
-from plans.template import PARTS, Answer, spend_lines_for
-
-TEXT, YES_NO, NUMBER, MONEY, SIGNED_MONEY, DATE = (
-    "text",
-    "yes_no",
-    "number",
-    "money",
-    "signed_money",
-    "date",
+from plans.constants import FundingStream, PartKey
+from plans.template import (
+    PARTS,
+    Cell,
+    Derived,
+    Kind,
+    PartSpec,
+    cells,
+    layout,
+    recorded_name,
+    spend_lines_for,
 )
-AMOUNTS = (MONEY, SIGNED_MONEY)
+
+TEXT, YES_NO, NUMBER, MONEY, DATE = ("text", "yes_no", "number", "money", "date")
+AMOUNTS = (MONEY,)
 # The document property that says which export a workbook came from.
 EXPORT_PROPERTY = "ITF Portal export"
 
@@ -42,13 +49,34 @@ class CellProblem(ValueError):
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A part's heading on a sheet that holds several parts; never read back."""
+
+    text: str
+    part: str
+
+
+@dataclass(frozen=True)
 class Value:
-    """One labelled answer: the label in column A, the value beside it."""
+    """One asked field of a part: its label in column A, its value beside it."""
 
     label: str
     part: str
-    key: str
-    kind: str = TEXT
+    cell: Cell
+
+    @property
+    def key(self) -> str:
+        return self.cell.name
+
+    @property
+    def kind(self) -> str:
+        return cell_kind(self.cell.kind)
+
+    def choices(self, snapshot: dict) -> list[str]:
+        return choice_labels(self.cell, snapshot)
+
+    def post(self, plan, value) -> str:
+        return posted(self.cell, value, plan)
 
 
 @dataclass(frozen=True)
@@ -58,12 +86,12 @@ class Column:
     kind: str = TEXT
     derived: bool = False  # worked out by the portal: shown grey, never read back
     choices: object = None  # snapshot -> the labels its dropdown offers
-    strict: bool = True  # only the dropdown's labels are allowed (else they are suggestions)
+    negated_by: str = ""  # the key of the Yes/No column that makes this amount count against
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table of rows; amount columns get a live SUM total when `total` is set.
+    """A table of rows; amount columns get a live total when `total` is set.
 
     `fields(plan, row, index)` turns one row read back from a workbook into the part form's
     inputs, by column: {column key: [(input name, value), ...]}. A table with `key` columns is a
@@ -137,8 +165,7 @@ def _amount(kind: str, raw):
         raise CellProblem("Enter a number, like 1250 or 12.5.") from None
     if not value.is_finite():
         raise CellProblem("Enter a number, like 1250 or 12.5.")
-    low = Decimal(0) if kind == MONEY else -LIMIT
-    if value < low:
+    if kind == MONEY and value < 0:
         raise CellProblem("Enter an amount of 0 or more.")
     if value > LIMIT or value < -LIMIT:
         raise CellProblem(f"Enter an amount of £{LIMIT:,} or less.")
@@ -167,34 +194,85 @@ def _date(raw) -> str:
     raise CellProblem("Enter a real date, like 31/03/2015.")
 
 
-def _post_amount(value) -> str:
-    return "" if value in ("", None) else str(value)
+def cell_kind(kind: Kind) -> str:
+    """How a field of this kind is written to a cell and read back."""
+    if kind in (Kind.YES_NO, Kind.FLAG):
+        return YES_NO
+    if kind == Kind.DATE:
+        return DATE
+    if kind in (Kind.PERCENT, Kind.NUMBER, Kind.DAYS):
+        return NUMBER
+    if kind == Kind.MONEY:
+        return MONEY
+    return TEXT
 
 
-def _post_yes_no(value: str) -> str:
-    return {"Yes": YesNo.YES, "No": YesNo.NO}.get(value, "")
+def _partners(snapshot: dict) -> list[dict]:
+    return snapshot.get("partners", [])
 
 
-def post_value(kind: str, value) -> str:
-    """A normal value as the part's form expects it posted."""
-    if kind == YES_NO:
-        return _post_yes_no(value)
-    if kind in (NUMBER, *AMOUNTS):
-        return _post_amount(value)
+def choice_labels(cell: Cell, snapshot: dict) -> list[str]:
+    """The labels a cell's dropdown offers: a choice's labels, or the plan's partners."""
+    if cell.kind == Kind.CHOICE:
+        return [label for _, label in cell.question.ask.choices.choices]
+    if cell.kind == Kind.PARTNER:
+        return [partner["name"] for partner in _partners(snapshot)]
+    return []
+
+
+def shown_value(cell: Cell, content: dict, snapshot: dict, model=None):
+    """A stored value as its cell shows it: Yes/No, a choice's label, a partner's name, an
+    amount as a number."""
+    value = cell.value(content)
+    match cell.kind:
+        case Kind.YES_NO:
+            return {"yes": "Yes", "no": "No"}.get(value or "", "")
+        case Kind.FLAG:
+            return "Yes" if value else "No"
+        case Kind.CHOICE:
+            return dict(cell.question.ask.choices.choices).get(value or "", "")
+        case Kind.PARTNER:
+            recorded = recorded_name(model, cell.question.name) if model else ""
+            names = {partner["id"]: partner["name"] for partner in _partners(snapshot)}
+            return (content.get(recorded) if recorded else "") or names.get(value, "")
+        case Kind.MONEY:
+            return Decimal(value) if value not in ("", None) else Decimal(0)
+        case Kind.PERCENT | Kind.NUMBER | Kind.DAYS:
+            return Decimal(str(value)) if value not in ("", None) else ""
+    return "" if value is None else value
+
+
+def posted(cell: Cell, value, plan, column: str = "") -> str:
+    """A cell's normal value as the part's form expects it posted; CellProblem when it names
+    no choice or partner."""
+    match cell.kind:
+        case Kind.YES_NO:
+            return {"Yes": "yes", "No": "no"}.get(value, "")
+        case Kind.FLAG:
+            return "on" if value == "Yes" else ""
+        case Kind.CHOICE:
+            if not str(value).strip():
+                return ""
+            choices = cell.question.ask.choices
+            found = next((v for v, label in choices.choices if label == str(value).strip()), None)
+            if found is None:
+                labels = "; ".join(label for _, label in choices.choices)
+                raise CellProblem(
+                    f"“{value}” is not a choice for {cell.header}. Choose one of: {labels}.",
+                    column,
+                )
+            return found
+        case Kind.PARTNER:
+            return str(_partner(plan, value, column).pk) if str(value).strip() else ""
+    if cell_kind(cell.kind) in (NUMBER, *AMOUNTS):
+        return "" if value in ("", None) else str(value)
     return value
 
 
 def _partner(plan, name: str, column: str):
-    found = next((o for o in plan.partner_organisations if o.name == name.strip()), None)
+    found = next((o for o in plan.partner_organisations if o.name == str(name).strip()), None)
     if found is None:
         raise CellProblem(f"“{name}” is not a partner in this plan.", column)
-    return found
-
-
-def _choice(choices, label: str, column: str, what: str) -> str:
-    found = next((value for value, text in choices.choices if text == label.strip()), None)
-    if found is None:
-        raise CellProblem(f"“{label}” is not a {what} the template knows.", column)
     return found
 
 
@@ -206,13 +284,70 @@ def _years(snapshot: dict) -> list[str]:
     return snapshot["round"]["years"]
 
 
+# ---- Tables of rows, one column per cell of the row model --------------------------------
+
+
+def _column(cell: Cell | Derived, cells_by_name: dict) -> Column:
+    if isinstance(cell, Derived):
+        return Column(cell.label, cell.label, derived=True)
+    negated_by = ""
+    for other in cells_by_name.values():
+        if other.question.ask.negates == cell.question.name:
+            negated_by = other.name
+    return Column(
+        cell.header,
+        cell.name,
+        cell_kind(cell.kind),
+        choices=(lambda snapshot, cell=cell: choice_labels(cell, snapshot))
+        if cell.kind in (Kind.CHOICE, Kind.PARTNER)
+        else None,
+        negated_by=negated_by,
+    )
+
+
+def row_table(spec: PartSpec, years: list[str]) -> Table:
+    """The table of a part's rows, its columns derived from the row model."""
+    model = spec.row_model
+    laid_out = layout(model, years)
+    by_name = {item.name: item for item in laid_out if isinstance(item, Cell)}
+    columns = [_column(item, by_name) for item in laid_out]
+
+    def shown(item: Cell | Derived, row: dict, snapshot: dict):
+        if isinstance(item, Derived):
+            return item.value(row)
+        return shown_value(item, row, snapshot, model)
+
+    def rows(snapshot: dict) -> list[dict]:
+        content = _content(snapshot, spec.key)
+        return [
+            {
+                column.key: shown(item, row, snapshot)
+                for item, column in zip(laid_out, columns, strict=True)
+            }
+            for row in spec.content.rows_shown(content)
+        ]
+
+    def fields(plan, row: dict, index: int) -> dict:
+        prefix = f"rows-{index}-"
+        return {
+            name: [(prefix + name, posted(cell, row[name], plan, name))]
+            for name, cell in by_name.items()
+        }
+
+    money = any(cell_kind(cell.kind) in AMOUNTS for cell in by_name.values())
+    return Table(spec.table_heading, spec.key, rows, columns, fields, total=money)
+
+
+# ---- The pooled fund's grids: a row per partner and stream, or per commissioner line -------
+
+
 def contribution_rows(snapshot: dict) -> list[dict]:
     """A row for every partner and funding stream (so any cell can be filled in), then any
     amounts kept from a former partner."""
     years = _years(snapshot)
     grid: dict = {
         (partner["id"], stream.value): {"partner": partner["name"], "stream": stream.label}
-        for partner in snapshot.get("partners", [])
+        for partner in _partners(snapshot)
         for stream in FundingStream
     }
     for entry in _content(snapshot, PartKey.CONTRIBUTIONS).get("amounts", []):
@@ -228,198 +363,24 @@ def contribution_rows(snapshot: dict) -> list[dict]:
     return [{**row, **{year: row.get(year, Decimal(0)) for year in years}} for row in grid.values()]
 
 
+def _stream(label: str, column: str) -> str:
+    found = next((value for value, text in FundingStream.choices if text == label.strip()), None)
+    if found is None:
+        raise CellProblem(f"“{label}” is not a funding stream the template knows.", column)
+    return found
+
+
 def contribution_fields(plan, row: dict, index: int) -> dict:
     partner = _partner(plan, row["partner"], "partner")
-    stream = _choice(FundingStream, row["stream"], "stream", "funding stream")
+    stream = _stream(row["stream"], "stream")
     return {
-        year: [(f"amount_{partner.pk}_{stream}_{number}", _post_amount(row[year]))]
+        year: [(f"amount_{partner.pk}_{stream}_{number}", posted_amount(row[year]))]
         for number, year in enumerate(plan.round.year_labels)
     }
 
 
-OTHER_TYPE = "Other: "
-
-
-def _scheme_type(row: dict) -> str:
-    """The type's label, or "Other: " and the scheme's own description of it."""
-    scheme_type = row.get("scheme_type")
-    if scheme_type == SchemeType.OTHER:
-        return OTHER_TYPE + row.get("scheme_type_other", "")
-    return SchemeType(scheme_type).label if scheme_type else ""
-
-
-def scheme_rows(snapshot: dict) -> list[dict]:
-    rows = []
-    for row in _content(snapshot, PartKey.SCHEMES).get("rows", []):
-        sign = -1 if row.get("income") else 1
-        rows.append(
-            {
-                "name": row.get("name", ""),
-                "type": _scheme_type(row),
-                "lead": row.get("lead_commissioner_name", ""),
-                "provider": row.get("provider", ""),
-                "stream": FundingStream(row["stream"]).label if row.get("stream") else "",
-                "outcomes": row.get("outcomes", ""),
-                "income": "Yes" if row.get("income") else "No",
-                **{
-                    f"spend {year}": sign * Decimal((row.get("spend") or {}).get(year) or "0")
-                    for year in _years(snapshot)
-                },
-                **{
-                    f"benefits {year}": Decimal((row.get("benefits") or {}).get(year) or "0")
-                    for year in _years(snapshot)
-                },
-            }
-        )
-    return rows
-
-
-def scheme_fields(plan, row: dict, index: int) -> dict:
-    prefix = f"rows-{index}-"
-    labels = {label: value for value, label in SchemeType.choices if value != SchemeType.OTHER}
-    scheme_type, other = row["type"].strip(), ""
-    if scheme_type.startswith(OTHER_TYPE.strip()):
-        kind, other = SchemeType.OTHER, scheme_type[len(OTHER_TYPE.strip()) :].strip()
-    elif scheme_type and scheme_type not in labels:
-        raise CellProblem(
-            f"“{scheme_type}” is not a scheme type. Use one of: {'; '.join(labels)}; or "
-            "“Other: ” and your own description.",
-            "type",
-        )
-    else:
-        kind = labels.get(scheme_type, "")
-    income = row["income"] == "Yes"
-    lead = _partner(plan, row["lead"], "lead").pk if row["lead"].strip() else ""
-    stream = (
-        _choice(FundingStream, row["stream"], "stream", "funding stream")
-        if row["stream"].strip()
-        else ""
-    )
-    fields = {
-        "name": [(prefix + "name", row["name"])],
-        "type": [
-            (prefix + "scheme_type", kind),
-            (prefix + "scheme_type_other", other),
-        ],
-        "lead": [(prefix + "lead_commissioner", str(lead))],
-        "provider": [(prefix + "provider", row["provider"])],
-        "stream": [(prefix + "stream", stream)],
-        "outcomes": [(prefix + "outcomes", row["outcomes"])],
-        "income": [(prefix + "income", "on" if income else "")],
-    }
-    for number, year in enumerate(plan.round.year_labels):
-        spend = row[f"spend {year}"]
-        if spend < 0 and not income:
-            raise CellProblem(
-                "Spend must be 0 or more; an income line (shown as a negative amount) needs "
-                "“Yes” in its Income line column.",
-                f"spend {year}",
-            )
-        if spend > 0 and income:
-            raise CellProblem(
-                "An income line's amount is negative: enter -5,000 for £5,000 of income, or "
-                "“No” in its Income line column for spend.",
-                f"spend {year}",
-            )
-        fields[f"spend {year}"] = [(f"{prefix}spend_{number}", _post_amount(abs(spend)))]
-        fields[f"benefits {year}"] = [
-            (f"{prefix}benefits_{number}", _post_amount(row[f"benefits {year}"]))
-        ]
-    return fields
-
-
-def scheme_type_labels(snapshot: dict) -> list[str]:
-    return [label for value, label in SchemeType.choices if value != SchemeType.OTHER]
-
-
-def partner_names(snapshot: dict) -> list[str]:
-    return [partner["name"] for partner in snapshot.get("partners", [])]
-
-
-def stream_labels(snapshot: dict) -> list[str]:
-    return [label for _, label in FundingStream.choices]
-
-
-def rating_labels(snapshot: dict) -> list[str]:
-    return [label for _, label in Rating.choices]
-
-
-def metric_rows(snapshot: dict) -> list[dict]:
-    """The national measures first, in the template's order, then the local ones, in the order
-    the part's form shows them (so rows are matched by position on import)."""
-    rows = []
-    for row in metrics_with_nationals(_content(snapshot, PartKey.METRICS).get("rows", [])):
-        rows.append(
-            {
-                "name": row.get("name", ""),
-                "unit": row.get("unit", ""),
-                "baseline": row.get("baseline", ""),
-                "baseline_date": row.get("baseline_date", ""),
-                **{
-                    f"projection {year}": (row.get("projections") or {}).get(year, "")
-                    for year in _years(snapshot)
-                },
-            }
-        )
-    return rows
-
-
-def metric_fields(plan, row: dict, index: int) -> dict:
-    prefix = f"rows-{index}-"
-    if index < len(NATIONAL_METRICS) and row["name"] != NATIONAL_METRICS[index]:
-        raise CellProblem(
-            f"The first {len(NATIONAL_METRICS)} measures are the national ones, in the "
-            f"template's order: this row is “{NATIONAL_METRICS[index]}”.",
-            "name",
-        )
-    return {
-        "name": [(prefix + "name", row["name"])],
-        "unit": [(prefix + "unit", row["unit"])],
-        "baseline": [(prefix + "baseline", _post_amount(row["baseline"]))],
-        "baseline_date": [(prefix + "baseline_date", row["baseline_date"])],
-        **{
-            f"projection {year}": [
-                (f"{prefix}projection_{number}", _post_amount(row[f"projection {year}"]))
-            ]
-            for number, year in enumerate(plan.round.year_labels)
-        },
-    }
-
-
-def risk_rows(snapshot: dict) -> list[dict]:
-    ratings = dict(Rating.choices)
-    return [
-        {
-            "description": row.get("description", ""),
-            "impact": ratings.get(row.get("impact"), ""),
-            "probability": ratings.get(row.get("probability"), ""),
-            "rating": risk_rating(row.get("impact"), row.get("probability")),
-            "mitigation": row.get("mitigation", ""),
-            "owner": row.get("owner", ""),
-            "providers": "Yes" if row.get("affects_nhs_providers") else "No",
-        }
-        for row in _content(snapshot, PartKey.RISKS).get("rows", [])
-    ]
-
-
-def risk_fields(plan, row: dict, index: int) -> dict:
-    prefix = f"rows-{index}-"
-
-    def rating(column: str) -> str:
-        if not row[column].strip():
-            return ""
-        return _choice(Rating, row[column].capitalize(), column, "rating (High, Medium or Low)")
-
-    return {
-        "description": [(prefix + "description", row["description"])],
-        "impact": [(prefix + "impact", rating("impact"))],
-        "probability": [(prefix + "probability", rating("probability"))],
-        "mitigation": [(prefix + "mitigation", row["mitigation"])],
-        "owner": [(prefix + "owner", row["owner"])],
-        "providers": [
-            (prefix + "affects_nhs_providers", "on" if row["providers"] == "Yes" else "")
-        ],
-    }
+def posted_amount(value) -> str:
+    return "" if value in ("", None) else str(value)
 
 
 def _spend_years(snapshot_round: dict) -> list[str]:
@@ -429,7 +390,7 @@ def _spend_years(snapshot_round: dict) -> list[str]:
 def spend_rows(snapshot: dict) -> list[dict]:
     """A row for every commissioner line of the plan's partners, then any other stored line."""
     content = _content(snapshot, PartKey.SPEND)
-    partners = snapshot.get("partners", [])
+    partners = _partners(snapshot)
     council = next((p["name"] for p in partners if p["kind"] == "la"), "")
     lines = {
         line["key"]: line["label"]
@@ -457,253 +418,114 @@ def spend_fields(plan, row: dict, index: int) -> dict:
         raise CellProblem(f"“{row['line']}” is not a commissioner line of this plan.", "line")
     years = [plan.round.baseline_label, *plan.round.year_labels]
     return {
-        f"{what} {year}": [(f"{line['key']}_{what}_{number}", _post_amount(row[f"{what} {year}"]))]
+        f"{what} {year}": [(f"{line['key']}_{what}_{number}", posted_amount(row[f"{what} {year}"]))]
         for number, year in enumerate(years)
         for what in ("spend", "benefits")
     }
 
 
-def contingency_rows(snapshot: dict) -> list[dict]:
-    last = _years(snapshot)[-1]
+SHARE = "Share of over- and under-spends (%)"
+
+
+def share_rows(snapshot: dict) -> list[dict]:
+    """A row for every partner, then any share kept from a former partner."""
+    content = _content(snapshot, PartKey.ARRANGEMENTS)
+    names = {str(partner["id"]): partner["name"] for partner in _partners(snapshot)}
+    for pk, name in (content.get("share_names") or {}).items():
+        names.setdefault(pk, name)
+    shares = content.get("shares") or {}
     return [
-        {
-            "outcome": row.get("outcome", ""),
-            **{
-                f"{what} {period}": Decimal((row.get(what) or {}).get(period) or "0")
-                for what in ("savings", "support")
-                for period in (last, "ongoing")
-            },
-        }
-        for row in _content(snapshot, PartKey.CONTINGENCY).get("rows", [])
+        {"partner": name, "share": Decimal(shares[pk]) if shares.get(pk) not in (None, "") else ""}
+        for pk, name in names.items()
     ]
 
 
-def contingency_fields(plan, row: dict, index: int) -> dict:
-    prefix = f"rows-{index}-"
-    last = plan.round.year_labels[-1]
-    return {
-        "outcome": [(prefix + "outcome", row["outcome"])],
-        **{
-            f"{what} {period}": [
-                (f"{prefix}{what}_{number}", _post_amount(row[f"{what} {period}"]))
-            ]
-            for what in ("savings", "support")
-            for number, period in enumerate((last, "ongoing"))
-        },
-    }
+def share_fields(plan, row: dict, index: int) -> dict:
+    partner = _partner(plan, row["partner"], "partner")
+    return {"share": [(f"share_{partner.pk}", posted_amount(row["share"]))]}
 
 
-# The narrative parts, each under its heading from the description.
-NARRATIVE = [(spec.title, spec.key) for spec in PARTS if spec.content is Answer]
+# Each grid of the pooled fund, by the part it belongs to (years -> its table).
+GRIDS = {
+    PartKey.CONTRIBUTIONS: lambda years, baseline: Table(
+        "Contributions to the pooled fund",
+        PartKey.CONTRIBUTIONS,
+        contribution_rows,
+        [
+            Column("Partner", "partner"),
+            Column("Funding stream", "stream"),
+            *(Column(year, year, MONEY) for year in years),
+        ],
+        contribution_fields,
+        key=("partner", "stream"),
+        total=True,
+    ),
+    PartKey.ARRANGEMENTS: lambda years, baseline: Table(
+        "Agreed shares",
+        PartKey.ARRANGEMENTS,
+        share_rows,
+        [Column("Partner", "partner"), Column(SHARE, "share", NUMBER)],
+        share_fields,
+        key=("partner",),
+    ),
+    PartKey.SPEND: lambda years, baseline: Table(
+        "Total health and care spend for each commissioner",
+        PartKey.SPEND,
+        spend_rows,
+        [
+            Column("Organisation", "line"),
+            *(
+                Column(f"{year} {what}", f"{what} {year}", MONEY)
+                for year in ([baseline, *years] if baseline else years)
+                for what in ("spend", "benefits")
+            ),
+        ],
+        spend_fields,
+        key=("line",),
+        total=True,
+    ),
+}
 
-NATIONAL_CONDITIONS = [
-    (
-        "Protecting social care services: local definition",
-        PartKey.PROTECTING_SOCIAL_CARE,
-        "local_definition",
-        TEXT,
-    ),
-    (
-        "How social care services will be protected",
-        PartKey.PROTECTING_SOCIAL_CARE,
-        "how_protected",
-        TEXT,
-    ),
-    (
-        "7-day services: strategic commitment",
-        PartKey.SEVEN_DAY_SERVICES,
-        "strategic_commitment",
-        TEXT,
-    ),
-    ("7-day services: local plans", PartKey.SEVEN_DAY_SERVICES, "local_plans", TEXT),
-    ("NHS Number is the primary identifier", PartKey.DATA_SHARING, "nhs_number_used", YES_NO),
-    ("Commitment to the NHS Number", PartKey.DATA_SHARING, "nhs_number_commitment", TEXT),
-    ("NHS Number in place by", PartKey.DATA_SHARING, "nhs_number_by", DATE),
-    ("Committed to open APIs and open standards", PartKey.DATA_SHARING, "open_apis", YES_NO),
-    ("Open APIs and open standards: detail", PartKey.DATA_SHARING, "open_apis_detail", TEXT),
-    ("Information governance in line with Caldicott 2", PartKey.DATA_SHARING, "caldicott", YES_NO),
-    ("Information governance: detail", PartKey.DATA_SHARING, "caldicott_detail", TEXT),
-    (
-        "Joint assessment and accountable lead professional",
-        PartKey.JOINT_ASSESSMENT,
-        "confirmation",
-        TEXT,
-    ),
-    (
-        "% of adults at high risk of hospital admission",
-        PartKey.JOINT_ASSESSMENT,
-        "high_risk_percent",
-        NUMBER,
-    ),
-    ("Risk-stratification approach", PartKey.JOINT_ASSESSMENT, "risk_stratification", TEXT),
-    (
-        "% of those at high risk with a joint care plan and accountable professional",
-        PartKey.JOINT_ASSESSMENT,
-        "joint_care_plan_percent",
-        NUMBER,
-    ),
-]
+
+# ---- The sheets ----------------------------------------------------------------------------
+
+CHECKLIST = "Checklist"
+
+
+def part_items(spec: PartSpec, years: list[str], baseline: str = "") -> list:
+    """A part's values and tables, derived from its description."""
+    asked = [cell for cell in cells(spec.content, years) if not cell.period]
+    # A narrative answer is labelled by its part's heading ("Governance"), any other field by
+    # its own label.
+    items: list = [
+        Value(spec.title if spec.content.asks_heading else cell.header, spec.key, cell)
+        for cell in asked
+    ]
+    if spec.row_model is not None:
+        items.append(row_table(spec, years))
+    if spec.key in GRIDS:
+        items.append(GRIDS[spec.key](years, baseline))
+    return items
 
 
 def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
-    """The template's sheets for a round with these years."""
-    spend_years = [baseline, *years] if baseline else years
-    last = years[-1]
-    return [
-        Sheet("Checklist"),
-        Sheet("Cover", [Value("Boundary differences", PartKey.SUMMARY, "boundary_differences")]),
-        Sheet("Narrative", [Value(label, part, "text") for label, part in NARRATIVE]),
-        Sheet("National conditions", [Value(*condition) for condition in NATIONAL_CONDITIONS]),
-        Sheet(
-            "Outcomes and metrics",
-            [
-                Value("Expected outcomes and benefits", PartKey.METRICS, "outcomes"),
-                Table(
-                    "Outcome measures",
-                    PartKey.METRICS,
-                    metric_rows,
-                    [
-                        Column("Measure", "name"),
-                        Column("Unit", "unit"),
-                        Column("Current baseline", "baseline", NUMBER),
-                        Column("Baseline as at", "baseline_date", DATE),
-                        *(
-                            Column(f"{year} projected", f"projection {year}", NUMBER)
-                            for year in years
-                        ),
-                    ],
-                    metric_fields,
-                ),
-            ],
-        ),
-        Sheet(
-            "Pooled fund contributions",
-            [
-                Table(
-                    "Contributions to the pooled fund",
-                    PartKey.CONTRIBUTIONS,
-                    contribution_rows,
-                    [
-                        Column("Partner", "partner"),
-                        Column("Funding stream", "stream"),
-                        *(Column(year, year, MONEY) for year in years),
-                    ],
-                    contribution_fields,
-                    key=("partner", "stream"),
-                    total=True,
-                )
-            ],
-        ),
-        Sheet(
-            "Pooled budget schemes",
-            [
-                Table(
-                    "ITF investment (income lines are negative)",
-                    PartKey.SCHEMES,
-                    scheme_rows,
-                    [
-                        Column("Scheme", "name"),
-                        # Any other type is written "Other: " and the scheme's own description.
-                        Column("Scheme type", "type", choices=scheme_type_labels, strict=False),
-                        Column("Lead commissioner", "lead", choices=partner_names),
-                        Column("Provider", "provider"),
-                        Column("Funding stream", "stream", choices=stream_labels),
-                        Column("Outcomes it supports", "outcomes"),
-                        Column("Income line", "income", YES_NO),
-                        *(Column(f"{year} spend", f"spend {year}", SIGNED_MONEY) for year in years),
-                        *(Column(f"{year} benefits", f"benefits {year}", MONEY) for year in years),
-                    ],
-                    scheme_fields,
-                    total=True,
-                )
-            ],
-        ),
-        Sheet(
-            "Health and care spend",
-            [
-                Table(
-                    "Total health and care spend for each commissioner",
-                    PartKey.SPEND,
-                    spend_rows,
-                    [
-                        Column("Organisation", "line"),
-                        *(
-                            Column(f"{year} {what}", f"{what} {year}", MONEY)
-                            for year in spend_years
-                            for what in ("spend", "benefits")
-                        ),
-                    ],
-                    spend_fields,
-                    key=("line",),
-                    total=True,
-                )
-            ],
-        ),
-        Sheet(
-            "Contingency plan",
-            [
-                Value(
-                    "Plan for maintaining services if improvements are not achieved",
-                    PartKey.CONTINGENCY,
-                    "plan_text",
-                ),
-                Table(
-                    "Contingency plan",
-                    PartKey.CONTINGENCY,
-                    contingency_rows,
-                    [
-                        Column("Outcome", "outcome"),
-                        Column(f"Planned savings {last}", f"savings {last}", MONEY),
-                        Column("Planned savings ongoing", "savings ongoing", MONEY),
-                        Column(f"Maximum support needed {last}", f"support {last}", MONEY),
-                        Column("Maximum support needed ongoing", "support ongoing", MONEY),
-                    ],
-                    contingency_fields,
-                    total=True,
-                ),
-            ],
-        ),
-        Sheet(
-            "Key risks",
-            [
-                Table(
-                    "Key risks",
-                    PartKey.RISKS,
-                    risk_rows,
-                    [
-                        Column("Risk", "description"),
-                        Column("Impact", "impact", choices=rating_labels),
-                        Column("Probability", "probability", choices=rating_labels),
-                        Column("Risk rating", "rating", derived=True),
-                        Column("Mitigating actions", "mitigation"),
-                        Column("Owner", "owner"),
-                        Column("Affects NHS providers", "providers", YES_NO),
-                    ],
-                    risk_fields,
-                )
-            ],
-        ),
-    ]
+    """The workbook's sheets for a round with these years: the Checklist, then each part on its
+    sheet in the template's order, under its heading where a sheet holds several parts."""
+    by_name: dict[str, Sheet] = {CHECKLIST: Sheet(CHECKLIST)}
+    parts_on: dict[str, int] = {}
+    for spec in PARTS:
+        parts_on[spec.sheet_name] = parts_on.get(spec.sheet_name, 0) + 1
+    for spec in PARTS:
+        sheet = by_name.setdefault(spec.sheet_name, Sheet(spec.sheet_name))
+        items = part_items(spec, years, baseline)
+        if parts_on[spec.sheet_name] > 1 and len(items) > 1:
+            sheet.items.append(Heading(spec.heading, spec.key))
+        sheet.items.extend(items)
+    return list(by_name.values())
 
 
 def value_of(snapshot: dict, item: Value):
-    raw = _content(snapshot, item.part).get(item.key, "")
-    if item.kind == YES_NO:
-        return dict(YesNo.choices).get(raw, "")
-    if item.kind == NUMBER and raw not in ("", None):
-        return Decimal(str(raw))
-    return raw if raw is not None else ""
+    return shown_value(item.cell, _content(snapshot, item.part), snapshot, PARTS_MODEL[item.part])
 
 
-def in_template_order(specs: list) -> list:
-    """Parts (registry specs) in the order the template shows them; a part the template has no
-    cell for (related documents, fund arrangements) follows the part before it in `specs`."""
-    position: dict = {}
-    for sheet in sheets(["year"]):
-        for item in sheet.items:
-            position.setdefault(item.part, len(position))
-    keyed, last = [], -1
-    for index, spec in enumerate(specs):
-        last = position.get(spec.key, last)
-        keyed.append(((last, spec.key not in position, index), spec))
-    return [spec for _, spec in sorted(keyed, key=lambda pair: pair[0])]
+PARTS_MODEL = {spec.key: spec.content for spec in PARTS}

@@ -18,9 +18,10 @@ SHEETS = [
     "Checklist",
     "Cover",
     "Narrative",
-    "National conditions",
+    "National Conditions",
     "Outcomes and metrics",
     "Pooled fund contributions",
+    "Pooled fund arrangements",
     "Pooled budget schemes",
     "Health and care spend",
     "Contingency plan",
@@ -73,7 +74,7 @@ def test_the_workbook_has_the_templates_sheets_labels_and_the_plans_values(clien
     ]:
         assert label in values
     assert "People live well at home." in values
-    national = book["National conditions"]
+    national = book["National Conditions"]
     answer = next(c for c in cells(national) if c.value == "No")
     assert answer.fill.fgColor.rgb.endswith("FFF2CC")  # an input cell, yellow
     assert national.freeze_panes == "A3"
@@ -111,8 +112,10 @@ def test_an_empty_table_keeps_a_blank_row_so_its_total_never_sums_itself(client,
     total = next(i for i, row in enumerate(rows) if row[0] == "Total")
     assert all(value in (None, "") for value in rows[total - 1])  # blank, under the headings
     assert rows[total - 2][0] == "Scheme"
-    # H is the first year's spend; the total row is row total + 1.
-    assert rows[total][7] == f"=SUM(H{total}:H{total})"
+    # I is the first year's spend, net of income lines (a Yes in H); the total is row total + 1.
+    net = f'=SUMIF(H{total}:H{total},"<>Yes",I{total}:I{total})'
+    assert rows[total][8] == f'{net}-SUMIF(H{total}:H{total},"Yes",I{total}:I{total})'
+    assert rows[total][9] == f"=SUM(J{total}:J{total})"  # its benefits
 
 
 @pytest.mark.parametrize(
@@ -191,7 +194,7 @@ def test_yes_no_cells_have_a_dropdown_and_amounts_the_template_bound(client, wor
     def rules_for(sheet, coordinate):
         return [v for v in sheet.data_validations.dataValidation if coordinate in v.sqref]
 
-    national = book["National conditions"]
+    national = book["National Conditions"]
     label = next(c for c in cells(national) if c.value == "NHS Number is the primary identifier")
     [dropdown] = rules_for(national, f"B{label.row}")
     assert dropdown.type == "list" and dropdown.formula1 == '"Yes,No"'
@@ -209,7 +212,7 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
     from io import StringIO as Out
 
     from finance.services import plan_snapshot_now
-    from plans.exports.template import Table, Value, normal, sheets, value_of
+    from plans.exports.template import Heading, Table, Value, normal, sheets, value_of
     from plans.models import Area
 
     call_command("load_demo", stdout=Out())
@@ -222,7 +225,9 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
         rows = [list(row) for row in ws.iter_rows(values_only=True)]
         column_a = [row[0] for row in rows]
         for item in sheet.items:
-            if isinstance(item, Value):
+            if isinstance(item, Heading):
+                assert item.text in column_a
+            elif isinstance(item, Value):
                 row = rows[column_a.index(item.label)]
                 assert normal(item.kind, row[1]) == normal(item.kind, value_of(snapshot, item))
                 checked += 1
@@ -260,10 +265,10 @@ def test_scheme_and_risk_columns_offer_dropdowns_of_the_templates_labels(db):
         return labels, rule.showErrorMessage
 
     types, strict = dropdown(schemes, f"B{first}")
-    assert "Reablement" in types and not strict  # "Other: …" may be typed
-    leads, strict = dropdown(schemes, f"C{first}")
+    assert "Reablement" in types and "Other, please describe" in types and strict
+    leads, strict = dropdown(schemes, f"D{first}")
     assert leads == [o.name for o in plan.partner_organisations] and strict
-    streams, _ = dropdown(schemes, f"E{first}")
+    streams, _ = dropdown(schemes, f"F{first}")
     assert "Capital, of which Disabled Facilities Grant" in streams  # a label with a comma
     plymouth = plan_open(area=Area.objects.get(slug="plymouth"), round=plan_current_round())
     book = load_workbook(BytesIO(plan_export_xlsx(plan=plymouth, user=None)[0]))

@@ -15,8 +15,8 @@ from plans.exports.importer import ImportStale, import_apply, import_pending, im
 from plans.exports.reader import WorkbookRefused
 from plans.exports.service import plan_export_xlsx
 from plans.models import Area, Part
-from plans.parts import metrics_with_nationals
 from plans.services import part_save, plan_current_round, plan_open
+from plans.template import Metrics
 
 
 @pytest.fixture
@@ -76,9 +76,9 @@ def test_an_edited_export_changes_exactly_the_edited_cells(demo):
         {
             ("Narrative", find(commissioner_data, "Narrative", "Governance")): "A joint board.",
             (
-                "National conditions",
+                "National Conditions",
                 find(
-                    commissioner_data, "National conditions", "NHS Number is the primary identifier"
+                    commissioner_data, "National Conditions", "NHS Number is the primary identifier"
                 ),
             ): "No",
         },
@@ -86,7 +86,7 @@ def test_an_edited_export_changes_exactly_the_edited_cells(demo):
     with pytest.raises(WorkbookRefused) as refused:
         import_preview(plan=plan, user=commissioner, data=data)
     # Saying No needs the commitment and date: the part's own checks, named by cell.
-    assert any("National conditions, cell B" in m for m in refused.value.messages)
+    assert any("National Conditions, cell B" in m for m in refused.value.messages)
 
     data = edited(
         commissioner_data,
@@ -248,8 +248,8 @@ def test_bad_values_are_named_by_sheet_and_cell_and_change_nothing(demo):
     amount = ws.cell(row=header[0].row + 1, column=3)
     schemes = book["Pooled budget schemes"]
     scheme_header = next(r for r in schemes.iter_rows() if r[0].value == "Scheme")
-    income = schemes.cell(row=scheme_header[0].row + 1, column=7)
-    assert schemes.cell(row=scheme_header[0].row, column=7).value == "Income line"
+    income = schemes.cell(row=scheme_header[0].row + 1, column=8)
+    assert schemes.cell(row=scheme_header[0].row, column=8).value == "Income line"
     for sheet, cell, value, message in [
         ("Pooled fund contributions", amount.coordinate, -5, "Enter an amount of 0 or more"),
         ("Pooled fund contributions", amount.coordinate, 2e9, "Enter an amount of £1,000,000,000"),
@@ -530,16 +530,24 @@ def test_positional_rows_moved_in_the_portal_since_the_export_are_refused(demo):
     assert "rows of this table were added, removed or renamed in the portal" in text
 
 
-def test_an_income_line_with_a_positive_amount_is_refused(demo):
+def test_an_income_line_is_marked_yes_and_its_amount_is_never_negative(demo):
     plan = demo_plan("plymouth")
     finance = person("plymouth-finance")
     data = exported(plan, finance)
     book = load_workbook(BytesIO(data))
     ws = book["Pooled budget schemes"]
-    income = next(r for r in ws.iter_rows() if r[6].value == "Yes")
-    spend = next(c for c in income[7:9] if c.value and c.value < 0)
-    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", spend.coordinate): 5}))
-    assert f"cell {spend.coordinate}: An income line's amount is negative" in text
+    income = next(r for r in ws.iter_rows() if r[7].value == "Yes")
+    spend = next(c for c in income[8:12] if c.value)
+    text = refusal(plan, finance, edited(data, {("Pooled budget schemes", spend.coordinate): -5}))
+    assert f"cell {spend.coordinate}: Enter an amount of 0 or more" in text
+    # Marking it No makes it spend again.
+    preview = import_preview(
+        plan=plan,
+        user=finance,
+        data=edited(data, {("Pooled budget schemes", income[7].coordinate): "No"}),
+    )
+    [change] = preview.parts[0].changes
+    assert change.label.endswith(": Income line")
 
 
 def test_a_local_measure_named_like_a_national_one_keeps_its_own_row(demo):
@@ -547,7 +555,7 @@ def test_a_local_measure_named_like_a_national_one_keeps_its_own_row(demo):
     commissioner = person("walsall-commissioner")
     metrics = plan.parts.get(key="metrics")
     rows = [
-        *metrics_with_nationals(metrics.content.get("rows", [])),
+        *Metrics.rows_shown(metrics.content),
         {
             "name": "Emergency admissions",
             "national": False,
@@ -606,8 +614,19 @@ def test_a_scheme_type_is_one_of_the_templates_or_other_with_a_description(demo)
     header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
     cell = ws.cell(row=header[0].row + 1, column=2).coordinate
     text = refusal(plan, finance, edited(data, {("Pooled budget schemes", cell): "Reablment"}))
-    assert f"cell {cell}: “Reablment” is not a scheme type. Use one of: Reablement;" in text
-    changed = edited(data, {("Pooled budget schemes", cell): "Other: Falls prevention"})
+    assert f"cell {cell}: “Reablment” is not a choice for Scheme type. Choose one of: " in text
+    described = ws.cell(row=header[0].row + 1, column=3).coordinate
+    text = refusal(
+        plan, finance, edited(data, {("Pooled budget schemes", cell): "Other, please describe"})
+    )
+    assert f"cell {described}: Describe the scheme type." in text
+    changed = edited(
+        data,
+        {
+            ("Pooled budget schemes", cell): "Other, please describe",
+            ("Pooled budget schemes", described): "Falls prevention",
+        },
+    )
     preview = import_preview(plan=plan, user=finance, data=changed)
     [row] = [r for r in preview.parts[0].content["rows"][:1]]
     assert (row["scheme_type"], row["scheme_type_other"]) == ("other", "Falls prevention")
@@ -628,7 +647,7 @@ def test_the_preview_shows_amounts_in_pounds(demo):
     data = exported(plan, finance)
     ws = load_workbook(BytesIO(data))["Pooled budget schemes"]
     header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
-    cell = ws.cell(row=header[0].row + 1, column=8)
+    cell = ws.cell(row=header[0].row + 1, column=9)
     preview = import_preview(
         plan=plan,
         user=finance,
@@ -642,11 +661,11 @@ def test_a_percentage_typed_as_12_percent_is_12(demo):
     plan = demo_plan("walsall")
     commissioner = person("walsall-commissioner")
     data = exported(plan, commissioner)
-    label = "% of adults at high risk of hospital admission"
-    cell = find(data, "National conditions", label)
+    label = "Proportion of the adult population at high risk of hospital admission, as a percentage"
+    cell = find(data, "National Conditions", label)
     book = load_workbook(BytesIO(data))
-    book["National conditions"][cell].value = 0.12  # what a spreadsheet stores for "12%"
-    book["National conditions"][cell].number_format = "0%"
+    book["National Conditions"][cell].value = 0.12  # what a spreadsheet stores for "12%"
+    book["National Conditions"][cell].number_format = "0%"
     out = BytesIO()
     book.save(out)
     preview = import_preview(plan=plan, user=commissioner, data=out.getvalue())
@@ -673,3 +692,54 @@ def test_a_sealed_export_edited_after_the_plan_is_reopened_imports_against_the_s
         plan=plan, user=commissioner, data=edited(data, {("Narrative", cell): "After the board"})
     )
     assert [(p.key, p.conflict) for p in preview.parts] == [("governance", "")]
+
+
+def test_related_documents_and_the_funds_arrangements_go_out_and_come_back(demo):
+    plan = demo_plan("walsall")
+    commissioner, finance = person("walsall-commissioner"), person("walsall-finance")
+    data = exported(plan, commissioner)
+    ws = load_workbook(BytesIO(data))["Narrative"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Title")
+    title, url = (c.coordinate for c in ws[header[0].row + 1][:2])
+    changed = edited(
+        data,
+        {("Narrative", title): "Joint strategy", ("Narrative", url): "https://example.org/js"},
+    )
+    preview = import_preview(plan=plan, user=commissioner, data=changed)
+    [part] = preview.parts
+    assert part.key == "related_documents"
+    assert part.content["rows"][-1] == {"title": "Joint strategy", "url": "https://example.org/js"}
+    bad = edited(data, {("Narrative", title): "Joint strategy", ("Narrative", url): "ftp://x"})
+    assert f"Narrative, cell {url}: Enter a web address" in refusal(plan, commissioner, bad)
+
+    data = exported(plan, finance)
+    ccg = plan.area.partners.get(kind="ccg")
+    changed = edited(
+        data,
+        {
+            ("Pooled fund arrangements", find(data, "Pooled fund arrangements", "Host partner")): (
+                ccg.name
+            ),
+            (
+                "Pooled fund arrangements",
+                find(data, "Pooled fund arrangements", "Pooled fund manager"),
+            ): "A. Manager, Head of Joint Commissioning",
+        },
+    )
+    [part] = import_preview(plan=plan, user=finance, data=changed).parts
+    assert (part.content["host_partner"], part.content["host_partner_name"]) == (ccg.pk, ccg.name)
+    assert part.content["fund_manager"] == "A. Manager, Head of Joint Commissioning"
+    cell = find(data, "Pooled fund arrangements", "Host partner")
+    text = refusal(plan, finance, edited(data, {("Pooled fund arrangements", cell): "Nobody"}))
+    assert f"Pooled fund arrangements, cell {cell}: “Nobody” is not a partner in this plan." in text
+
+
+def test_a_national_measures_name_cannot_be_changed_in_the_workbook(demo):
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    data = exported(plan, commissioner)
+    cell = find(data, "Outcomes and metrics", "Delayed transfers of care", 0)
+    text = refusal(
+        plan, commissioner, edited(data, {("Outcomes and metrics", cell): "Something else"})
+    )
+    assert f"Outcomes and metrics, cell {cell}: this cell cannot be changed" in text

@@ -68,8 +68,8 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     assert tenth[f"Existing NHS transfer to social care (section 256) {years[1]}"] == 10000
     assert tenth["Number of schemes"] == 3
     assert tenth[f"Scheme net spend {years[0]}"] == 10000  # two schemes less one income line
-    assert tenth[f"{NATIONAL_METRICS[0]}: baseline"] == 109
-    assert tenth[f"{NATIONAL_METRICS[4]}: {years[1]} projected"] == 99
+    assert tenth[f"{NATIONAL_METRICS[0]}: Current baseline"] == 109
+    assert tenth[f"{NATIONAL_METRICS[4]}: {years[1]} projected delivery"] == 99
     assert by_name["Area 007"][f"Minimum {years[0]}"] == 5000
     assert by_name["Area 003"]["Figures from"].startswith("Sealed version aaaaaaaaaaaa")
     assert by_name["Area 003"][f"Pooled budget {years[0]}"] == 77

@@ -4,6 +4,7 @@ from io import BytesIO, StringIO
 import pytest
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from governance.constants import Role
@@ -12,7 +13,7 @@ from governance.signoff import plan_approve, plan_submit_for_signoff, signature_
 from plans.models import Plan
 from plans.registry import PARTS
 from plans.services import plan_current_round, plan_open
-from tests.factories import PASSWORD, member_make, plan_make_ready
+from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
 
 URL = "/areas/{}/plans/itf-2014/export.pdf"
 
@@ -93,20 +94,20 @@ def test_the_command_line_writes_the_pdf(world, tmp_path, fmt):
     assert PdfReader(output).pages
 
 
-def test_the_board_paper_follows_the_templates_order(db):
-    from plans.exports.template import in_template_order, sheets
+def test_the_board_paper_and_the_workbook_follow_the_templates_order(db):
+    from plans.exports.template import sheets
 
-    ordered = [spec.key for spec in in_template_order(PARTS)]
-    in_template = []
+    in_workbook = []
     for sheet in sheets(["2014/15"]):
         for item in sheet.items:
-            if item.part not in in_template:
-                in_template.append(item.part)
-    assert [key for key in ordered if key in in_template] == in_template
-    assert sorted(ordered) == sorted(spec.key for spec in PARTS)
-    # A part with no cell in the template stays after the part it follows in the registry.
-    assert ordered.index("related_documents") == ordered.index("public_engagement") + 1
-    assert ordered.index("arrangements") == ordered.index("contributions") + 1
+            if item.part not in in_workbook:
+                in_workbook.append(item.part)
+    assert in_workbook == [spec.key for spec in PARTS]  # the description's order
+    from plans.exports.service import plan_print_html
+
+    html, _ = plan_print_html(plan_open(area=area_make("Leeds"), round=plan_current_round()))
+    at = [html.index(f"<h2>{escape(spec.heading)}</h2>") for spec in PARTS]
+    assert at == sorted(at)
 
 
 def test_the_board_paper_reads_the_same_queries_with_300_schemes(

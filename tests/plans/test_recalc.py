@@ -23,7 +23,12 @@ from plans.services import plan_current_round, plan_open
 from tests.libreoffice import recalculated
 
 SLUGS = ["southampton", "walsall", "plymouth"]
+# A column's total, or (for spend with income lines, marked Yes in a flag column) net of them.
 SUM = re.compile(r"=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)")
+NET = re.compile(
+    r'=SUMIF\(([A-Z]+\d+:[A-Z]+\d+),"<>Yes",([A-Z]+)(\d+):([A-Z]+)(\d+)\)'
+    r'-SUMIF\(\1,"Yes",\2\3:\4\5\)'
+)
 
 
 def stored(rows, key: str, period: str) -> Decimal:
@@ -49,9 +54,9 @@ def portal_totals(snapshot: dict) -> dict[tuple[str, str], Decimal]:
     for year in [baseline, *years] if baseline else years:
         for what in ("spend", "benefits"):
             totals["Health and care spend", f"{year} {what}"] = stored(spend_lines, what, year)
-    for what, label in (("savings", "Planned savings"), ("support", "Maximum support needed")):
-        for period in (last, "ongoing"):
-            totals["Contingency plan", f"{label} {period}"] = stored(contingency, what, period)
+    for what, label in (("savings", "planned savings"), ("support", "maximum support needed")):
+        for period, shown in ((last, last), ("ongoing", "Ongoing")):
+            totals["Contingency plan", f"{shown} {label}"] = stored(contingency, what, period)
     return totals
 
 
@@ -63,9 +68,10 @@ def sheet_totals(original: Path, recalculated: Path) -> dict[tuple[str, str], tu
     for ws in load_workbook(original).worksheets:
         for cell in (cell for row in ws.iter_rows() for cell in row):
             if isinstance(cell.value, str) and cell.value.startswith("=SUM"):
-                match = SUM.fullmatch(cell.value)
-                assert match, f"{ws.title}!{cell.coordinate}: unexpected total {cell.value}"
-                heading = ws.cell(row=int(match[2]) - 1, column=cell.column).value
+                total, net = SUM.fullmatch(cell.value), NET.fullmatch(cell.value)
+                assert total or net, f"{ws.title}!{cell.coordinate}: unexpected total {cell.value}"
+                first = int(total[2]) if total else int(net[3])
+                heading = ws.cell(row=first - 1, column=cell.column).value
                 where = f"{ws.title}!{cell.coordinate} {cell.value}"
                 found[ws.title, heading] = (where, values[ws.title][cell.coordinate].value)
     return found
