@@ -72,6 +72,7 @@ check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
+	$(LOCAL_ENV) $(VENV)/bin/mypy
 	$(LOCAL_ENV) $(MANAGE) check
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" $(MANAGE) check --deploy --fail-level WARNING
 	$(LOCAL_ENV) $(MANAGE) makemigrations --check --dry-run

@@ -7,6 +7,7 @@ at least the area's minimum (its allocation). Totals are always derived here, ne
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 from itf_portal.money import money_format
 from plans.checks import Check
@@ -43,7 +44,7 @@ def contributions_table(content: dict, partners: list, year_labels: list[str]) -
     sections = []
     # Money from a partner that has left still counts until someone removes it, so it is shown.
     for partner in [*partners, *former.values()]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for stream in FundingStream:
             values = [amounts[(partner.pk, stream.value, year)] for year in year_labels]
             rows.append({"stream": stream.label, "values": values, "total": sum(values, ZERO)})
@@ -182,11 +183,12 @@ def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
     stored = (content or {}).get("lines", {})
     columns = [(year, key) for year in years for key in ("spend", "benefits")]
 
-    def values(line_key):
+    def values(line_key: str) -> list[Decimal]:
         found = stored.get(line_key) or {}
         return [Decimal((found.get(key) or {}).get(year) or "0") for year, key in columns]
 
-    rows, subtotals = [], {}
+    rows: list[dict[str, Any]] = []
+    subtotals: dict[str, list[Decimal]] = {}
     for line in lines:
         line_values = values(line["key"])
         rows.append({"label": line["label"], "values": line_values})

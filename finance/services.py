@@ -53,13 +53,13 @@ def allocation_check(
 ) -> AllocationRow:
     """One allocation, checked: the year is the round's, both amounts are money, and the
     performance element is within the minimum."""
-    problems = []
+    problems: list[str] = []
+    start: int | None = None
     try:
         start = _year(planning_round, year)
     except ValidationError as error:
         problems += error.messages
-        start = None
-    amounts = {}
+    amounts: dict[str, Decimal | None] = {}
     for name, text in (("minimum", minimum), ("performance element", performance)):
         try:
             amounts[name] = money_parse(text)
@@ -67,13 +67,14 @@ def allocation_check(
                 problems.append(f"{name}: enter an amount")
         except MoneyError as error:
             problems.append(f"{name}: {error}")
-    if not problems and (
-        problem := allocation_problem(amounts["minimum"], amounts["performance element"])
-    ):
-        problems.append(problem)
-    if problems:
+    # Each problem above leaves the year or an amount missing, and each missing one has a problem.
+    minimum_amount = amounts.get("minimum")
+    performance_amount = amounts.get("performance element")
+    if start is None or minimum_amount is None or performance_amount is None:
         raise ValidationError(problems)
-    return AllocationRow(area, start, amounts["minimum"], amounts["performance element"])
+    if problem := allocation_problem(minimum_amount, performance_amount):
+        raise ValidationError([problem])
+    return AllocationRow(area, start, minimum_amount, performance_amount)
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from finance.services import plan_fund_summary, plan_snapshot_now
@@ -180,7 +180,15 @@ def _current_seal(plan: Plan) -> Seal | None:
     return plan.seals.order_by("-number").first()
 
 
-def _active_signatures(seal: Seal):
+def _seal_being_signed(plan: Plan) -> Seal:
+    """The sealed version a plan awaiting sign-off is signed or declined on: submitting made it."""
+    seal = _current_seal(plan)
+    if seal is None:
+        raise StateConflict("The plan has no sealed version to sign or decline.")
+    return seal
+
+
+def _active_signatures(seal: Seal) -> QuerySet[Signature]:
     return seal.signatures.filter(withdrawn_at__isnull=True)
 
 
@@ -225,7 +233,7 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
     plan = _begin(plan, Move.SIGN, user, organisation=organisation)
     if not position.strip():
         raise ValidationError({"position": "Confirm your position (job title)."})
-    seal = _current_seal(plan)
+    seal = _seal_being_signed(plan)
     existing = _active_signatures(seal).filter(organisation=organisation).first()
     if existing:
         raise ValidationError(
@@ -264,7 +272,7 @@ def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
         raise ValidationError(
             {"reason": "Say why you are declining, so the authors can act on it."}
         )
-    seal = _current_seal(plan)
+    seal = _seal_being_signed(plan)
     _withdraw(seal, f"Declined by {organisation.name}: {reason.strip()}")
     logged = f"{organisation.name}: {reason.strip()}"
     _move(plan, Move.DECLINE, actor=user, reason=logged, seal=seal)

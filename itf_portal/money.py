@@ -31,7 +31,9 @@ def money_parse(text: str) -> Decimal | None:
     # number with dozens of digits.
     if amount > LIMIT:
         raise MoneyError("Enter an amount of £1,000,000,000 or less")
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(PENNY):
+    # Only digits pass the pattern, so the exponent is an int (never NaN's "n" or Infinity's "F").
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(PENNY):
         raise MoneyError("Enter pounds and pence, with no more than 2 decimal places")
     return amount.quantize(PENNY)
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.functional import cached_property
@@ -59,12 +60,15 @@ class Area(models.Model):
         help_text="Where the local authority's and the CCGs' boundaries differ, and how the plan "
         "deals with it.",
     )
-    partners = models.ManyToManyField(Organisation, through="Partnership", related_name="areas")
+    # Annotated for the type checker, which cannot resolve `through`: Partnership comes below.
+    partners: "models.ManyToManyField[Organisation, Partnership]" = models.ManyToManyField(
+        Organisation, through="Partnership", related_name="areas"
+    )
     history = HistoricalRecords(excluded_fields=["partners"])
 
     class Meta:
         ordering = ["name"]
-        permissions = AreaPermission.choices
+        permissions = list(AreaPermission.choices)  # copied: the stubs want a list of lazy names
 
     def __str__(self) -> str:
         return self.name
@@ -173,6 +177,10 @@ class Part(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     history = HistoricalRecords()
+    # Set before a save for django-simple-history to record with it; declared, never defaulted,
+    # because the library looks for them on the instance.
+    _change_reason: str
+    _history_user: AbstractBaseUser | None
 
     class Meta:
         constraints = [

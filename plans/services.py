@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -140,7 +140,10 @@ def round_get(slug: str) -> PlanningRound | None:
 
 
 def plan_current_round() -> PlanningRound:
-    return round_get(CURRENT_ROUND)
+    planning_round = round_get(CURRENT_ROUND)
+    if planning_round is None:
+        raise ImproperlyConfigured(f"CURRENT_ROUND {CURRENT_ROUND!r} is not one of ROUNDS")
+    return planning_round
 
 
 def plan_open(*, area: Area, round: PlanningRound) -> Plan:
@@ -148,7 +151,9 @@ def plan_open(*, area: Area, round: PlanningRound) -> Plan:
     plan, _ = Plan.objects.get_or_create(area=area, round=round)
     present = set(plan.parts.values_list("key", flat=True))
     # The plan summary starts from the area's own note on boundary differences.
-    starting = {PartKey.SUMMARY: {"boundary_differences": area.boundary_differences}}
+    starting: dict[str, dict] = {
+        PartKey.SUMMARY: {"boundary_differences": area.boundary_differences}
+    }
     missing = [
         Part(plan=plan, key=key, content=starting.get(key, {}))
         for key in PartKey.values

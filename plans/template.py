@@ -179,7 +179,7 @@ class Content(BaseModel):
     def _years_known(cls, value, info: ValidationInfo):
         # A value per year is keyed by the plan's year labels (context "periods"), never others.
         periods = (info.context or {}).get("periods")
-        ask = ask_of(cls, info.field_name)
+        ask = ask_of(cls, info.field_name) if info.field_name else None
         if periods and ask and ask.per and isinstance(value, dict):
             unknown = sorted(set(value) - set(periods[ask.per]))
             if unknown:
@@ -675,7 +675,7 @@ class PartSpec:
     @property
     def row_model(self) -> type[Content] | None:
         rows = self.content.model_fields.get("rows")
-        return rows.annotation.__args__[0] if rows is not None else None
+        return rows.annotation.__args__[0] if rows is not None and rows.annotation else None
 
 
 NARRATIVE = "Narrative"
