@@ -261,13 +261,18 @@ class Cell:
 def cells(model: type[BaseModel], year_labels: list[str]) -> list[Cell]:
     """The asked fields of a content or row model as cells, in order: the plain fields, then
     each period's values (the template's order: "2014/15 spend, 2014/15 benefits, 2015/16 …")."""
+    return list(_cells(model, tuple(year_labels or ())))
+
+
+@cache
+def _cells(model: type[BaseModel], year_labels: tuple[str, ...]) -> tuple[Cell, ...]:
     asked = questions(model)
     found = [Cell(q) for q in asked if not q.ask.per]
-    by_period = periods(year_labels) if year_labels else {}
+    by_period = periods(list(year_labels)) if year_labels else {}
     for per in dict.fromkeys(q.ask.per for q in asked if q.ask.per):
         for number, period in enumerate(by_period.get(per, [])):
             found += [Cell(q, period, number) for q in asked if q.ask.per == per]
-    return found
+    return tuple(found)
 
 
 def layout(model: type[Content], year_labels: list[str]) -> list[Cell | Derived]:
@@ -287,7 +292,7 @@ def recorded_name(model: type[BaseModel], name: str) -> str:
 
 def risk_rating(impact: str, probability: str) -> str:
     """The template's "Risk Rating": impact times probability, each scored 3, 2 or 1."""
-    score = {Rating.HIGH: 3, Rating.MEDIUM: 2, Rating.LOW: 1}
+    score: dict[str, int] = {Rating.HIGH: 3, Rating.MEDIUM: 2, Rating.LOW: 1}
     product = score.get(impact, 0) * score.get(probability, 0)
     if not product:
         return ""
