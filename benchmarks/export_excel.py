@@ -199,8 +199,9 @@ def scheme_rows(plan, years: list[str]) -> list[dict]:
 
 
 def plan_with_schemes():
+    from finance.services import part_save
     from governance.constants import Role
-    from plans.services import part_save, plan_current_round, plan_open
+    from plans.services import plan_current_round, plan_open
     from tests.factories import area_make, member_make, plan_make_ready
 
     area = area_make("Bench", ccg_count=3)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from finance.charts import bar_chart
+from finance.fund import fund_store, fund_totals
 from finance.models import Allocation
 from finance.rules import (
     allocation_problem,
@@ -16,15 +17,15 @@ from finance.rules import (
     contribution_amounts,
     minimum_checks,
     performance_split,
-    pooled_budget,
     risk_share_split,
     risk_share_weights,
-    scheme_net_spend,
 )
 from itf_portal.money import MoneyError, money_parse
-from plans.constants import FundingStream, PartKey
-from plans.models import Area, PlanningRound
+from plans import services as plans_services
+from plans.constants import FundingStream, PartKey, PartStatus
+from plans.models import Area, Part, Plan, PlanningRound
 from plans.snapshot import plan_snapshot
+from plans.template import PART_BY_KEY
 
 ALLOCATION_COLUMNS = ["area", "year", "minimum", "performance_element"]
 
@@ -165,8 +166,9 @@ def plan_fund_summary(plan) -> dict:
     )
     contributions = contents.get(PartKey.CONTRIBUTIONS) or {}
     schemes = contents.get(PartKey.SCHEMES) or {}
-    totals = pooled_budget(contributions, labels)
-    spend = scheme_net_spend(schemes, labels)
+    # The totals are summed in SQL over the fund's tables; the rules read the same content.
+    figures = fund_totals([plan.pk], labels)[plan.pk]
+    totals, spend = figures.pooled, figures.net_spend
     checks = minimum_checks(contributions, {y: minimums[y] for y in labels if y in minimums})
     checks += balance_checks(schemes, contributions, labels)
     return {
@@ -277,3 +279,66 @@ def plan_finance_charts(frame, contents: dict) -> list[dict]:
             }
         )
     return charts
+
+
+# ---- Saving parts, the fund's kept in its tables ----------------------------------------------
+
+
+def part_save(
+    *, part: Part, content: dict, status: str, base_version: int, user, reason: str = ""
+) -> Part:
+    """Save any part of a plan (`plans.services.part_save`); a fund part's rows are written to
+    the fund's tables in the same transaction."""
+    return plans_services.part_save(
+        part=part,
+        content=content,
+        status=status,
+        base_version=base_version,
+        user=user,
+        reason=reason,
+        store=fund_store if PART_BY_KEY[part.key].in_tables else None,
+    )
+
+
+def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Part:
+    """Bring back an earlier version of a part as a new version."""
+    return plans_services.part_restore(
+        part=part,
+        history_id=history_id,
+        base_version=base_version,
+        user=user,
+        store=fund_store if PART_BY_KEY[part.key].in_tables else None,
+    )
+
+
+@transaction.atomic
+def contribution_set(
+    *, plan: Plan, organisation, stream: str, year: str, amount: Decimal | None, user
+) -> Part:
+    """Set one partner's contribution from one funding stream in one year (None takes it out),
+    as a new version of the contributions part, checked as any save is."""
+    part = plan.parts.select_for_update().get(key=PartKey.CONTRIBUTIONS)
+    amounts = [
+        entry
+        for entry in (part.content or {}).get("amounts", [])
+        if (entry["organisation"], entry["stream"], entry["year"])
+        != (organisation.pk, stream, year)
+    ]
+    if amount is not None:
+        amounts.append(
+            {
+                "organisation": organisation.pk,
+                "organisation_name": organisation.name,
+                "stream": stream,
+                "year": year,
+                "amount": str(amount),
+            }
+        )
+    return part_save(
+        part=part,
+        content={**(part.content or {}), "amounts": amounts},
+        status=part.status if part.status != PartStatus.NOT_STARTED else PartStatus.IN_PROGRESS,
+        base_version=part.version,
+        user=user,
+        reason=f"{organisation.name}, {FundingStream(stream).label}, {year} set",
+    )

@@ -27,7 +27,7 @@ from plans.models import (
     Plan,
     PlanningRound,
 )
-from plans.template import ContentError, content_check, content_problems
+from plans.template import PART_BY_KEY, ContentError, content_check, content_problems
 
 
 def partners_check(partners: Iterable[Organisation]) -> None:
@@ -176,10 +176,25 @@ def plan_progress(*, round: PlanningRound, areas) -> dict[int, int]:
 
 @transaction.atomic
 def part_save(
-    *, part: Part, content: dict, status: str, base_version: int, user, reason: str = ""
+    *,
+    part: Part,
+    content: dict,
+    status: str,
+    base_version: int,
+    user,
+    reason: str = "",
+    store=None,
 ) -> Part:
     """Save a part's content if nobody has saved it since `base_version` (else StaleEdit) and it
-    fits the part's description (else ValidationError, and nothing is saved)."""
+    fits the part's description (else ValidationError, and nothing is saved). A part kept in the
+    pooled fund's tables is saved through `finance.services.part_save`, which passes `store`:
+    (plan id, key, checked content) -> writes its rows in the same transaction."""
+    spec = PART_BY_KEY[part.key]
+    if spec.in_tables and store is None:
+        raise ImproperlyConfigured(
+            f"{spec.title} is kept in the pooled fund's tables: save it with "
+            "finance.services.part_save."
+        )
     plan = Plan.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.plan_id)
     plan_edit_check(plan)
     current = Part.objects.select_for_update().get(pk=part.pk)
@@ -196,6 +211,8 @@ def part_save(
                 for problem in content_problems(error)
             ]
         ) from error
+    if store is not None:
+        store(plan.pk, part.key, content)
     current.content = content
     current.status = status
     current.version += 1
@@ -207,7 +224,7 @@ def part_save(
     return current
 
 
-def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Part:
+def part_restore(*, part: Part, history_id: int, base_version: int, user, store=None) -> Part:
     old = part.history.filter(history_id=history_id).first()
     if old is None:
         raise ValidationError("That version of this part does not exist.")
@@ -218,6 +235,7 @@ def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Par
         base_version=base_version,
         user=user,
         reason=f"Restored version {old.version}",
+        store=store,
     )
 
 

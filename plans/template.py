@@ -515,6 +515,14 @@ class Contribution(Content):
     year: str
     amount: Annotated[Decimal, Field(ge=0, le=LIMIT, decimal_places=2), PlainSerializer(str)]
 
+    @field_validator("year")
+    @classmethod
+    def _a_year_of_the_plan(cls, value: str, info: ValidationInfo) -> str:
+        periods = (info.context or {}).get("periods")
+        if periods and value not in periods["year"]:
+            raise ValueError(f"{value} is not a year of this plan")
+        return value
+
 
 class Contributions(Content):
     note: Annotated[
@@ -657,6 +665,9 @@ class PartSpec:
     in_template: bool = True  # False for the portal's own parts the template has no cell for
     titled: bool = True  # the template prints this heading (else the title is the portal's)
     sheet: str = ""  # the workbook sheet that holds it (its group's name when not given)
+    # Its content is kept in the pooled fund's tables (`finance.fund`), so it is saved through
+    # `finance.services.part_save`.
+    in_tables: bool = False
     table_title: str = ""  # the heading of its table of rows, where not its title
     # Where the part is deliberately not shown, and why: {WORKBOOK: "reason"}.
     left_out: dict = field(default_factory=dict)
@@ -853,6 +864,7 @@ PARTS: list[PartSpec] = [
         "worked out for you: the pooled budget is the sum of the contributions.",
         Contributions,
         edit_permission=EDIT_FINANCE,
+        in_tables=True,
         in_template=False,
         sheet="Pooled fund contributions",
     ),
@@ -865,6 +877,7 @@ PARTS: list[PartSpec] = [
         "over- or under-spend.",
         Arrangements,
         edit_permission=EDIT_FINANCE,
+        in_tables=True,
         in_template=False,
         sheet="Pooled fund arrangements",
     ),
@@ -876,6 +889,7 @@ PARTS: list[PartSpec] = [
         "or more than your total ITF allocation",
         Schemes,
         edit_permission=EDIT_FINANCE,
+        in_tables=True,
         row_label="Scheme",
         sheet="Pooled budget schemes",
     ),
@@ -886,6 +900,7 @@ PARTS: list[PartSpec] = [
         "Please summarize the total health and care spend for each commissioner in your area.",
         HealthSpend,
         edit_permission=EDIT_FINANCE,
+        in_tables=True,
         titled=False,
         sheet="Health and care spend",
     ),
@@ -899,6 +914,7 @@ PARTS: list[PartSpec] = [
         "improvements are not achieved.",
         Contingency,
         edit_permission=EDIT_FINANCE,
+        in_tables=True,
         row_label="Outcome",
         sheet="Contingency plan",
     ),

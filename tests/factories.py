@@ -68,9 +68,9 @@ def plan_make_ready(plan, user):
     from decimal import Decimal
 
     from finance.models import Allocation
+    from finance.services import part_save
     from governance.constants import Role
     from plans.constants import NATIONAL_METRICS
-    from plans.services import part_save
 
     years = plan.round.year_labels
     ccg = next(o for o in plan.partner_organisations if not o.is_local_authority)
@@ -143,6 +143,7 @@ def synthetic_areas(count: int, planning_round, prefix: str = "Area") -> list:
     """`count` areas, each with a council and a CCG and a drafted plan: contributions in every
     year, three schemes (one an income line) and the national metrics' baselines. Made in bulk,
     so 151 areas take a moment."""
+    from finance.fund import fund_store
     from plans.constants import NATIONAL_METRICS, OrganisationKind, PartKey
     from plans.models import Area, Organisation, Part, Partnership, Plan
 
@@ -214,5 +215,8 @@ def synthetic_areas(count: int, planning_round, prefix: str = "Area") -> list:
             },
         }
         parts += [Part(plan=plan, key=key, content=content.get(key, {})) for key in PartKey.values]
+        # The fund's parts are kept in its tables too, as a save would keep them.
+        for key in (PartKey.CONTRIBUTIONS, PartKey.SCHEMES):
+            fund_store(plan.pk, key, content[key])
     Part.objects.bulk_create(parts)
     return areas

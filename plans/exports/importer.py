@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from finance.services import plan_snapshot_now
+from finance.services import part_save, plan_snapshot_now
 from governance.models import Export
 from governance.permissions import REFUSALS, has_area_perm
 from itf_portal.forms import form_data
@@ -30,7 +30,7 @@ from plans.exports.template import (
 )
 from plans.models import Part, Plan, PlanImport
 from plans.registry import PART_BY_KEY
-from plans.services import PlanNotEditable, StaleEdit, part_save, plan_edit_check
+from plans.services import PlanNotEditable, StaleEdit, plan_edit_check
 
 
 @dataclass

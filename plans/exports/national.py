@@ -3,6 +3,8 @@
 Written in openpyxl's write-only mode and read a batch of areas at a time (a fixed number of
 queries per batch), so memory stays flat however many areas there are. A plan past Drafting is
 read from its latest sealed version (what its partners signed); a plan in Drafting from its draft.
+The money is summed in SQL over the fund's tables (`finance.fund.fund_totals`): a plan past
+Drafting cannot be edited, so its tables hold exactly what its seal holds.
 """
 
 import threading
@@ -17,8 +19,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from finance.fund import FundTotals, fund_totals
 from finance.models import Allocation
-from finance.rules import contribution_amounts, pooled_budget, scheme_net_spend
 from governance.models import CompositeExport, Seal
 from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, PlanState
 from plans.exports.template import printable
@@ -27,7 +29,7 @@ from plans.template import Kind, Metric
 from plans.template import cells as template_cells
 
 BATCH = 50
-PARTS = [PartKey.CONTRIBUTIONS, PartKey.SCHEMES, PartKey.METRICS]
+PARTS = [PartKey.METRICS]
 STREAMS = list(FundingStream)
 
 
@@ -39,6 +41,7 @@ class AreaFigures:
     partners: list
     plan: Plan | None
     parts: dict  # part key -> content
+    totals: FundTotals | None  # the fund's figures, summed in SQL
     minimums: dict  # year -> Decimal
     sealed: str  # the seal's digest, or ""
 
@@ -88,14 +91,8 @@ def row(figures: AreaFigures, years: list[str]) -> list:
     plan = figures.plan
     council = [o.name for o in figures.partners if o.is_local_authority]
     ccgs = [o.name for o in figures.partners if not o.is_local_authority]
-    contributions = figures.parts.get(PartKey.CONTRIBUTIONS, {})
-    schemes = figures.parts.get(PartKey.SCHEMES, {})
-    by_stream: dict = {}
-    for entry in contribution_amounts(contributions):
-        key = (entry["stream"], entry["year"])
-        by_stream[key] = by_stream.get(key, Decimal(0)) + Decimal(entry["amount"])
-    budget = pooled_budget(contributions, years)
-    spend = scheme_net_spend(schemes, years)
+    zero = Decimal(0)
+    totals = figures.totals or FundTotals({}, {}, 0, {})
     metrics = {
         m.get("name"): m
         for m in figures.parts.get(PartKey.METRICS, {}).get("rows", [])
@@ -110,10 +107,10 @@ def row(figures: AreaFigures, years: list[str]) -> list:
         plan.hwb_agreed_on if plan and plan.hwb_agreed_on else "",
         plan.submitted_on if plan and plan.submitted_on else "",
         *(figures.minimums.get(year, "") for year in years),
-        *(budget[year] for year in years),
-        *(by_stream.get((stream.value, year), Decimal(0)) for stream in STREAMS for year in years),
-        len(schemes.get("rows", [])),
-        *(spend[year] for year in years),
+        *(totals.pooled.get(year, zero) for year in years),
+        *(totals.by_stream.get((stream.value, year), zero) for stream in STREAMS for year in years),
+        totals.schemes,
+        *(totals.net_spend.get(year, zero) for year in years),
     ]
     for name in NATIONAL_METRICS:
         metric = metrics.get(name, {})
@@ -148,6 +145,7 @@ def area_figures(areas: list[Area], round_: PlanningRound):
     partners: dict = {}
     for partnership in Partnership.objects.filter(area__in=areas).select_related("organisation"):
         partners.setdefault(partnership.area_id, []).append(partnership.organisation)
+    totals = fund_totals([plan.pk for plan in plans.values()], round_.year_labels)
     minimums: dict = {}
     for allocation in Allocation.objects.filter(area__in=areas, round=round_):
         minimums.setdefault(allocation.area_id, {})[allocation.year_label] = allocation.minimum
@@ -164,6 +162,7 @@ def area_figures(areas: list[Area], round_: PlanningRound):
             partners=sorted(partners.get(area.pk, []), key=lambda o: not o.is_local_authority),
             plan=plan,
             parts=parts,
+            totals=totals.get(plan.pk) if plan else None,
             minimums=minimums.get(area.pk, {}),
             sealed=seal.digest if seal else "",
         )

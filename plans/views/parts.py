@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from finance.services import plan_fund_summary, risk_share_calculator
+from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
 from governance.permissions import ASSIGN_PARTS, COMMENT_PLAN, has_area_perm, plan_for_user
 from governance.workflow import plan_actions
 from plans.constants import PartKey, PartStatus
@@ -25,8 +25,6 @@ from plans.services import (
     comment_add,
     comment_resolve,
     part_assign,
-    part_restore,
-    part_save,
     plan_editable,
     presence_touch,
 )

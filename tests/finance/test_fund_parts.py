@@ -6,8 +6,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from finance.rules import scheme_net_spend
+from finance.services import part_save
 from governance.constants import Role
-from plans.services import part_save, plan_current_round, plan_open
+from plans.services import plan_current_round, plan_open
 from tests.factories import member_make, part_post_data
 
 

@@ -5,13 +5,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from finance.services import part_save
 from governance.models import Membership, Seal
 from governance.signoff import plan_reopen, plan_submit_for_signoff
 from itf_portal.money import money_format
 from plans.constants import PartKey
 from plans.exports.service import plan_print_html
 from plans.models import Plan
-from plans.services import area_save, part_save, plan_current_round, plan_open
+from plans.services import area_save, plan_current_round, plan_open
 from plans.snapshot import seal_digest
 from tests.factories import area_make, member_make, plan_make_ready
 

@@ -3,7 +3,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from finance.services import plan_snapshot_now
+from finance.services import part_save, plan_snapshot_now
 from governance.constants import Action
 from governance.models import Decision, Seal
 from governance.signoff import (
@@ -14,7 +14,7 @@ from governance.signoff import (
 )
 from plans.constants import PlanState
 from plans.models import Plan
-from plans.services import part_save, plan_current_round, plan_open
+from plans.services import plan_current_round, plan_open
 from plans.snapshot import seal_digest
 from tests.factories import part_post_data, plan_make_ready
 

@@ -7,10 +7,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from finance.rules import pooled_budget
+from finance.services import part_save
 from governance.models import Export
 from governance.signoff import plan_submit_for_signoff
 from plans.exports.service import plan_export_xlsx
-from plans.services import part_save, plan_current_round, plan_open
+from plans.services import plan_current_round, plan_open
 from tests.factories import plan_make_ready
 
 URL = "/areas/southampton/plans/itf-2014/export.xlsx"

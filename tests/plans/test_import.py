@@ -11,11 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from openpyxl import load_workbook
 
+from finance.services import part_save
 from plans.exports.importer import ImportStale, import_apply, import_pending, import_preview
 from plans.exports.reader import WorkbookRefused
 from plans.exports.service import plan_export_xlsx
 from plans.models import Area, Part
-from plans.services import part_save, plan_current_round, plan_open
+from plans.services import plan_current_round, plan_open
 from plans.template import Metrics
 
 

@@ -35,17 +35,11 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     Allocation.objects.create(
         area=areas[7], round=planning_round, year=planning_round.first_year, minimum=Decimal(5000)
     )
-    # A plan past Drafting shows what was sealed, not its draft.
+    # A plan past Drafting shows what was sealed, not its draft (its money, in the fund's
+    # tables, cannot change once sealed; its measures are read from the seal).
     sealed = Plan.objects.get(area=areas[3])
-    snapshot_parts = {
-        PartKey.CONTRIBUTIONS: {
-            "content": {
-                "amounts": [
-                    {"organisation": 1, "stream": "nhs", "year": years[0], "amount": "77.00"}
-                ]
-            }
-        }
-    }
+    metric = {"name": NATIONAL_METRICS[0], "national": True, "baseline": "77"}
+    snapshot_parts = {PartKey.METRICS: {"content": {"rows": [metric]}}}
     Seal.objects.create(
         plan=sealed,
         number=1,
@@ -72,7 +66,8 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     assert tenth[f"{NATIONAL_METRICS[4]}: {years[1]} projected delivery"] == 99
     assert by_name["Area 007"][f"Minimum {years[0]}"] == 5000
     assert by_name["Area 003"]["Figures from"].startswith("Sealed version aaaaaaaaaaaa")
-    assert by_name["Area 003"][f"Pooled budget {years[0]}"] == 77
+    assert by_name["Area 003"][f"{NATIONAL_METRICS[0]}: Current baseline"] == 77
+    assert by_name["Area 003"][f"Pooled budget {years[0]}"] == 8000
     assert by_name["Area 003"]["Plan state"] == "Awaiting sign-off"
     assert by_name["Southampton"]["Plan state"] == "No plan yet"
 

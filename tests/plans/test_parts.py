@@ -419,7 +419,7 @@ def test_a_cleared_document_row_is_dropped_not_saved_empty(client, world, plan):
 
 
 def test_history_shows_saves_made_by_no_one_in_particular(client, world, plan):
-    from plans.services import part_save
+    from finance.services import part_save
 
     part = plan.parts.get(key="vision")
     part_save(

@@ -113,8 +113,8 @@ def test_the_board_paper_and_the_workbook_follow_the_templates_order(db):
 def test_the_board_paper_reads_the_same_queries_with_300_schemes(
     world, django_assert_max_num_queries
 ):
+    from finance.services import part_save
     from plans.exports.service import plan_print_html
-    from plans.services import part_save
 
     plan = plan_open(area=world.area, round=plan_current_round())
     with django_assert_max_num_queries(40) as few:

@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from finance.services import part_save
 from plans.constants import PartKey
 from plans.exports.service import plan_export_xlsx, plan_print_html
 from plans.models import Part
 from plans.parts import described_fields
 from plans.registry import PART_BY_KEY as PAGES
-from plans.services import part_save, plan_current_round, plan_open
+from plans.services import plan_current_round, plan_open
 from plans.template import PARTS, PDF, WEB, WORKBOOK, cells, questions
 
 SEED = open("/work/shared/seeds/003_c60d4e63bd1ea6be.txt").read()  # noqa: SIM115

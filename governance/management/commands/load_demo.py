@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from finance.models import Allocation
-from finance.services import allocations_load
+from finance.services import allocations_load, part_save
 from governance.constants import NATIONAL_ADMIN_GROUP
 from governance.milestones import milestones_set
 from governance.models import Membership
@@ -28,7 +28,6 @@ from plans.registry import PART_BY_KEY
 from plans.services import (
     area_save,
     organisation_save,
-    part_save,
     plan_current_round,
     plan_open,
 )
