@@ -187,6 +187,19 @@ class ArrangementsForm(part_form(Arrangements)):
             self.add_error(None, problem)
         return data
 
+    @classmethod
+    def labelled(cls, content: dict) -> dict[str, str]:
+        """The agreed shares, by partner, where they are what is shared by (its other fields
+        are asked)."""
+        content = content or {}
+        if content.get("risk_share_basis") != RiskShareBasis.AGREED:
+            return {}
+        names = content.get("share_names") or {}
+        return {
+            f"Agreed share: {names.get(pk, pk)}": f"{Decimal(share):g}%"
+            for pk, share in (content.get("shares") or {}).items()
+        }
+
     def content(self) -> dict:
         content = super().content()
         content["share_names"] = {str(p.pk): p.name for p in self.partners}
@@ -196,37 +209,6 @@ class ArrangementsForm(part_form(Arrangements)):
             if self.cleaned_data.get(name) is not None
         }
         return content
-
-
-def _arrangements_labelled(content: dict) -> dict[str, str]:
-    content = content or {}
-    names = content.get("share_names") or {}
-    basis = content.get("risk_share_basis") or RiskShareBasis.PROPORTIONAL
-    shown_values = {
-        "Host partner": content.get("host_partner_name", ""),
-        "Pooled fund manager": content.get("fund_manager", ""),
-        "How over- and under-spends are shared": RiskShareBasis(basis).label,
-    }
-    if basis == RiskShareBasis.AGREED:
-        for pk, share in (content.get("shares") or {}).items():
-            shown_values[f"Agreed share: {names.get(pk, pk)}"] = f"{Decimal(share):g}%"
-    threshold = content.get("materiality_threshold")
-    shown_values["Materiality threshold (a year)"] = (
-        money_format(Decimal(threshold)) if threshold else ""
-    )
-    days = content.get("notice_days")
-    shown_values["Notice of an over- or under-spend"] = f"{days} working days" if days else ""
-    return shown_values
-
-
-ArrangementsForm.labelled_only = True
-ArrangementsForm.labelled = classmethod(lambda cls, content: _arrangements_labelled(content))
-ArrangementsForm.display = classmethod(
-    lambda cls, plan, content: {
-        "fields": list(_arrangements_labelled(content).items()),
-        "table": None,
-    }
-)
 
 
 class ContingencyRow(row_form(ContingencyRowContent)):

@@ -3,16 +3,14 @@ for everything else, row by row for lists."""
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from difflib import SequenceMatcher
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from itf_portal.money import money_format
-from plans.constants import YesNo
+from plans.parts import shown_cell
 from plans.registry import PartPage as PartSpec
-from plans.template import Kind, Question, questions
+from plans.template import Cell, Kind, questions
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -48,60 +46,33 @@ def words_diff(old: str, new: str) -> SafeString:
     return _safe("".join(out))
 
 
-def _shown(question: Question | None, value) -> str:
-    """A stored value as a person reads it, by its kind in the description."""
-    if value in ("", None):
-        return ""
-    kind = question.kind if question else None
-    if kind == Kind.MONEY:
-        try:
-            return money_format(Decimal(str(value)))
-        except ArithmeticError:
-            return str(value)
-    if kind == Kind.YES_NO:
-        return YesNo(value).label if value in YesNo.values else str(value)
-    if kind == Kind.CHOICE and question.ask.choices and value in question.ask.choices.values:
-        return question.ask.choices(value).label
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
-
-
-def _field_change(label: str, question: Question | None, old, new) -> Change | None:
-    if (old or "") == (new or ""):
+def _field_change(label: str, cell: Cell | None, old: dict, new: dict, model) -> Change | None:
+    """The change of one cell between two contents (or rows) of a part, shown as its kind
+    shows it: text word by word, anything else as before → after."""
+    before_value = cell.value(old) if cell else old.get(label)
+    after_value = cell.value(new) if cell else new.get(label)
+    if (before_value or "") == (after_value or ""):
         return None
-    if question is not None and question.kind == Kind.TEXT:
-        return Change(label, words_diff(old or "", new or ""))
-    before, after = _shown(question, old) or "(empty)", _shown(question, new) or "(empty)"
+    if cell is not None and cell.kind == Kind.TEXT:
+        return Change(label, words_diff(before_value or "", after_value or ""))
+    if cell is None:
+        before, after = str(before_value or ""), str(after_value or "")
+    else:
+        before, after = shown_cell(cell, old, model), shown_cell(cell, new, model)
+    before, after = before or "(empty)", after or "(empty)"
     return Change(label, _safe(f"{_marked('del', before)} → {_marked('ins', after)}"))
 
 
-def _flat_row(row: dict) -> dict:
-    """A row with its per-year values ({"spend": {"2014/15": …}}) spread out as "spend:2014/15"."""
-    flat = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}:{label}": item for label, item in value.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
-def _row_fields(model, rows: list[dict]) -> dict[str, tuple[str, Question]]:
-    """The row model's asked fields by flat key, each with its label: a value per year is
-    labelled with its year ("2014/15 spend")."""
-    asked = {q.name: q for q in questions(model)}
-    fields: dict[str, tuple[str, Question]] = {}
-    periods = [key for row in rows for key in _flat_row(row) if ":" in key]
-    for name, question in asked.items():
+def _row_cells(model, rows: list[dict]) -> list[Cell]:
+    """The row model's cells, a value per year for every period the rows hold."""
+    found = []
+    for question in questions(model):
         if not question.ask.per:
-            fields[name] = (question.label, question)
+            found.append(Cell(question))
             continue
-        for key in dict.fromkeys(periods):
-            field_name, period = key.split(":", 1)
-            if field_name == name:
-                fields[key] = (f"{period} {question.label}", question)
-    return fields
+        held = [period for row in rows for period in (row.get(question.name) or {})]
+        found += [Cell(question, period, n) for n, period in enumerate(dict.fromkeys(held))]
+    return found
 
 
 def _row_title(spec: PartSpec, index: int, row: dict) -> str:
@@ -117,41 +88,36 @@ ROW_NAMES = ("name", "title", "description", "outcome")
 def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
     """Every difference between two contents of the same part, in the form's order."""
     old, new = old or {}, new or {}
+    model = spec.described.content
     changes = []
-    asked = [] if getattr(spec.form, "labelled_only", False) else spec.described.questions
-    for question in asked:
-        change = _field_change(
-            question.label, question, old.get(question.name), new.get(question.name)
-        )
+    for question in spec.described.questions:
+        cell = Cell(question)
+        change = _field_change(question.label, cell, old, new, model)
         if change:
             changes.append(change)
-    if hasattr(spec.form, "labelled"):
-        before, after = spec.form.labelled(old), spec.form.labelled(new)
-        for label in [*before, *(name for name in after if name not in before)]:
-            change = _field_change(label, None, before.get(label), after.get(label))
-            if change:
-                changes.append(change)
+    before, after = spec.form.labelled(old), spec.form.labelled(new)
+    for label in [*before, *(name for name in after if name not in before)]:
+        change = _field_change(label, None, before, after, model)
+        if change:
+            changes.append(change)
     if spec.form.row_form is None:
         return changes
+    row_model = spec.described.row_model
     old_rows, new_rows = old.get("rows", []), new.get("rows", [])
-    fields = _row_fields(spec.described.row_model, old_rows + new_rows)
+    row_cells = _row_cells(row_model, old_rows + new_rows)
     for index in range(max(len(old_rows), len(new_rows))):
         row = new_rows[index] if index < len(new_rows) else old_rows[index]
         label = _row_title(spec, index, row)
         if index >= len(old_rows):
-            summary = "; ".join(
-                f"{fields[k][0]}: {_shown(fields[k][1], v)}"
-                for k, v in _flat_row(new_rows[index]).items()
-                if k in fields and v not in ("", None, False)
-            )
+            shown = ((cell.header, shown_cell(cell, row, row_model)) for cell in row_cells)
+            summary = "; ".join(f"{header}: {text}" for header, text in shown if text)
             changes.append(Change(f"{label} added", _safe(_marked("ins", summary))))
         elif index >= len(new_rows):
             changes.append(Change(f"{label} removed", _safe(_marked("del", "removed"))))
         else:
-            before, after = _flat_row(old_rows[index]), _flat_row(new_rows[index])
-            for key, (field_label, field) in fields.items():
+            for cell in row_cells:
                 change = _field_change(
-                    f"{label}: {field_label}", field, before.get(key), after.get(key)
+                    f"{label}: {cell.header}", cell, old_rows[index], new_rows[index], row_model
                 )
                 if change:
                     changes.append(change)

@@ -273,8 +273,8 @@ def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
     if isinstance(cell, Derived):
         return cell.value(row)
     value = cell.value(row)
-    if value in (None, ""):
-        return ""
+    if value in (None, "") or value is False:
+        return ""  # a flag that is not set reads as nothing, not "No"
     match cell.kind:
         case Kind.MONEY:
             negated = any(
@@ -285,7 +285,9 @@ def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
             recorded = recorded_name(model, cell.question.name)
             return (row.get(recorded) if recorded else "") or str(value)
         case Kind.FLAG:
-            return "Yes" if value else "No"
+            return "Yes"
+        case Kind.DAYS:
+            return f"{value} working days"
         case Kind.YES_NO:
             return dict(YesNo.choices).get(value, value)
         case Kind.CHOICE:
@@ -417,6 +419,12 @@ class PartForm(forms.Form):
                 initial=[self.row_form.initial_from(row, plan) for row in content.get("rows", [])],
                 form_kwargs={"plan": plan},
             )
+
+    @classmethod
+    def labelled(cls, content: dict) -> dict[str, str]:
+        """What the part holds beyond its asked fields (a grid's cells), each under a readable
+        name, for the history's differences (a hook; nothing by default)."""
+        return {}
 
     @classmethod
     def display(cls, plan, content: dict) -> dict | None:

@@ -85,15 +85,19 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
         (form.base_fields[cell.name].label, shown_cell(cell, content, spec.content))
         for cell in cells(spec.content, plan.round.year_labels)
     ]
+    fields += list(form.labelled(content).items())
     table = None
     if form.row_form is not None:
         rows = spec.content.rows_shown(content)
         columns = form.row_form.columns(plan)
+        shown = [[value(row) for _, value in columns] for row in rows]
+        if rows and (total := form.row_form.total_row(plan, rows)):
+            shown.append(total)
+        # A column nobody filled in (no scheme of type "Other") is left out of the reading.
+        kept = [n for n in range(len(columns)) if n == 0 or any(r[n] for r in shown[: len(rows)])]
         table = {
-            "headers": [heading for heading, _ in columns],
-            "rows": [[value(row) for _, value in columns] for row in rows],
+            "headers": [columns[n][0] for n in kept],
+            "rows": [[row[n] for n in kept] for row in shown],
             "label": form.row_label,
         }
-        if rows and (total := form.row_form.total_row(plan, rows)):
-            table["rows"].append(total)
     return {"fields": fields, "table": table}
