@@ -22,7 +22,6 @@ from plans.template import (
     HealthSpend,
     Scheme,
     Schemes,
-    cells,
 )
 from plans.template import ContingencyRow as ContingencyRowContent
 
@@ -135,8 +134,8 @@ class SchemeRow(row_form(Scheme)):
         """The table's last row: net spend (income taken off) and benefits, per year."""
         years = plan.round.year_labels
         spend = scheme_net_spend({"rows": rows}, years)
-        plain = [cell for cell in cells(Scheme, years) if not cell.period]
-        shown = ["Net total"] + [""] * (len(plain) - 1)
+        # Under the table's columns: blank under the plain ones, then each year's two amounts.
+        shown = ["Net total"] + [""] * (len(cls.columns(plan)) - 1 - 2 * len(years))
         for year in years:
             benefits = sum(
                 (Decimal((row.get("benefits") or {}).get(year) or "0") for row in rows), Decimal(0)

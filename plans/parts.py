@@ -42,6 +42,7 @@ from plans.template import (
 from plans.template import Document as DocumentContent
 
 NUMBER_LIMIT = Decimal("1000000000")
+OTHER = "other"  # the value of a choice's "Other, please describe"
 
 FINISHED_CHOICES = [
     (PartStatus.IN_PROGRESS, "No, I will come back to it later"),
@@ -291,6 +292,11 @@ def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
         case Kind.YES_NO:
             return dict(YesNo.choices).get(value, value)
         case Kind.CHOICE:
+            described = next(
+                (q.name for q in questions(model) if q.ask.other_of == cell.question.name), ""
+            )
+            if value == OTHER and described and row.get(described):
+                return str(row[described])  # "Other" reads as what it is
             return str(dict(cell.question.ask.choices.choices).get(value, value))
     return str(value)
 
@@ -344,6 +350,16 @@ class RowForm(forms.Form):
         }
 
     @classmethod
+    def shown_cells(cls, plan) -> list[Cell | Derived]:
+        """The columns of the stored rows as a table shows them (a description of "other" is
+        read in its choice's column)."""
+        return [
+            item
+            for item in layout(cls.content_model, plan.round.year_labels)
+            if isinstance(item, Derived) or not item.question.ask.other_of
+        ]
+
+    @classmethod
     def columns(cls, plan) -> list[tuple[str, object]]:
         """(heading, row -> shown value) for showing stored rows as a table."""
         model = cls.content_model
@@ -352,7 +368,7 @@ class RowForm(forms.Form):
                 item.label if isinstance(item, Derived) else item.header,
                 lambda row, item=item: shown_cell(item, row, model),
             )
-            for item in layout(model, plan.round.year_labels)
+            for item in cls.shown_cells(plan)
         ]
 
     @classmethod

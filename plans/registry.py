@@ -25,7 +25,7 @@ from plans.parts import (
     shown_cell,
 )
 from plans.template import PARTS as DESCRIBED
-from plans.template import PartSpec, cells
+from plans.template import Cell, PartSpec, cells
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,16 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
         shown = [[value(row) for _, value in columns] for row in rows]
         if rows and (total := form.row_form.total_row(plan, rows)):
             shown.append(total)
-        # A column nobody filled in (no scheme of type "Other") is left out of the reading.
-        kept = [n for n in range(len(columns)) if n == 0 or any(r[n] for r in shown[: len(rows)])]
+        # An optional column nobody filled in (no scheme has a provider) is left out of the
+        # reading; the template's columns per year always stay.
+        yearly = [
+            isinstance(item, Cell) and bool(item.period) for item in form.row_form.shown_cells(plan)
+        ]
+        kept = [
+            n
+            for n in range(len(columns))
+            if n == 0 or yearly[n] or any(row[n] for row in shown[: len(rows)])
+        ]
         table = {
             "headers": [columns[n][0] for n in kept],
             "rows": [[row[n] for n in kept] for row in shown],

@@ -79,6 +79,7 @@ class Ask:
     choices: Any = None  # the TextChoices of a choice field
     radios: bool = False  # a choice shown as radios (else a drop-down with "Choose")
     negates: str = ""  # a flag's: the per-year field of its row that counts as income when set
+    other_of: str = ""  # the choice field whose "other" this describes (shown in its place)
 
 
 def _blank(value):
@@ -564,7 +565,9 @@ class Arrangements(Content):
 class Scheme(Content):
     name: Annotated[ShortText, Ask("Scheme")] = ""
     scheme_type: Annotated[_choice(SchemeType), Ask("Scheme type", choices=SchemeType)] = ""
-    scheme_type_other: Annotated[ShortText, Ask("If other, describe the type")] = ""
+    scheme_type_other: Annotated[
+        ShortText, Ask("If other, describe the type", other_of="scheme_type")
+    ] = ""
     lead_commissioner: Annotated[PartnerId, Ask("Lead commissioner")] = None
     lead_commissioner_name: Recorded = ""
     provider: Annotated[ShortText, Ask("Provider")] = ""

@@ -226,3 +226,29 @@ def test_the_fund_summary_draws_each_year_as_a_chart_and_a_table(client, world, 
     assert "Contributions 2015/16, by partner and stream" in page
     assert "£600,000" in page and "£400,000" in page
     assert "Net scheme spend in 2015/16 equals the pooled budget of £1,000,000." in page
+
+
+def test_the_schemes_table_reads_other_as_its_description_and_leaves_out_empty_columns(plan, lead):
+    from plans.registry import PART_BY_KEY, part_display
+
+    rows = [
+        {**scheme("Falls", "1000"), "scheme_type": "other", "scheme_type_other": "Falls service"},
+        scheme("Reablement", "2000"),
+    ]
+    part_save(
+        part=plan.parts.get(key="schemes"),
+        content={"rows": rows},
+        status="in_progress",
+        base_version=0,
+        user=lead,
+    )
+    content = plan.parts.get(key="schemes").content
+    table = part_display(PART_BY_KEY["schemes"], plan, content)["table"]
+    headers = table["headers"]
+    falls = dict(zip(headers, table["rows"][0], strict=True))
+    assert falls["Scheme type"] == "Falls service"
+    assert "If other, describe the type" not in headers  # read in the type's column
+    assert "Provider" not in headers  # nobody named one
+    assert "2014/15 spend" in headers and falls["2014/15 spend"] == ""  # a year always stays
+    total = dict(zip(headers, table["rows"][-1], strict=True))
+    assert (total["Scheme"], total["2015/16 spend"]) == ("Net total", "£3,000")
