@@ -12,14 +12,47 @@ from django.utils.http import urlsafe_base64_encode
 
 from governance.constants import Role
 from governance.models import Membership
-from governance.permissions import permissions_sync
+from governance.permissions import is_national_admin, permissions_sync
 from plans.models import Area, Organisation, Partnership
 
 User = get_user_model()
 
 
+def grant_check(*, actor, user, area: Area, organisation: Organisation, role: str) -> None:
+    """Separation of duties in who may give a role: nobody gives a role to themselves, and a
+    signatory for an organisation is added only by that organisation's own area admin or by a
+    national admin, so no admin can commit another partner. `actor` None is a trusted script."""
+    if actor is None:
+        return
+    if actor.pk == user.pk:
+        raise ValidationError(
+            {
+                "email": "You cannot give yourself a role. Ask another area admin or a "
+                "national admin."
+            }
+        )
+    if role == Role.SIGNATORY and not is_national_admin(actor):
+        own_admin = Membership.objects.filter(
+            user=actor,
+            role=Role.AREA_ADMIN,
+            partnership__area=area,
+            partnership__organisation=organisation,
+        ).exists()
+        if not own_admin:
+            raise ValidationError(
+                {
+                    "role": f"Only an area admin from {organisation.name}, or a national admin, "
+                    f"can add a signatory for {organisation.name}."
+                }
+            )
+
+
 @transaction.atomic
-def membership_add(*, area: Area, organisation: Organisation, user, role: str) -> Membership:
+def membership_add(
+    *, area: Area, organisation: Organisation, user, role: str, actor=None
+) -> Membership:
+    """Give `user` a role for one partner of the area; `actor` is who gives it (None for a
+    trusted script such as the demo loader)."""
     partnership = Partnership.objects.filter(area=area, organisation=organisation).first()
     if partnership is None:
         raise ValidationError(
@@ -27,6 +60,7 @@ def membership_add(*, area: Area, organisation: Organisation, user, role: str) -
         )
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles listed."})
+    grant_check(actor=actor, user=user, area=area, organisation=organisation, role=role)
     if Membership.objects.filter(user=user, partnership=partnership, role=role).exists():
         raise ValidationError(
             {
@@ -69,6 +103,7 @@ def member_add_by_email(
     first_name: str,
     last_name: str,
     site_url: str,
+    actor=None,
 ) -> tuple[Membership, bool]:
     """Give a role to the person with this email, creating their account if they have none.
 
@@ -76,6 +111,8 @@ def member_add_by_email(
     Returns the membership and whether the account is new.
     """
     email = User.objects.normalize_email(email.strip()).lower()
+    if actor is not None and (actor.email or "").lower() == email:
+        grant_check(actor=actor, user=actor, area=area, organisation=organisation, role=role)
     users = list(User.objects.filter(email__iexact=email)[:2])
     if len(users) > 1:
         raise ValidationError(
@@ -100,7 +137,9 @@ def member_add_by_email(
         user.save()
     else:
         user = users[0]
-    membership = membership_add(area=area, organisation=organisation, user=user, role=role)
+    membership = membership_add(
+        area=area, organisation=organisation, user=user, role=role, actor=actor
+    )
     if created:
         transaction.on_commit(
             lambda: _welcome_send(user=user, membership=membership, site_url=site_url)

@@ -188,6 +188,11 @@ def _seal_being_signed(plan: Plan) -> Seal:
     return seal
 
 
+def _sealed_partners(seal: Seal) -> set[int]:
+    """The partners a version was sealed with: each of them signs it."""
+    return {partner["id"] for partner in seal.snapshot.get("partners", [])}
+
+
 def _active_signatures(seal: Seal) -> QuerySet[Signature]:
     return seal.signatures.filter(withdrawn_at__isnull=True)
 
@@ -234,6 +239,19 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
     if not position.strip():
         raise ValidationError({"position": "Confirm your position (job title)."})
     seal = _seal_being_signed(plan)
+    sealed = _sealed_partners(seal)
+    if organisation.pk not in sealed:
+        raise ValidationError(
+            f"{organisation.name} was not a partner when this version was sealed, so it does not "
+            "sign it. The plan can be reopened to include it."
+        )
+    other = _active_signatures(seal).filter(user=user).exclude(organisation=organisation).first()
+    if other:
+        raise ValidationError(
+            f"You have already signed this version for {other.organisation.name}. One person "
+            "signs for one partner: another signatory must sign for "
+            f"{organisation.name}."
+        )
     existing = _active_signatures(seal).filter(organisation=organisation).first()
     if existing:
         raise ValidationError(
@@ -252,7 +270,8 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
     except IntegrityError as error:  # the same partner signing at the same moment
         raise ValidationError(f"{organisation.name} has already signed this version.") from error
     signed = set(_active_signatures(seal).values_list("organisation_id", flat=True))
-    if {o.pk for o in plan.partner_organisations} <= signed:
+    # Every partner the version was sealed with, whoever the area's partners are now.
+    if sealed <= signed:
         _move(plan, Move.SIGN, actor=user, seal=seal)
         _tell(
             _emails(plan, Role.HWB_CHAIR),
@@ -298,9 +317,16 @@ def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
         )
     if agreed_on > timezone.localdate():
         raise ValidationError({"agreed_on": "The date agreed cannot be in the future."})
+    seal = _current_seal(plan)
+    signed = _active_signatures(seal).filter(user=user).first() if seal else None
+    if signed:
+        raise ValidationError(
+            f"You signed this version for {signed.organisation.name}, so you cannot also approve "
+            "it for the Health and Wellbeing Board: another chair must approve it."
+        )
     plan.hwb_agreed_on = agreed_on
     plan.save(update_fields=["hwb_agreed_on"])
-    _move(plan, Move.APPROVE, actor=user, seal=_current_seal(plan))
+    _move(plan, Move.APPROVE, actor=user, seal=seal)
 
 
 @transaction.atomic

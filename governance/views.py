@@ -51,6 +51,7 @@ def member_add(request, slug):
             membership, created = member_add_by_email(
                 area=area,
                 site_url=request.build_absolute_uri("/"),
+                actor=request.user,
                 **data,
             )
         except ValidationError as error:

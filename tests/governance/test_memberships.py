@@ -74,7 +74,8 @@ def test_an_area_admin_adds_a_new_person_who_is_emailed_a_link(
     client, world, django_capture_on_commit_callbacks
 ):
     client.force_login(world.admin)
-    ccg = world.area.partners.get(kind=OrganisationKind.CCG)
+    # The admin is the council's: it adds the council's signatory (a CCG's is its own admin's).
+    ccg = world.area.partners.get(kind=OrganisationKind.LOCAL_AUTHORITY)
     assert not type(world.admin).objects.filter(email="pat@example.org").exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

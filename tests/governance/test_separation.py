@@ -1,0 +1,171 @@
+"""Separation of duties: nobody gives themselves a role, an admin cannot add a signatory for
+another partner, one person signs for one partner and never approves what they signed, and
+"signed by every partner" means every partner the version was sealed with."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from django.urls import reverse
+
+from governance.constants import Role
+from governance.models import Membership
+from governance.services import membership_remove
+from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
+from plans.constants import PlanState
+from plans.models import Plan
+from plans.services import area_save, plan_current_round, plan_open
+from tests.factories import PASSWORD, OrganisationFactory, member_make, plan_make_ready
+
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.3")
+
+
+@pytest.fixture
+def plan(world):
+    return plan_open(area=world.area, round=plan_current_round())
+
+
+def add(client, user, area, organisation, role, email):
+    client.force_login(user)
+    return client.post(
+        reverse("member_add", kwargs={"slug": area.slug}),
+        {
+            "email": email,
+            "first_name": "Someone",
+            "last_name": "New",
+            "organisation": organisation.pk,
+            "role": role,
+        },
+    )
+
+
+@pytest.mark.parametrize("role", [Role.SIGNATORY, Role.HWB_CHAIR, Role.AREA_ADMIN])
+def test_nobody_gives_themselves_a_role(client, world, role):
+    world.admin.email = "admin@example.org"
+    world.admin.save()
+    council = world.area.partners.get(kind="la")
+    response = add(client, world.admin, world.area, council, role, "admin@example.org")
+    assert response.status_code == 200
+    assert "You cannot give yourself a role" in response.content.decode()
+    assert (
+        not Membership.objects.filter(user=world.admin, role=role)
+        .exclude(role=Role.AREA_ADMIN)
+        .exists()
+    )
+    world.national.email = "national@example.org"
+    world.national.save()
+    response = add(client, world.national, world.area, council, role, "national@example.org")
+    assert "You cannot give yourself a role" in response.content.decode()
+    assert not Membership.objects.filter(user=world.national).exists()
+
+
+def test_a_signatory_is_added_only_by_its_own_organisations_admin_or_a_national_admin(
+    client, world
+):
+    ccg = world.area.partners.get(kind="ccg")
+    response = add(client, world.admin, world.area, ccg, Role.SIGNATORY, "ccg.chief@example.org")
+    assert f"Only an area admin from {ccg.name}, or a national admin" in response.content.decode()
+    assert not Membership.objects.filter(role=Role.SIGNATORY).exists()
+    # The council's admin may add the council's own signatory …
+    council = world.area.partners.get(kind="la")
+    response = add(client, world.admin, world.area, council, Role.SIGNATORY, "la@example.org")
+    assert response.status_code == 302
+    # … the CCG's own admin the CCG's, and a national admin anyone's.
+    ccg_admin = member_make(world.area, Role.AREA_ADMIN, organisation=ccg, username="ccgadmin")
+    assert (
+        add(client, ccg_admin, world.area, ccg, Role.SIGNATORY, "a@example.org").status_code == 302
+    )
+    assert (
+        add(client, world.national, world.area, ccg, Role.SIGNATORY, "b@example.org").status_code
+        == 302
+    )
+    assert Membership.objects.filter(role=Role.SIGNATORY).count() == 3
+
+
+def _sealed(world, plan):
+    ready = plan_make_ready(plan, world.commissioner)
+    plan_submit_for_signoff(plan=ready, user=world.admin)
+    return Plan.objects.get(pk=plan.pk)
+
+
+def test_one_person_signs_for_one_partner_and_never_approves_what_they_signed(world, plan):
+    plan = _sealed(world, plan)
+    council, ccg = plan.partner_organisations[:2]
+    both = member_make(world.area, Role.SIGNATORY, organisation=council, username="both")
+    member_make(world.area, Role.SIGNATORY, organisation=ccg, user=both)
+    member_make(world.area, Role.HWB_CHAIR, user=both)
+    signature_add(
+        plan=plan,
+        user=both,
+        organisation=council,
+        password=PASSWORD,
+        request=REQUEST,
+        position="CEO",
+    )
+    with pytest.raises(ValidationError, match="One person signs for one partner"):
+        signature_add(
+            plan=plan,
+            user=both,
+            organisation=ccg,
+            password=PASSWORD,
+            request=REQUEST,
+            position="CEO",
+        )
+    ccg_signatory = (
+        Membership.objects.filter(role=Role.SIGNATORY, partnership__organisation=ccg)
+        .exclude(user=both)
+        .first()
+        .user
+    )
+    signature_add(
+        plan=plan,
+        user=ccg_signatory,
+        organisation=ccg,
+        password=PASSWORD,
+        request=REQUEST,
+        position="Chief",
+    )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
+    with pytest.raises(ValidationError, match="you cannot also approve it"):
+        plan_approve(
+            plan=plan, user=both, password=PASSWORD, request=REQUEST, agreed_on=date(2014, 3, 1)
+        )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
+
+
+def test_signed_by_every_partner_counts_the_partners_it_was_sealed_with(world, plan):
+    plan = _sealed(world, plan)
+    council, ccg = plan.partner_organisations[:2]
+    signatories = {
+        m.partnership.organisation_id: m.user
+        for m in Membership.objects.filter(role=Role.SIGNATORY).select_related("partnership")
+    }
+    signature_add(
+        plan=plan,
+        user=signatories[council.pk],
+        organisation=council,
+        password=PASSWORD,
+        request=REQUEST,
+        position="CEO",
+    )
+    # The CCG leaves the area while the plan awaits sign-off and another joins: the sealed
+    # CCG's signature is still needed, and the newcomer does not sign this version.
+    newcomer = OrganisationFactory(name="NHS New CCG", kind="ccg")
+    for membership in Membership.objects.filter(partnership__organisation=ccg):
+        membership_remove(membership=membership)
+    area_save(
+        area=world.area, name=world.area.name, slug=world.area.slug, partners=[council, newcomer]
+    )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
+    signer = member_make(world.area, Role.SIGNATORY, organisation=newcomer, username="newbie")
+    with pytest.raises(ValidationError, match="was not a partner when this version was sealed"):
+        signature_add(
+            plan=plan,
+            user=signer,
+            organisation=newcomer,
+            password=PASSWORD,
+            request=REQUEST,
+            position="CEO",
+        )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
