@@ -160,8 +160,15 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
     return seal
 
 
+def plan_reopen(*, plan: Plan, user, reason: str, password: str, request=None) -> None:
+    """Take the plan back to Drafting: every signature on its sealed version is withdrawn, so the
+    person confirms with their password, as for a signature."""
+    _password_check(request, user, password)  # outside the transaction, as for signatures
+    _plan_reopen(plan=plan, user=user, reason=reason)
+
+
 @transaction.atomic
-def plan_reopen(*, plan: Plan, user, reason: str) -> None:
+def _plan_reopen(*, plan: Plan, user, reason: str) -> None:
     plan = _begin(plan, Move.REOPEN, user)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being reopened."})
@@ -186,6 +193,42 @@ def _seal_being_signed(plan: Plan) -> Seal:
     if seal is None:
         raise StateConflict("The plan has no sealed version to sign or decline.")
     return seal
+
+
+class VersionChanged(ValidationError):
+    """The person read another sealed version than the one the plan is now at."""
+
+
+def _read_check(seal: Seal, read_seal: str, verb: str) -> None:
+    """Refuse a move made on a version other than the one read: say which, and what changed."""
+    if not read_seal or read_seal == seal.digest:
+        return
+    read = Seal.objects.filter(plan_id=seal.plan_id, digest=read_seal).first()
+    what = f"sealed version {read.number}" if read else "another version"
+    changed = _changed(read.snapshot if read else {}, seal.snapshot)
+    raise VersionChanged(
+        f"You read {what}, but the plan has since been reopened and sealed again as version "
+        f"{seal.number}"
+        + (f", with changes to: {', '.join(changed)}" if changed else "")
+        + f". Nothing has been recorded. Read version {seal.number} below before you {verb}."
+    )
+
+
+def _changed(old: dict, new: dict) -> list[str]:
+    """The parts (and the partners or allocations) that differ between two snapshots."""
+    titles = {spec.key: spec.title for spec in PARTS}
+    old_parts, new_parts = old.get("parts", {}), new.get("parts", {})
+    found = [
+        titles.get(key, key)
+        for key in titles
+        if ((old_parts.get(key) or {}).get("content") or {})
+        != ((new_parts.get(key) or {}).get("content") or {})
+    ]
+    if old.get("partners") != new.get("partners"):
+        found.append("the partners")
+    if old.get("allocations") != new.get("allocations"):
+        found.append("the minimum pooled budget")
+    return found
 
 
 def _sealed_partners(seal: Seal) -> set[int]:
@@ -224,21 +267,32 @@ def _emails(plan: Plan, role: str):
 
 
 def signature_add(
-    *, plan: Plan, user, organisation, password: str, position: str, request=None
+    *,
+    plan: Plan,
+    user,
+    organisation,
+    password: str,
+    position: str,
+    request=None,
+    read_seal: str = "",
 ) -> Signature:
-    """Sign the current sealed version on behalf of one partner organisation."""
+    """Sign the current sealed version on behalf of one partner organisation. `read_seal` is the
+    digest of the version the person read (the sign form carries it): any other is refused."""
     # The password is checked outside the transaction, so that a wrong one is still counted by
     # the sign-in lockout when the signing is refused and rolled back.
     _password_check(request, user, password)
-    return _signature_add(plan=plan, user=user, organisation=organisation, position=position)
+    return _signature_add(
+        plan=plan, user=user, organisation=organisation, position=position, read_seal=read_seal
+    )
 
 
 @transaction.atomic
-def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signature:
+def _signature_add(*, plan: Plan, user, organisation, position: str, read_seal: str) -> Signature:
     plan = _begin(plan, Move.SIGN, user, organisation=organisation)
     if not position.strip():
         raise ValidationError({"position": "Confirm your position (job title)."})
     seal = _seal_being_signed(plan)
+    _read_check(seal, read_seal, "sign")
     sealed = _sealed_partners(seal)
     if organisation.pk not in sealed:
         raise ValidationError(
@@ -282,16 +336,33 @@ def _signature_add(*, plan: Plan, user, organisation, position: str) -> Signatur
     return signature
 
 
-@transaction.atomic
-def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
+def plan_decline(
+    *,
+    plan: Plan,
+    user,
+    organisation,
+    reason: str,
+    password: str,
+    request=None,
+    read_seal: str = "",
+) -> None:
     """A signatory declines: the plan goes back to Drafting and every signature on the sealed
-    version is withdrawn (kept, marked withdrawn)."""
+    version is withdrawn (kept, marked withdrawn), so they confirm with their password."""
+    _password_check(request, user, password)  # outside the transaction, as for signatures
+    _plan_decline(
+        plan=plan, user=user, organisation=organisation, reason=reason, read_seal=read_seal
+    )
+
+
+@transaction.atomic
+def _plan_decline(*, plan: Plan, user, organisation, reason: str, read_seal: str) -> None:
     plan = _begin(plan, Move.DECLINE, user, organisation=organisation)
     if not reason.strip():
         raise ValidationError(
             {"reason": "Say why you are declining, so the authors can act on it."}
         )
     seal = _seal_being_signed(plan)
+    _read_check(seal, read_seal, "decline")
     _withdraw(seal, f"Declined by {organisation.name}: {reason.strip()}")
     logged = f"{organisation.name}: {reason.strip()}"
     _move(plan, Move.DECLINE, actor=user, reason=logged, seal=seal)
@@ -303,13 +374,15 @@ def plan_decline(*, plan: Plan, user, organisation, reason: str) -> None:
     )
 
 
-def plan_approve(*, plan: Plan, user, password: str, agreed_on, request=None) -> None:
+def plan_approve(
+    *, plan: Plan, user, password: str, agreed_on, request=None, read_seal: str = ""
+) -> None:
     _password_check(request, user, password)  # outside the transaction, as for signatures
-    _plan_approve(plan=plan, user=user, agreed_on=agreed_on)
+    _plan_approve(plan=plan, user=user, agreed_on=agreed_on, read_seal=read_seal)
 
 
 @transaction.atomic
-def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
+def _plan_approve(*, plan: Plan, user, agreed_on, read_seal: str) -> None:
     plan = _begin(plan, Move.APPROVE, user)
     if agreed_on is None:
         raise ValidationError(
@@ -318,6 +391,8 @@ def _plan_approve(*, plan: Plan, user, agreed_on) -> None:
     if agreed_on > timezone.localdate():
         raise ValidationError({"agreed_on": "The date agreed cannot be in the future."})
     seal = _current_seal(plan)
+    if seal is not None:
+        _read_check(seal, read_seal, "approve")
     signed = _active_signatures(seal).filter(user=user).first() if seal else None
     if signed:
         raise ValidationError(

@@ -146,6 +146,12 @@ class ReopenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say why the plan is being reopened."},
     )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to reopen the plan."},
+    )
 
 
 @login_required
@@ -156,7 +162,13 @@ def reopen(request, slug, round_slug):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            plan_reopen(plan=plan, user=request.user, reason=form.cleaned_data["reason"])
+            plan_reopen(
+                plan=plan,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                password=form.cleaned_data["password"],
+                request=request,
+            )
         except StateConflict as conflict:
             form.add_error(None, str(conflict))
             status = 409
@@ -185,6 +197,12 @@ def sealed_version(request, slug, round_slug, number):
 
 
 class SignForm(forms.Form):
+    # The seal of the version the person read: a post for any other version is refused.
+    seal = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "Reload the page to see the version you are signing."},
+    )
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -199,15 +217,31 @@ class SignForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
+    seal = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "Reload the page to see the version you are signing."},
+    )
     reason = forms.CharField(
         label="Why are you declining?",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why you are declining, so the authors can act on it."},
     )
+    password = forms.CharField(
+        label="Your password, to confirm you decline",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to decline."},
+    )
 
 
 class ApproveForm(forms.Form):
+    seal = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "Reload the page to see the version you are signing."},
+    )
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -244,6 +278,7 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
     )
     actions = plan_actions(request.user, plan)
     to_sign = partners_to_sign(actions, signatures)
+    read = {"seal": seal.digest if seal else ""}
     forms_in_error = forms_in_error or {}
     partners = [
         {
@@ -251,9 +286,9 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
             "signature": signatures.get(organisation.pk),
             "can_sign": organisation.pk in to_sign,
             "sign_form": forms_in_error.get(("sign", organisation.pk))
-            or SignForm(prefix=f"sign{organisation.pk}"),
+            or SignForm(prefix=f"sign{organisation.pk}", initial=read),
             "decline_form": forms_in_error.get(("decline", organisation.pk))
-            or DeclineForm(prefix=f"decline{organisation.pk}"),
+            or DeclineForm(prefix=f"decline{organisation.pk}", initial=read),
         }
         for organisation in plan.partner_organisations
     ]
@@ -266,7 +301,7 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
             "partners": partners,
             "problem": problem,
             "actions": actions,
-            "approve_form": forms_in_error.get("approve") or ApproveForm(),
+            "approve_form": forms_in_error.get("approve") or ApproveForm(initial=read),
             "submitted_form": forms_in_error.get("submitted") or MarkSubmittedForm(),
         },
         status=status,
@@ -307,7 +342,13 @@ def sign(request, slug, round_slug, organisation_id):
         form,
         ("sign", organisation.pk),
         lambda data: signature_add(
-            plan=plan, user=request.user, organisation=organisation, request=request, **data
+            plan=plan,
+            user=request.user,
+            organisation=organisation,
+            request=request,
+            password=data["password"],
+            position=data["position"],
+            read_seal=data["seal"],
         ),
         f"Signed on behalf of {organisation.name}.",
     )
@@ -325,7 +366,13 @@ def decline(request, slug, round_slug, organisation_id):
         form,
         ("decline", organisation.pk),
         lambda data: plan_decline(
-            plan=plan, user=request.user, organisation=organisation, reason=data["reason"]
+            plan=plan,
+            user=request.user,
+            organisation=organisation,
+            reason=data["reason"],
+            password=data["password"],
+            request=request,
+            read_seal=data["seal"],
         ),
         "You declined. The plan is back in Drafting and its authors have been told.",
     )
@@ -340,7 +387,14 @@ def approve(request, slug, round_slug):
         plan,
         ApproveForm(request.POST),
         "approve",
-        lambda data: plan_approve(plan=plan, user=request.user, request=request, **data),
+        lambda data: plan_approve(
+            plan=plan,
+            user=request.user,
+            request=request,
+            password=data["password"],
+            agreed_on=data["agreed_on"],
+            read_seal=data["seal"],
+        ),
         "Approved on behalf of the Health and Wellbeing Board.",
     )
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
 
 from finance.services import part_save
@@ -14,7 +15,9 @@ from plans.exports.service import plan_print_html
 from plans.models import Plan
 from plans.services import area_save, plan_current_round, plan_open
 from plans.snapshot import seal_digest
-from tests.factories import area_make, member_make, plan_make_ready
+from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
+
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 
 def test_a_sealed_version_keeps_a_departed_ccgs_lines_and_the_signed_totals(client, db, world):
@@ -38,7 +41,13 @@ def test_a_sealed_version_keeps_a_departed_ccgs_lines_and_the_signed_totals(clie
         user=commissioner,
     )
     seal = plan_submit_for_signoff(plan=plan, user=commissioner)
-    plan_reopen(plan=Plan.objects.get(pk=plan.pk), user=admin, reason="A CCG merges")
+    plan_reopen(
+        password=PASSWORD,
+        request=REQUEST,
+        plan=Plan.objects.get(pk=plan.pk),
+        user=admin,
+        reason="A CCG merges",
+    )
     Membership.objects.filter(partnership__organisation=leaving).delete()
     area_save(
         area=area,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
+from finance.services import part_save
 from governance.constants import Role
 from governance.models import Membership
 from governance.services import membership_remove
@@ -169,3 +170,69 @@ def test_signed_by_every_partner_counts_the_partners_it_was_sealed_with(world, p
             position="CEO",
         )
     assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
+
+
+def test_a_signature_is_refused_on_a_version_other_than_the_one_read(client, world, plan):
+    from governance.models import Signature
+    from governance.signoff import plan_reopen
+
+    plan = _sealed(world, plan)
+    council = plan.partner_organisations[0]
+    signer = Membership.objects.get(role=Role.SIGNATORY, partnership__organisation=council).user
+    client.force_login(signer)
+    url = reverse("signoff", kwargs={"slug": "southampton", "round_slug": "itf-2014"})
+    read = plan.seals.get().digest
+    assert f'value="{read}"' in client.get(url).content.decode()
+    # Meanwhile the plan is reopened, the vision changed and the plan sealed again.
+    plan_reopen(
+        password=PASSWORD, request=REQUEST, plan=plan, user=world.admin, reason="Sharper vision"
+    )
+    vision = plan.parts.get(key="vision")
+    part_save(
+        part=vision,
+        content={"text": "A new vision"},
+        status="complete",
+        base_version=vision.version,
+        user=world.commissioner,
+    )
+    plan_submit_for_signoff(plan=Plan.objects.get(pk=plan.pk), user=world.admin)
+    prefix = f"sign{council.pk}"
+    response = client.post(
+        reverse(
+            "sign",
+            kwargs={"slug": "southampton", "round_slug": "itf-2014", "organisation_id": council.pk},
+        ),
+        {f"{prefix}-seal": read, f"{prefix}-password": PASSWORD, f"{prefix}-position": "CEO"},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "You read sealed version 1" in text and "sealed again as version 2" in text
+    assert "Vision for Health and Care Services" in text
+    assert not Signature.objects.exists()
+
+
+def test_declining_takes_the_signatorys_password_and_a_wrong_one_changes_nothing(world, plan):
+    from governance.signoff import plan_decline
+
+    plan = _sealed(world, plan)
+    council = plan.partner_organisations[0]
+    signer = Membership.objects.get(role=Role.SIGNATORY, partnership__organisation=council).user
+    with pytest.raises(ValidationError, match="The password is wrong"):
+        plan_decline(
+            plan=plan,
+            user=signer,
+            organisation=council,
+            reason="No",
+            password="wrong",
+            request=REQUEST,
+        )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
+    plan_decline(
+        plan=plan,
+        user=signer,
+        organisation=council,
+        reason="No",
+        password=PASSWORD,
+        request=REQUEST,
+    )
+    assert Plan.objects.get(pk=plan.pk).state == PlanState.DRAFTING

@@ -25,6 +25,8 @@ from plans.models import Plan
 from plans.services import plan_current_round, plan_open
 from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
 
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
+
 
 def request():
     return RequestFactory().post("/", REMOTE_ADDR="10.0.0.1")
@@ -91,7 +93,7 @@ def test_every_partner_signs_then_the_chair_approves_and_the_admin_submits(
     plan.refresh_from_db()
     assert (plan.state, plan.submitted_on) == (PlanState.SUBMITTED, date(2014, 2, 14))
     with pytest.raises(StateConflict):
-        plan_reopen(plan=plan, user=admin, reason="too late")
+        plan_reopen(password=PASSWORD, request=REQUEST, plan=plan, user=admin, reason="too late")
 
 
 def test_a_wrong_password_records_nothing_and_counts_towards_the_lockout(devon):
@@ -125,8 +127,22 @@ def test_a_decline_withdraws_every_signature_and_returns_the_plan_to_drafting(de
     (first, first_user), (second, second_user) = list(signers.items())[:2]
     sign(plan, first, first_user)
     with pytest.raises(ValidationError):
-        plan_decline(plan=plan, user=second_user, organisation=second, reason="")
-    plan_decline(plan=plan, user=second_user, organisation=second, reason="Figures not agreed")
+        plan_decline(
+            password=PASSWORD,
+            request=REQUEST,
+            plan=plan,
+            user=second_user,
+            organisation=second,
+            reason="",
+        )
+    plan_decline(
+        password=PASSWORD,
+        request=REQUEST,
+        plan=plan,
+        user=second_user,
+        organisation=second,
+        reason="Figures not agreed",
+    )
     plan.refresh_from_db()
     assert plan.state == PlanState.DRAFTING
     signature = Signature.objects.get()  # kept, never deleted
@@ -141,7 +157,9 @@ def test_reopen_withdraws_the_signatures_on_the_seal(devon):
     plan, signers, admin, _ = devon
     organisation, user = next(iter(signers.items()))
     sign(plan, organisation, user)
-    plan_reopen(plan=plan, user=admin, reason="New figures from the CCG")
+    plan_reopen(
+        password=PASSWORD, request=REQUEST, plan=plan, user=admin, reason="New figures from the CCG"
+    )
     assert Signature.objects.get().withdrawn_reason.startswith("Reopened for editing")
 
 
@@ -157,10 +175,12 @@ def test_the_sign_off_page_signs_and_the_verify_page_finds_the_seal(client, devo
         kwargs={"slug": "devon", "round_slug": plan.round.slug, "organisation_id": organisation.pk},
     )
     prefix = f"sign{organisation.pk}"
-    response = client.post(sign_url, {f"{prefix}-password": "wrong", f"{prefix}-position": "AO"})
+    read = {f"{prefix}-seal": plan.seals.get().digest, f"{prefix}-position": "AO"}
+    assert f'value="{plan.seals.get().digest}"' in page  # the form carries what was read
+    response = client.post(sign_url, {**read, f"{prefix}-password": "wrong"})
     assert response.status_code == 400
     assert "The password is wrong" in response.content.decode()
-    response = client.post(sign_url, {f"{prefix}-password": PASSWORD, f"{prefix}-position": "AO"})
+    response = client.post(sign_url, {**read, f"{prefix}-password": PASSWORD})
     assert response.status_code == 302
     assert Signature.objects.get().position == "AO"
     seal = plan.seals.get()
@@ -260,13 +280,20 @@ def _run(move, plan, user, organisation):
         "submit": lambda: plan_submit_for_signoff(plan=plan, user=user),
         "sign": lambda: sign(plan, organisation, user),
         "decline": lambda: plan_decline(
-            plan=plan, user=user, organisation=organisation, reason="No"
+            password=PASSWORD,
+            request=REQUEST,
+            plan=plan,
+            user=user,
+            organisation=organisation,
+            reason="No",
         ),
         "approve": lambda: plan_approve(
             plan=plan, user=user, password=PASSWORD, agreed_on=today, request=request()
         ),
         "mark_submitted": lambda: plan_mark_submitted(plan=plan, user=user, submitted_on=today),
-        "reopen": lambda: plan_reopen(plan=plan, user=user, reason="Because"),
+        "reopen": lambda: plan_reopen(
+            password=PASSWORD, request=REQUEST, plan=plan, user=user, reason="Because"
+        ),
     }
     return calls[move]()
 
@@ -329,7 +356,14 @@ def test_a_decline_racing_a_signature_leaves_a_consistent_log(settings):
             target=run,
             args=(
                 "decline",
-                lambda: plan_decline(plan=plan, user=b_user, organisation=b_org, reason="No"),
+                lambda: plan_decline(
+                    password=PASSWORD,
+                    request=REQUEST,
+                    plan=plan,
+                    user=b_user,
+                    organisation=b_org,
+                    reason="No",
+                ),
             ),
         ),
     ]

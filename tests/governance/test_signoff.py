@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import RequestFactory
 from django.urls import reverse
 
 from finance.services import part_save, plan_snapshot_now
@@ -16,7 +17,9 @@ from plans.constants import PlanState
 from plans.models import Plan
 from plans.services import plan_current_round, plan_open
 from plans.snapshot import seal_digest
-from tests.factories import part_post_data, plan_make_ready
+from tests.factories import PASSWORD, part_post_data, plan_make_ready
+
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 
 @pytest.fixture
@@ -100,19 +103,27 @@ def test_reopen_needs_a_reason_and_returns_the_plan_to_drafting(
     response = client.post(plan_url("reopen"), {"reason": ""})
     assert "Say why the plan is being reopened." in response.content.decode()
     assert Plan.objects.get(pk=ready.pk).state == PlanState.AWAITING_SIGNOFF
+    # Every signature is withdrawn, so it takes the admin's password, as a signature does.
+    reason = "The CCG board asked for changes"
+    response = client.post(plan_url("reopen"), {"reason": reason, "password": "wrong"})
+    assert "The password is wrong" in response.content.decode()
+    assert Plan.objects.get(pk=ready.pk).state == PlanState.AWAITING_SIGNOFF
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(plan_url("reopen"), {"reason": "The CCG board asked for changes"})
+        response = client.post(plan_url("reopen"), {"reason": reason, "password": PASSWORD})
     assert response.status_code == 302
     plan = Plan.objects.get(pk=ready.pk)
     assert plan.state == PlanState.DRAFTING
     assert plan.decisions.last().reason == "The CCG board asked for changes"
     assert "reopened for editing" in mail.outbox[-1].subject
-    assert client.post(plan_url("reopen"), {"reason": "again"}).status_code == 409
+    again = {"reason": "again", "password": PASSWORD}
+    assert client.post(plan_url("reopen"), again).status_code == 409
 
 
 def test_the_sealed_version_shows_what_was_sealed_after_the_plan_changes(client, world, ready):
     plan_submit_for_signoff(plan=ready, user=world.commissioner)
-    plan_reopen(plan=ready, user=world.admin, reason="More work")
+    plan_reopen(
+        password=PASSWORD, request=REQUEST, plan=ready, user=world.admin, reason="More work"
+    )
     vision = ready.parts.get(key="vision")
     part_save(
         part=vision,
@@ -134,7 +145,13 @@ def test_moves_check_permission_and_state(world, ready):
     with pytest.raises(PermissionDenied):
         plan_submit_for_signoff(plan=ready, user=world.reviewer)
     with pytest.raises(StateConflict):
-        plan_reopen(plan=ready, user=world.admin, reason="nothing to reopen")
+        plan_reopen(
+            password=PASSWORD,
+            request=REQUEST,
+            plan=ready,
+            user=world.admin,
+            reason="nothing to reopen",
+        )
     with pytest.raises(ValidationError):
         plan_submit_for_signoff(
             plan=plan_open(area=world.other_area, round=ready.round), user=world.outsider
@@ -143,7 +160,9 @@ def test_moves_check_permission_and_state(world, ready):
 
 def test_two_sealed_versions_can_be_compared(client, world, ready):
     plan_submit_for_signoff(plan=ready, user=world.commissioner)
-    plan_reopen(plan=ready, user=world.admin, reason="Sharper vision")
+    plan_reopen(
+        password=PASSWORD, request=REQUEST, plan=ready, user=world.admin, reason="Sharper vision"
+    )
     vision = ready.parts.get(key="vision")
     part_save(
         part=vision,

@@ -29,6 +29,8 @@ from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
 
 DAY = date(2014, 2, 14)
 
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
+
 
 def _state_set(plan, state) -> None:
     Plan.objects.filter(pk=plan.pk).update(state=state)
@@ -70,7 +72,12 @@ def _make(move, devon):
             request=request,
         ),
         Move.DECLINE: lambda: plan_decline(
-            plan=plan, user=devon[Role.SIGNATORY], organisation=organisation, reason="No"
+            password=PASSWORD,
+            request=REQUEST,
+            plan=plan,
+            user=devon[Role.SIGNATORY],
+            organisation=organisation,
+            reason="No",
         ),
         Move.APPROVE: lambda: plan_approve(
             plan=plan,
@@ -79,7 +86,9 @@ def _make(move, devon):
             agreed_on=DAY,
             request=request,
         ),
-        Move.REOPEN: lambda: plan_reopen(plan=plan, user=devon[Role.AREA_ADMIN], reason="Why"),
+        Move.REOPEN: lambda: plan_reopen(
+            password=PASSWORD, request=REQUEST, plan=plan, user=devon[Role.AREA_ADMIN], reason="Why"
+        ),
         Move.MARK_SUBMITTED: lambda: plan_mark_submitted(
             plan=plan, user=devon[Role.AREA_ADMIN], submitted_on=DAY
         ),

@@ -9,15 +9,19 @@ from io import BytesIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 from openpyxl import load_workbook
 
 from finance.services import part_save
+from governance.management.commands.load_demo import demo_password
 from plans.exports.importer import ImportStale, import_apply, import_pending, import_preview
 from plans.exports.reader import WorkbookRefused
 from plans.exports.service import plan_export_xlsx
 from plans.models import Area, Part
 from plans.services import plan_current_round, plan_open
 from plans.template import Metrics
+
+REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 
 @pytest.fixture
@@ -686,7 +690,13 @@ def test_a_sealed_export_edited_after_the_plan_is_reopened_imports_against_the_s
     data = exported(plan, commissioner)  # the sealed version, its seal on every sheet
     assert "Seal: " in str(load_workbook(BytesIO(data))["Cover"]["B2"].value)
     assert "cannot be changed" in refusal(plan, commissioner, data)
-    plan_reopen(plan=plan, user=admin, reason="The board asked for changes")
+    plan_reopen(
+        password=demo_password(),
+        request=REQUEST,
+        plan=plan,
+        user=admin,
+        reason="The board asked for changes",
+    )
     plan.refresh_from_db()
     cell = find(data, "Narrative", "Governance")
     preview = import_preview(
