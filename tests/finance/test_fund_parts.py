@@ -252,3 +252,16 @@ def test_the_schemes_table_reads_other_as_its_description_and_leaves_out_empty_c
     assert "2014/15 spend" in headers and falls["2014/15 spend"] == ""  # a year always stays
     total = dict(zip(headers, table["rows"][-1], strict=True))
     assert (total["Scheme"], total["2015/16 spend"]) == ("Net total", "£3,000")
+
+
+@pytest.mark.parametrize("share", ["150", "12.345", "-1", "lots"])
+def test_a_bad_agreed_share_is_named_beside_its_field_and_kept(client, world, plan, lead, share):
+    council = partner(plan, "la")
+    data = part_post_data(plan, "arrangements", {})
+    data.update({"risk_share_basis": "agreed", f"share_{council.pk}": share})
+    response = client.post(url(plan, "arrangements"), data)
+    assert response.status_code == 400  # was a server error: the label's "(%)" was %-formatted
+    page = response.content.decode()
+    assert f"{council.name}: share of over- and under-spends, as a percentage" in page
+    assert f'value="{share}"' in page
+    assert plan.parts.get(key="arrangements").version == 0
