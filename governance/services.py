@@ -14,6 +14,7 @@ from governance.constants import Role
 from governance.models import Membership
 from governance.permissions import is_national_admin, permissions_sync
 from plans.models import Area, Organisation, Partnership
+from plans.services import plans_being_signed
 
 User = get_user_model()
 
@@ -84,6 +85,12 @@ def membership_remove(*, membership: Membership) -> None:
         .filter(partnership__area=area, role=Role.AREA_ADMIN)
         .values_list("pk", flat=True)
     )
+    if membership.role in (Role.SIGNATORY, Role.HWB_CHAIR) and (sealed := plans_being_signed(area)):
+        raise ValidationError(
+            f"The {sealed[0].round.name} plan is {sealed[0].get_state_display().lower()}: its "
+            "signatories and Health and Wellbeing Board chair stay until it is reopened or "
+            "submitted."
+        )
     if membership.role == Role.AREA_ADMIN and admins == [membership.pk]:
         raise ValidationError(
             "This is the area's only area admin. Add another area admin before removing this one."

@@ -87,6 +87,13 @@ def area_save(
 
     wanted = {org.pk for org in partners}
     current = {p.organisation_id: p for p in area.partnerships.select_related("organisation")}
+    if wanted != set(current) and (sealed := plans_being_signed(area)):
+        raise ValidationError(
+            {
+                "partners": f"The {sealed[0].round.name} plan was sealed with these partners and "
+                f"is {sealed[0].get_state_display().lower()}: reopen it before changing them."
+            }
+        )
     for org_id, partnership in current.items():
         if org_id not in wanted:
             try:
@@ -102,6 +109,16 @@ def area_save(
         if org.pk not in current:
             Partnership.objects.create(area=area, organisation=org)
     return area
+
+
+# The states in which a sealed version is being signed, approved or sent: its partners and
+# signatories must stay as they were sealed until the plan is reopened.
+SIGNING_STATES = (PlanState.AWAITING_SIGNOFF, PlanState.SIGNED, PlanState.APPROVED)
+
+
+def plans_being_signed(area: Area) -> list[Plan]:
+    """The area's plans whose sealed version is in sign-off (awaiting, signed or approved)."""
+    return list(area.plans.filter(state__in=SIGNING_STATES).select_related("round"))
 
 
 class PlanNotEditable(Exception):

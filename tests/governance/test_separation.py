@@ -15,7 +15,7 @@ from governance.models import Membership
 from governance.services import membership_remove
 from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
 from plans.constants import PlanState
-from plans.models import Plan
+from plans.models import Partnership, Plan
 from plans.services import area_save, plan_current_round, plan_open
 from tests.factories import PASSWORD, OrganisationFactory, member_make, plan_make_ready
 
@@ -150,14 +150,23 @@ def test_signed_by_every_partner_counts_the_partners_it_was_sealed_with(world, p
         request=REQUEST,
         position="CEO",
     )
-    # The CCG leaves the area while the plan awaits sign-off and another joins: the sealed
-    # CCG's signature is still needed, and the newcomer does not sign this version.
+    # While the plan awaits sign-off its partners and signatories stay as they were sealed.
     newcomer = OrganisationFactory(name="NHS New CCG", kind="ccg")
-    for membership in Membership.objects.filter(partnership__organisation=ccg):
-        membership_remove(membership=membership)
-    area_save(
-        area=world.area, name=world.area.name, slug=world.area.slug, partners=[council, newcomer]
-    )
+    ccg_signatory = Membership.objects.get(role=Role.SIGNATORY, partnership__organisation=ccg)
+    with pytest.raises(ValidationError, match="signatories and Health and Wellbeing Board chair"):
+        membership_remove(membership=ccg_signatory)
+    with pytest.raises(ValidationError, match="reopen it before changing them"):
+        area_save(
+            area=world.area,
+            name=world.area.name,
+            slug=world.area.slug,
+            partners=[council, newcomer],
+        )
+    # Even if the rows were changed behind the portal's back (the shell), the sealed CCG's
+    # signature is still needed, and the newcomer does not sign this version.
+    Membership.objects.filter(partnership__organisation=ccg).delete()
+    Partnership.objects.filter(area=world.area, organisation=ccg).delete()
+    Partnership.objects.create(area=world.area, organisation=newcomer)
     assert Plan.objects.get(pk=plan.pk).state == PlanState.AWAITING_SIGNOFF
     signer = member_make(world.area, Role.SIGNATORY, organisation=newcomer, username="newbie")
     with pytest.raises(ValidationError, match="was not a partner when this version was sealed"):
