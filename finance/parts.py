@@ -13,7 +13,7 @@ from finance.rules import (
 )
 from itf_portal.money import money_format
 from plans.constants import FundingStream, PartStatus, RiskShareBasis, SchemeType
-from plans.parts import MoneyField, part_form, row_form
+from plans.parts import MoneyField, money_typed, part_form, row_form
 from plans.parts import percent as _percent
 from plans.template import (
     Arrangements,
@@ -24,10 +24,6 @@ from plans.template import (
     Schemes,
 )
 from plans.template import ContingencyRow as ContingencyRowContent
-
-
-def _as_typed(amount: str | None) -> str:
-    return f"{Decimal(amount):,.2f}" if amount else ""
 
 
 class ContributionsForm(part_form(Contributions)):
@@ -47,7 +43,7 @@ class ContributionsForm(part_form(Contributions)):
                 for index, year in enumerate(self.years):
                     name = f"amount_{partner.pk}_{stream.value}_{index}"
                     self.fields[name] = MoneyField(label=f"{partner.name}, {stream.label}, {year}")
-                    self.initial[name] = _as_typed(stored.get((partner.pk, stream.value, year)))
+                    self.initial[name] = money_typed(stored.get((partner.pk, stream.value, year)))
                     self.cells[name] = (partner, stream, year)
 
     def grid(self) -> list[dict]:
@@ -242,7 +238,7 @@ class HealthSpendForm(part_form(HealthSpend)):
                     name = f"{line['key']}_{key}_{number}"
                     self.fields[name] = MoneyField(label=f"{line['label']}, {year} {key}")
                     amount = ((stored.get(line["key"]) or {}).get(key) or {}).get(year)
-                    self.initial[name] = _as_typed(amount)
+                    self.initial[name] = money_typed(amount)
                     self.cells[name] = (line["key"], key, year)
 
     def grid(self) -> list[dict]:

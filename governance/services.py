@@ -118,8 +118,6 @@ def member_add_by_email(
     Returns the membership and whether the account is new.
     """
     email = User.objects.normalize_email(email.strip()).lower()
-    if actor is not None and (actor.email or "").lower() == email:
-        grant_check(actor=actor, user=actor, area=area, organisation=organisation, role=role)
     users = list(User.objects.filter(email__iexact=email)[:2])
     if len(users) > 1:
         raise ValidationError(

@@ -22,7 +22,7 @@ from governance.permissions import (
     SUBMIT_PLAN,
     has_area_perm,
 )
-from plans.constants import PlanState
+from plans.constants import SIGNING_STATES, PlanState
 from plans.models import Organisation, Plan
 from plans.services import plan_editable
 
@@ -105,7 +105,7 @@ WORKFLOW: dict[Move, Transition] = {
         ),
         Transition(
             move=Move.REOPEN,
-            sources=(PlanState.AWAITING_SIGNOFF, PlanState.SIGNED, PlanState.APPROVED),
+            sources=SIGNING_STATES,
             target=PlanState.DRAFTING,
             action=Action.REOPENED,
             permission=REOPEN_PLAN,

@@ -16,6 +16,11 @@ class PlanState(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
 
 
+# The states in which a sealed version is in sign-off (awaiting, signed or approved): it can be
+# reopened, and its partners and signatories stay as they were sealed.
+SIGNING_STATES = (PlanState.AWAITING_SIGNOFF, PlanState.SIGNED, PlanState.APPROVED)
+
+
 class PartStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"

@@ -227,11 +227,16 @@ def partner_choices(plan) -> list[tuple[str, str]]:
     return [("", "Choose a partner")] + [(str(o.pk), o.name) for o in plan.partner_organisations]
 
 
+def money_typed(amount) -> str:
+    """A stored amount as its input shows it, with thousands separators ("3,971,000.00")."""
+    return f"{Decimal(amount):,.2f}" if amount not in ("", None) else ""
+
+
 def _typed(cell: Cell, value):
     """A stored value as its input shows it: amounts with thousands separators, a partner by
     its id."""
     if cell.kind == Kind.MONEY:
-        return f"{Decimal(value):,.2f}" if value not in ("", None) else ""
+        return money_typed(value)
     if cell.kind == Kind.PARTNER:
         return str(value or "")
     return "" if value is None else value

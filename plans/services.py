@@ -12,6 +12,7 @@ from django.utils import timezone
 from plans.constants import (
     CURRENT_ROUND,
     ROUNDS,
+    SIGNING_STATES,
     OrganisationKind,
     PartKey,
     PartStatus,
@@ -109,11 +110,6 @@ def area_save(
         if org.pk not in current:
             Partnership.objects.create(area=area, organisation=org)
     return area
-
-
-# The states in which a sealed version is being signed, approved or sent: its partners and
-# signatories must stay as they were sealed until the plan is reopened.
-SIGNING_STATES = (PlanState.AWAITING_SIGNOFF, PlanState.SIGNED, PlanState.APPROVED)
 
 
 def plans_being_signed(area: Area) -> list[Plan]:

@@ -170,14 +170,13 @@ def _form_for(plan: Plan, part: Part, inputs: dict):
     )
 
 
-def _form_problems(form, cells: dict, title: str) -> list[str]:
+def _form_problems(form, cells: dict, title: str, fixed: list[str]) -> list[str]:
     def named(name: str, message: str) -> str:
         cell = cells.get(name)
         return f"{cell.replace('!', ', cell ')}: {message}" if cell else f"{title}: {message}"
 
     problems = [
-        named(name, "this cell cannot be changed; it is set by the template.")
-        for name in _edited_fixed(form, cells)
+        named(name, "this cell cannot be changed; it is set by the template.") for name in fixed
     ]
     for name, messages in form.errors.items():
         for message in messages:
@@ -278,8 +277,10 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
             )
             continue
         form = _form_for(plan, part, inputs)
-        if not form.is_valid() or _edited_fixed(form, where[key]):
-            problems += _form_problems(form, where[key], spec.title)
+        valid = form.is_valid()
+        fixed = _edited_fixed(form, where[key])
+        if not valid or fixed:
+            problems += _form_problems(form, where[key], spec.title, fixed)
             continue
         content = form.content()
         changes = part_changes(spec, part.content, content)

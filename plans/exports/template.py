@@ -23,6 +23,7 @@ from finance.rules import spend_lines
 from itf_portal.money import LIMIT, PENNY
 from plans.constants import FundingStream, PartKey
 from plans.template import (
+    PART_BY_KEY,
     PARTS,
     Cell,
     Derived,
@@ -265,7 +266,7 @@ def posted(cell: Cell, value, plan, column: str = "") -> str:
         case Kind.PARTNER:
             return str(_partner(plan, value, column).pk) if str(value).strip() else ""
     if cell_kind(cell.kind) in (NUMBER, *AMOUNTS):
-        return "" if value in ("", None) else str(value)
+        return posted_amount(value)
     return value
 
 
@@ -525,7 +526,5 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
 
 
 def value_of(snapshot: dict, item: Value):
-    return shown_value(item.cell, _content(snapshot, item.part), snapshot, PARTS_MODEL[item.part])
-
-
-PARTS_MODEL = {spec.key: spec.content for spec in PARTS}
+    model = PART_BY_KEY[item.part].content
+    return shown_value(item.cell, _content(snapshot, item.part), snapshot, model)
