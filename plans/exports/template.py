@@ -526,5 +526,9 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
 
 
 def value_of(snapshot: dict, item: Value):
-    model = PART_BY_KEY[item.part].content
-    return shown_value(item.cell, _content(snapshot, item.part), snapshot, model)
+    """A labelled answer's cell: as any cell shows it, except that an amount nobody has given
+    stays blank (a threshold not yet set is not £0)."""
+    content = _content(snapshot, item.part)
+    if item.cell.kind == Kind.MONEY and item.cell.value(content) in ("", None):
+        return ""
+    return shown_value(item.cell, content, snapshot, PART_BY_KEY[item.part].content)

@@ -277,3 +277,18 @@ def test_scheme_and_risk_columns_offer_dropdowns_of_the_templates_labels(db):
     risks = book["Key risks"]
     risk_header = next(r for r in risks.iter_rows() if r[0].value == "Risk")
     assert dropdown(risks, f"B{risk_header[0].row + 1}")[0] == ["High", "Medium", "Low"]
+
+
+def test_an_amount_nobody_gave_stays_blank_and_an_unedited_export_imports_as_no_change(
+    client, world, plan
+):
+    from plans.exports.importer import import_preview
+
+    client.force_login(world.reviewer)
+    data = client.get(URL).content
+    sheet = load_workbook(BytesIO(data))["Pooled fund arrangements"]
+    row = next(
+        r for r in sheet.iter_rows() if r[0].value == "Materiality threshold for changes (a year)"
+    )
+    assert row[1].value in (None, "")  # not £0.00: the threshold is not set yet
+    assert import_preview(plan=plan, user=world.admin, data=data).parts == []
