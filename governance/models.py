@@ -185,3 +185,19 @@ class CompositeExport(models.Model):
         if self.status == self.DONE:
             return 100
         return int(100 * self.areas_done / self.areas_total) if self.areas_total else 0
+
+
+class PasswordLinkRequest(models.Model):
+    """Each request for a link to choose a password (append-only): the limits on how many links
+    one account, and one address, can be sent in an hour count these rows."""
+
+    email = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    sent = models.BooleanField(default=False)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Password link for {self.email} at {self.at:%Y-%m-%d %H:%M}"

@@ -160,7 +160,13 @@ def _welcome_send(*, user, membership: Membership, site_url: str) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    context = {"user": user, "membership": membership, "link": site_url.rstrip("/") + path}
+    site = site_url.rstrip("/")
+    context = {
+        "user": user,
+        "membership": membership,
+        "link": site + path,
+        "new_link": site + reverse("password_reset"),
+    }
     send_mail(
         subject=f"You have been added to the ITF plan for {membership.partnership.area.name}",
         message=render_to_string("governance/email/welcome.txt", context),

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads the body (the CSRF check does): an oversized request is refused unread.
+    "itf_portal.middleware.request_size_limit",
+    "itf_portal.middleware.no_store",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -160,6 +163,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "itf_portal.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "itf_portal.client_ip.username"
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 
 # django-guardian: no anonymous user; object permissions are for members only.
@@ -199,6 +203,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# One file per request: no page takes more (the import takes one workbook).
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Uploads stop at 5 MB (the largest workbook accepted) before anything reaches the disk.
 FILE_UPLOAD_HANDLERS = [
     "itf_portal.uploads.SizeLimitedUploadHandler",

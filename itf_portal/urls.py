@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from finance import views as finance_views
+from governance import accounts
 from governance import views as governance_views
 from plans.views import areas as plans_views
 from plans.views import parts as parts_views
@@ -84,8 +85,16 @@ urlpatterns = [
     path("organisations/<int:pk>/edit/", plans_views.organisation_form, name="organisation_edit"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=accounts.SignInForm
+        ),
         name="login",
+    ),
+    path("accounts/password_reset/", accounts.PasswordLinkView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        accounts.PasswordChooseView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("django-admin/", admin.site.urls),

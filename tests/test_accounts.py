@@ -114,3 +114,120 @@ def test_forms_are_protected_against_cross_site_posts(path, world):
     response = strict.post(path, {"username": "commissioner", "password": PASSWORD})
     assert response.status_code == 403
     assert "Your form has expired" in response.content.decode()
+
+
+def test_a_sign_in_name_longer_than_any_account_is_refused_not_a_server_error(client, world):
+    response = _sign_in(client, "a" * 300, "wrong-password")
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+
+
+def test_wrong_passwords_from_many_addresses_lock_the_account_everywhere(client, world):
+    from governance.accounts import ACCOUNT_FAILURE_LIMIT
+
+    # Four wrong passwords from each of many addresses: never five from one, so axes's lock on
+    # one device never trips, but the account's own count does.
+    for attempt in range(ACCOUNT_FAILURE_LIMIT):
+        client.post(
+            LOGIN,
+            {"username": "commissioner", "password": "wrong-password"},
+            REMOTE_ADDR=f"10.0.{attempt // 4}.1",
+        )
+    response = client.post(
+        LOGIN, {"username": "commissioner", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert response.status_code == 200
+    assert "This account is locked for 15 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Other accounts are not affected.
+    assert _sign_in(client, "reviewer", PASSWORD).status_code == 302
+
+
+def test_choosing_a_new_password_lifts_the_lock(client, world):
+    from governance.accounts import ACCOUNT_FAILURE_LIMIT
+
+    for attempt in range(ACCOUNT_FAILURE_LIMIT):
+        client.post(
+            LOGIN,
+            {"username": "commissioner", "password": "wrong"},
+            REMOTE_ADDR=f"10.1.{attempt // 4}.1",
+        )
+    client.post("/accounts/password_reset/", {"email": world.commissioner.email})
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[-1].body).group(1)
+    form_url = client.get(link).url
+    client.post(form_url, {"new_password1": "Sea-Views-2015!", "new_password2": "Sea-Views-2015!"})
+    assert _sign_in(client, "commissioner", "Sea-Views-2015!").status_code == 302
+
+
+def test_an_invited_person_whose_link_expired_can_get_a_new_one(client, world):
+    world.commissioner.set_unusable_password()  # invited, never chose a password
+    world.commissioner.save()
+    response = client.post("/accounts/password_reset/", {"email": world.commissioner.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_an_expired_link_offers_a_new_one(client, world):
+    page = client.get("/accounts/reset/MQ/expired-token/").content.decode()
+    assert "This link has expired or has been used" in page
+    assert "Send me a new link" in page
+
+
+def test_links_to_one_account_are_limited_to_three_an_hour_without_saying_so(client, world):
+    for _ in range(5):
+        response = client.post("/accounts/password_reset/", {"email": world.commissioner.email})
+        assert response.status_code == 302  # the same "check your email" page every time
+    assert len(mail.outbox) == 3
+
+
+def test_one_address_asking_for_many_links_is_told_to_wait(client, world):
+    from governance.accounts import LINKS_PER_ADDRESS
+
+    for number in range(LINKS_PER_ADDRESS):
+        client.post("/accounts/password_reset/", {"email": f"guess{number}@example.org"})
+    response = client.post("/accounts/password_reset/", {"email": world.commissioner.email})
+    assert response.status_code == 200
+    assert "Too many links have been asked for from this computer" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_signed_in_pages_and_downloads_are_never_cached(client, world):
+    client.force_login(world.commissioner)
+    page = client.get(reverse("dashboard"))
+    assert "no-store" in page["Cache-Control"]
+    from plans.services import plan_current_round
+
+    round_slug = plan_current_round().slug
+    download = client.get(
+        reverse("plan_export", kwargs={"slug": "southampton", "round_slug": round_slug})
+    )
+    assert download.status_code == 200
+    assert "no-store" in download["Cache-Control"]
+
+
+def test_a_huge_body_is_refused_unread_even_when_signed_out(client, world):
+    from itf_portal.uploads import REQUEST_LIMIT
+
+    response = client.generic(
+        "POST",
+        LOGIN,
+        b"x" * (REQUEST_LIMIT + 1),
+        content_type="multipart/form-data; boundary=xyz",
+    )
+    assert response.status_code == 413
+    assert "The file is too large" in response.content.decode()
+
+
+def test_a_request_with_two_files_is_refused(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        LOGIN,
+        {
+            "username": "commissioner",
+            "a": SimpleUploadedFile("a.xlsx", b"x" * 10),
+            "b": SimpleUploadedFile("b.xlsx", b"x" * 10),
+        },
+    )
+    assert response.status_code == 400

@@ -638,11 +638,19 @@ def test_a_scheme_type_is_one_of_the_templates_or_other_with_a_description(demo)
     assert "Scheme 1 (" in preview.parts[0].changes[0].label  # rows are named in the preview
 
 
-def test_an_upload_over_5_mb_is_stopped_and_named(client, demo):
+def test_an_upload_just_over_5_mb_is_stopped_and_named_on_the_form(client, demo):
     client.force_login(person("walsall-commissioner"))
-    response = upload(client, b"x" * (6 * 1024 * 1024), name="huge.xlsx")
+    response = upload(client, b"x" * (5 * 1024 * 1024 + 100), name="huge.xlsx")
     assert response.status_code == 400
     assert b"larger than 5 MB" in response.content
+    assert demo_plan("walsall").imports.count() == 0
+
+
+def test_a_request_far_over_5_mb_is_refused_before_it_is_read(client, demo):
+    client.force_login(person("walsall-commissioner"))
+    response = upload(client, b"x" * (6 * 1024 * 1024), name="huge.xlsx")
+    assert response.status_code == 413
+    assert b"The file is too large" in response.content
     assert demo_plan("walsall").imports.count() == 0
 
 
