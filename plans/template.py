@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import ValidationError as ContentError
+from pydantic_core import PydanticCustomError
 
 from itf_portal.money import LIMIT
 from plans.constants import (
@@ -45,6 +46,9 @@ from plans.constants import (
 TEXT_LIMIT = 10_000
 SHORT_LIMIT = 200
 ROW_LIMIT = 1000
+# The most text one part may hold, over all its answers and rows (about 40 printed pages), so a
+# plan's paper stays a size a board can read and a server can print.
+PART_TEXT_LIMIT = 100_000
 
 
 class Kind(StrEnum):
@@ -974,13 +978,44 @@ def content_check(key: str, content: dict, year_labels: list[str] | None = None)
     spec = PART_BY_KEY[key]
     context = {"periods": periods(year_labels)} if year_labels else None
     model = spec.content.model_validate(content or {}, context=context)
+    length = text_length(model)
+    if length > PART_TEXT_LIMIT:
+        raise ContentError.from_exception_data(
+            spec.content.__name__,
+            [
+                {
+                    "type": PydanticCustomError(
+                        "part_too_long",
+                        "its answers hold {length} characters of text, and the most one part "
+                        "can hold is {limit} (about 40 printed pages): shorten some of them",
+                        {"length": f"{length:,}", "limit": f"{PART_TEXT_LIMIT:,}"},
+                    ),
+                    "loc": (),
+                    "input": None,
+                }
+            ],
+        )
     return model.model_dump(mode="json")
+
+
+def text_length(model: BaseModel) -> int:
+    """The characters of text a part's answers hold, its rows' included."""
+    total = 0
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, BaseModel):
+            total += text_length(value)
+        elif isinstance(value, list):
+            total += sum(text_length(item) for item in value if isinstance(item, BaseModel))
+    return total
 
 
 def content_problems(error: ContentError) -> list[str]:
     """A refusal in words: where in the content, and what is wrong."""
     problems = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "content"
-        problems.append(f"{where}: {item['msg']}")
+        where = ".".join(str(part) for part in item["loc"])
+        problems.append(f"{where}: {item['msg']}" if where else item["msg"])
     return problems

@@ -1,5 +1,6 @@
 """Exporting a plan: the snapshot to write, and the record of who exported what."""
 
+from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -8,6 +9,7 @@ from finance.services import plan_finance_charts, plan_snapshot_now
 from governance.constants import Action
 from governance.models import Export
 from governance.signoff import readiness_checks
+from itf_portal.printing import pdf_print
 from plans.constants import PlanState
 from plans.exports.excel import plan_workbook
 from plans.models import Plan
@@ -103,12 +105,10 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
 @transaction.atomic
 def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
     """The plan as an HWB board paper: cover, contents, every part in template order, the fund's
-    tables and charts, and the sign-off page. "DRAFT — not signed" on every page until approved."""
-    from django.contrib.staticfiles import finders
-    from weasyprint import CSS, HTML
-
+    tables and charts, and the sign-off page. "DRAFT — not signed" on every page until approved.
+    PrintFailed if it cannot be printed within the printer's limits (nothing is recorded)."""
     html, digest = plan_print_html(plan)
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=finders.find("print/plan.css"))])
+    pdf = pdf_print(html, finders.find("print/plan.css"))
     Export.objects.create(plan=plan, user=user, format="pdf", seal=digest or "draft")
     name = f"itf-plan-{plan.area.slug}-{plan.round.slug}{'-draft' if not digest else ''}.pdf"
     return pdf, name

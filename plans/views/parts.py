@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
 from governance.permissions import ASSIGN_PARTS, COMMENT_PLAN, has_area_perm, plan_for_user
 from governance.workflow import plan_actions
+from itf_portal.printing import PrintFailed
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
 from plans.exports.service import plan_export_pdf, plan_export_xlsx
@@ -338,7 +339,12 @@ def plan_export(request, slug, round_slug, format="xlsx"):
     """The plan as the NHS England Excel template or a PDF, for anyone who may read the plan."""
     plan = plan_for_user(request.user, slug, round_slug)
     export, content_type = EXPORTS[format]
-    data, name = export(plan=plan, user=request.user)
+    try:
+        data, name = export(plan=plan, user=request.user)
+    except PrintFailed as failed:
+        return render(
+            request, "plans/print_failed.html", {"plan": plan, "reason": failed}, status=503
+        )
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

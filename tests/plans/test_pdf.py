@@ -134,3 +134,30 @@ def test_the_board_paper_reads_the_same_queries_with_300_schemes(
     with django_assert_max_num_queries(len(few)):
         html, _ = plan_print_html(Plan.objects.get(pk=plan.pk))
     assert html.count("Scheme 299") == 1
+
+
+def test_printing_past_its_limits_is_a_clear_page_and_records_nothing(client, world, monkeypatch):
+    from itf_portal import printing
+
+    monkeypatch.setattr(printing, "PRINT_SECONDS", 0.01)  # no paper prints this fast
+    client.force_login(world.reviewer)
+    response = client.get(URL.format("southampton"))
+    assert response.status_code == 503
+    assert "The PDF of this plan could not be made" in response.content.decode()
+    assert "longer than 0.01 seconds" in response.content.decode()
+    assert not Export.objects.filter(format="pdf").exists()
+
+
+def test_the_printer_runs_in_a_child_capped_in_memory(monkeypatch):
+    import sys
+
+    from django.contrib.staticfiles import finders
+
+    from itf_portal import printing
+
+    stylesheet = finders.find("print/plan.css")
+    assert printing.pdf_print("<p>A short paper</p>", stylesheet).startswith(b"%PDF")
+    monkeypatch.setattr(printing, "PRINT_MEMORY", 64 * 1024**2)  # less than a print needs
+    with pytest.raises(printing.PrintFailed, match="memory"):
+        printing.pdf_print("<p>" + "A long answer. " * 20_000 + "</p>", stylesheet)
+    assert "weasyprint" not in sys.modules  # the worker itself never loaded it

@@ -122,6 +122,8 @@ def test_every_part_is_on_the_pages_in_the_workbook_and_the_pdf_or_says_why_not(
             {"amounts": [{"organisation": 1, "stream": "nope", "year": "2014/15", "amount": "1"}]},
         ),
         (PartKey.ARRANGEMENTS, {"notice_days": "0"}),
+        # Each risk within its field's limit, but together more text than a part may hold.
+        (PartKey.RISKS, {"rows": [{"description": "x" * 10_000} for _ in range(11)]}),
     ],
 )
 def test_part_save_refuses_content_that_does_not_fit_whoever_calls_it(world, plan, key, content):
@@ -163,3 +165,19 @@ def test_every_asked_field_has_a_kind_and_a_label():
         for model in models:
             for question in questions(model):
                 assert question.label and question.kind
+
+
+def test_a_part_over_its_text_limit_is_refused_in_words(world, plan):
+    part = plan.parts.get(key=PartKey.RISKS)
+    rows = [{"description": "x" * 10_000, "mitigation": "y" * 10} for _ in range(11)]
+    with pytest.raises(ValidationError) as refused:
+        part_save(
+            part=part,
+            content={"rows": rows},
+            status="in_progress",
+            base_version=part.version,
+            user=world.commissioner,
+        )
+    [message] = refused.value.messages
+    assert "110,110 characters of text" in message
+    assert "the most one part can hold is 100,000" in message
