@@ -19,7 +19,7 @@ LOCAL_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret_key
 
 run: setup
 	@echo "Starting ITF Portal on http://127.0.0.1:$(PORT)  (Ctrl-C stops it and its database)"
-	@$(LOCAL_ENV) $(PY) -m itf_portal.pgembed bash -c '\
+	@$(LOCAL_ENV) DJANGO_SITE_URL=http://127.0.0.1:$(PORT) $(PY) -m itf_portal.pgembed bash -c '\
 	  set -e; \
 	  $(MANAGE) migrate --noinput -v0; \
 	  $(MANAGE) load_demo; \

@@ -1,19 +1,46 @@
 """What a person should do next, for the dashboard's "Needs your attention" panel."""
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.constants import Role
-from governance.models import Membership, Signature
+from governance.constants import Action, Role
+from governance.models import Decision, Membership, Signature
 from plans.constants import PartStatus, PlanState
 from plans.models import Part, Plan
 
+# Who writes the plan, so who must act on a decline.
+AUTHORS = (Role.COMMISSIONER, Role.FINANCE_LEAD, Role.AREA_ADMIN)
+
+
+def _declined(user, areas: set[int]) -> list[dict]:
+    """Plans sent back to drafting by a decline that nobody has resubmitted yet (one query)."""
+    last = Decision.objects.filter(plan=OuterRef("pk")).order_by("-at", "-pk")
+    plans = (
+        Plan.objects.filter(area_id__in=areas, state=PlanState.DRAFTING)
+        .annotate(last_action=Subquery(last.values("action")[:1]))
+        .annotate(last_reason=Subquery(last.values("reason")[:1]))
+        .filter(last_action=Action.DECLINED)
+        .select_related("area", "round")
+        .order_by("area__name")
+    )
+    return [
+        {
+            "text": f"The {plan.area.name} plan was declined ({plan.last_reason}). Change it and "
+            "submit it for sign-off again",
+            "url": reverse(
+                "task_list", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug}
+            ),
+            "overdue": False,
+        }
+        for plan in plans
+    ]
+
 
 def attention_for_user(user) -> list[dict]:
-    """Signatures awaited from them, approvals and submissions waiting on their role, and the
-    parts assigned to them that are not complete (overdue ones flagged). A fixed number of
-    queries whatever the number of plans."""
+    """Signatures awaited from them, approvals and submissions waiting on their role, a decline
+    that sent a plan they write back to drafting, and the parts assigned to them that are not
+    complete (overdue ones flagged). A fixed number of queries whatever the number of plans."""
     today = timezone.localdate()
     roles = list(
         Membership.objects.filter(user=user).values_list(
@@ -72,6 +99,7 @@ def attention_for_user(user) -> list[dict]:
                     "overdue": False,
                 }
             )
+    items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
     parts = (
         Part.objects.filter(assignee=user, plan__state=PlanState.DRAFTING)
         .exclude(status=PartStatus.COMPLETE)

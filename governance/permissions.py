@@ -68,6 +68,17 @@ REFUSALS = {
 }
 
 
+def members_who_can(area: Area, codename: str) -> QuerySet:
+    """The area's members whose roles give them this permission (e.g. who can edit a part, so
+    who it may be assigned to)."""
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if codename in granted]
+    return (
+        get_user_model()
+        .objects.filter(memberships__partnership__area=area, memberships__role__in=roles)
+        .distinct()
+    )
+
+
 def permissions_sync(*, user, area: Area) -> None:
     """Make the user's object permissions on the area exactly those their roles give."""
     roles = Membership.objects.filter(user=user, partnership__area=area).values_list(

@@ -3,7 +3,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.http import urlsafe_base64_encode
 from governance.constants import Role
 from governance.models import Membership
 from governance.permissions import is_national_admin, permissions_sync
+from itf_portal.mail import email_send, page_link
 from plans.models import Area, Organisation, Partnership
 from plans.services import plans_being_signed
 
@@ -109,7 +109,6 @@ def member_add_by_email(
     email: str,
     first_name: str,
     last_name: str,
-    site_url: str,
     actor=None,
 ) -> tuple[Membership, bool]:
     """Give a role to the person with this email, creating their account if they have none.
@@ -146,13 +145,11 @@ def member_add_by_email(
         area=area, organisation=organisation, user=user, role=role, actor=actor
     )
     if created:
-        transaction.on_commit(
-            lambda: _welcome_send(user=user, membership=membership, site_url=site_url)
-        )
+        _welcome_send(user=user, membership=membership)
     return membership, created
 
 
-def _welcome_send(*, user, membership: Membership, site_url: str) -> None:
+def _welcome_send(*, user, membership: Membership) -> None:
     path = reverse(
         "password_reset_confirm",
         kwargs={
@@ -160,16 +157,14 @@ def _welcome_send(*, user, membership: Membership, site_url: str) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    site = site_url.rstrip("/")
     context = {
         "user": user,
         "membership": membership,
-        "link": site + path,
-        "new_link": site + reverse("password_reset"),
+        "link": page_link(path),
+        "new_link": page_link(reverse("password_reset")),
     }
-    send_mail(
+    email_send(
+        to=[user.email],
         subject=f"You have been added to the ITF plan for {membership.partnership.area.name}",
-        message=render_to_string("governance/email/welcome.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+        body=render_to_string("governance/email/welcome.txt", context),
     )

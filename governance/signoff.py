@@ -8,20 +8,37 @@ committed.
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from finance.services import plan_fund_summary, plan_snapshot_now
 from governance.constants import Move, Role
 from governance.models import Decision, Membership, Seal, Signature
 from governance.workflow import WORKFLOW, permission_check
+from itf_portal.mail import email_send
 from plans.checks import Check
 from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, YesNo
 from plans.models import Plan
 from plans.snapshot import seal_digest
 from plans.template import PARTS
+
+
+def decision_log(plan: Plan) -> list[dict]:
+    """The plan's decisions, each signature and each withdrawal of a signature, in time order
+    (two queries whatever their number)."""
+    entries: list[dict] = [
+        {"at": decision.at, "decision": decision}
+        for decision in plan.decisions.select_related("actor", "seal")
+    ]
+    for signature in Signature.objects.filter(seal__plan=plan).select_related(
+        "seal", "organisation"
+    ):
+        entries.append({"at": signature.signed_at, "signature": signature})
+        if signature.withdrawn_at:
+            entries.append({"at": signature.withdrawn_at, "withdrawn": signature})
+    return sorted(entries, key=lambda entry: entry["at"])
 
 
 class StateConflict(Exception):
@@ -156,6 +173,7 @@ def plan_submit_for_signoff(*, plan: Plan, user) -> Seal:
         f"The {plan.area.name} ITF plan is ready for you to sign",
         f"The {plan.area.name} plan has been submitted for sign-off as sealed version {number} "
         f"(seal {seal.digest}). Sign in to ITF Portal to read it and sign for your organisation.",
+        plan,
     )
     return seal
 
@@ -180,6 +198,8 @@ def _plan_reopen(*, plan: Plan, user, reason: str) -> None:
         f"The {plan.area.name} ITF plan has been reopened for editing",
         f"The {plan.area.name} plan was reopened for editing, so sealed version "
         f"{seal.number if seal else ''} will not be signed. Reason: {reason.strip()}",
+        plan,
+        "task_list",
     )
 
 
@@ -252,12 +272,10 @@ def _withdraw(seal: Seal | None, reason: str) -> int:
     return _active_signatures(seal).update(withdrawn_at=timezone.now(), withdrawn_reason=reason)
 
 
-def _tell(emails, subject: str, body: str) -> None:
-    emails = sorted({email for email in emails if email})
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=emails)
-        )
+def _tell(emails, subject: str, body: str, plan: Plan, page: str = "signoff") -> None:
+    """Email the people concerned, with the link to the plan's page the email is about."""
+    path = reverse(page, kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
+    email_send(to=emails, subject=subject, body=body, path=path)
 
 
 def _emails(plan: Plan, role: str):
@@ -332,6 +350,7 @@ def _signature_add(*, plan: Plan, user, organisation, position: str, read_seal: 
             f"The {plan.area.name} ITF plan is signed by every partner",
             f"Every partner has signed sealed version {seal.number} (seal {seal.digest}). "
             "It is ready for approval on behalf of the Health and Wellbeing Board.",
+            plan,
         )
     return signature
 
@@ -371,6 +390,7 @@ def _plan_decline(*, plan: Plan, user, organisation, reason: str, read_seal: str
         f"{organisation.name} declined to sign the {plan.area.name} ITF plan",
         f"{organisation.name} declined sealed version {seal.number}. Reason: {reason.strip()}\n"
         "The plan is back in Drafting.",
+        plan,
     )
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.forms import MemberAddForm
-from governance.milestones import milestones_for, milestones_set
+from governance.milestones import milestone_overdue, milestones_for, milestones_set
 from governance.models import Membership, Seal
 from governance.permissions import (
     APPROVE_PLAN,
@@ -50,7 +50,6 @@ def member_add(request, slug):
         try:
             membership, created = member_add_by_email(
                 area=area,
-                site_url=request.build_absolute_uri("/"),
                 actor=request.user,
                 **data,
             )
@@ -510,7 +509,7 @@ def milestones(request, slug, round_slug):
     rows = [
         {
             "milestone": m,
-            "overdue": m.due_on is not None and m.due_on < today and m.done_on is None,
+            "overdue": milestone_overdue(m, plan, today),
             "due": form[f"{m.kind}_due"],
             "done": form[f"{m.kind}_done"],
         }

@@ -4,11 +4,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, ProtectedError
+from django.urls import reverse
 from django.utils import timezone
 
+from itf_portal.mail import email_send
 from plans.constants import (
     CURRENT_ROUND,
     ROUNDS,
@@ -265,17 +266,21 @@ def part_assign(*, part: Part, assignee, due_date, user=None) -> Part:
     newly_assigned = assignee is not None and assignee != part.assignee and assignee != user
     part.assignee = assignee
     part.due_date = due_date
-    if newly_assigned and assignee.email:
+    if newly_assigned:
         due = f" It is due on {due_date:%d %B %Y}." if due_date else ""
-        subject = f"You have been assigned “{part.get_key_display()}” ({part.plan.area.name})"
-        body = (
-            f"You have been assigned the part “{part.get_key_display()}” of the "
-            f"{part.plan.area.name} ITF plan.{due} Sign in to ITF Portal to work on it."
-        )
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=subject, message=body, from_email=None, recipient_list=[assignee.email]
-            )
+        email_send(
+            to=[assignee.email],
+            subject=f"You have been assigned “{part.get_key_display()}” ({part.plan.area.name})",
+            body=f"You have been assigned the part “{part.get_key_display()}” of the "
+            f"{part.plan.area.name} ITF plan.{due}",
+            path=reverse(
+                "part",
+                kwargs={
+                    "slug": part.plan.area.slug,
+                    "round_slug": part.plan.round.slug,
+                    "key": part.key,
+                },
+            ),
         )
     part._change_reason = "Assigned"
     part._history_user = user

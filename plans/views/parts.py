@@ -6,15 +6,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
-from governance.permissions import ASSIGN_PARTS, COMMENT_PLAN, has_area_perm, plan_for_user
+from governance.permissions import (
+    ASSIGN_PARTS,
+    COMMENT_PLAN,
+    has_area_perm,
+    members_who_can,
+    plan_for_user,
+)
+from governance.signoff import decision_log
 from governance.workflow import plan_actions
 from itf_portal.printing import PrintFailed
+from itf_portal.templatetags.nhsuk import person
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
 from plans.exports.service import plan_export_pdf, plan_export_xlsx
@@ -55,14 +63,13 @@ class AssignForm(forms.Form):
         error_messages={"invalid": "Due date must be a real date, like 2014-01-10."},
     )
 
-    def __init__(self, *args, plan, **kwargs):
+    def __init__(self, *args, plan, spec, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            get_user_model()
-            .objects.filter(memberships__partnership__area=plan.area)
-            .distinct()
-            .order_by("first_name", "last_name")
-        )
+        # A part is assigned to someone who can change it.
+        self.fields["assignee"].queryset = members_who_can(
+            plan.area, spec.edit_permission
+        ).order_by("first_name", "last_name")
+        self.fields["assignee"].help_text = "Only people who can change this part are listed."
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
@@ -123,7 +130,7 @@ def task_list(request, slug, round_slug):
             "complete": complete,
             "total": len(PARTS),
             "seals": list(plan.seals.order_by("number")),
-            "decisions": list(plan.decisions.select_related("actor", "seal")),
+            "decisions": decision_log(plan),
             "actions": plan_actions(request.user, plan),
         },
     )
@@ -154,7 +161,7 @@ def _part_page(
             "form": form,
             "conflict": conflict,
             "display": part_display(spec, plan, part.content),
-            "others": others,
+            "presence": presence_text(others),
             "comments": comments,
             "open_comments": sum(1 for c in comments if not c.resolved_at),
             "comment_form": comment_form or CommentForm(),
@@ -164,7 +171,9 @@ def _part_page(
             "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
             "can_assign": has_area_perm(request.user, ASSIGN_PARTS, plan.area),
             "assign_form": AssignForm(
-                plan=plan, initial={"assignee": part.assignee_id, "due_date": part.due_date}
+                plan=plan,
+                spec=spec,
+                initial={"assignee": part.assignee_id, "due_date": part.due_date},
             ),
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
@@ -280,7 +289,19 @@ def part_presence(request, slug, round_slug, key):
     plan = plan_for_user(request.user, slug, round_slug)
     _, part = _part(plan, key)
     others = presence_touch(part=part, user=request.user)
-    return render(request, "plans/includes/presence.html", {"others": others})
+    # Plain text, which the page sets as text: a name such as O'Brien is shown as written.
+    return JsonResponse({"text": presence_text(others)})
+
+
+def presence_text(others) -> str:
+    """Who else has the part open, in words."""
+    if not others:
+        return "Nobody else has this part open."
+    names = ", ".join(person(viewer) for viewer in others)
+    return (
+        f"Also open now by: {names}. Their saves and yours are checked against each other, "
+        "so nothing is lost."
+    )
 
 
 @login_required
@@ -288,7 +309,7 @@ def part_presence(request, slug, round_slug, key):
 def part_assign_view(request, slug, round_slug, key):
     plan = plan_for_user(request.user, slug, round_slug, ASSIGN_PARTS)
     spec, part = _part(plan, key)
-    form = AssignForm(request.POST, plan=plan)
+    form = AssignForm(request.POST, plan=plan, spec=spec)
     if form.is_valid():
         try:
             part_assign(part=part, user=request.user, **form.cleaned_data)

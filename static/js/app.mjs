@@ -18,7 +18,7 @@ if (presence) {
         credentials: "same-origin",
       });
       if (response.ok) {
-        const text = (await response.text()).trim();
+        const { text } = await response.json();
         if (list.textContent.trim() !== text) list.textContent = text;
       }
     } catch {

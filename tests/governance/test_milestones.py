@@ -57,3 +57,32 @@ def test_only_the_area_admin_sets_milestones(client, world, plan):
     client.force_login(world.outsider)
     assert client.get(URL).status_code == 404
     assert not Milestone.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "state,overdue",
+    [
+        ("drafting", {"first_draft", "hwb_meeting", "submission_deadline"}),
+        ("awaiting_signoff", {"hwb_meeting", "submission_deadline"}),
+        ("approved", {"submission_deadline"}),
+        ("submitted", set()),
+    ],
+)
+def test_a_milestone_stops_being_overdue_once_the_plan_has_moved_past_it(
+    client, world, plan, state, overdue
+):
+    from datetime import date
+
+    from governance.milestones import milestone_overdue, overdue_counts
+    from plans.models import Plan
+
+    for kind in ("first_draft", "hwb_meeting", "submission_deadline"):
+        Milestone.objects.create(plan=plan, kind=kind, due_on=date(2014, 2, 14))
+    Plan.objects.filter(pk=plan.pk).update(state=state)
+    plan.refresh_from_db()
+    shown = {m.kind for m in plan.milestones.all() if milestone_overdue(m, plan, date(2026, 1, 1))}
+    assert shown == overdue
+    assert overdue_counts([plan])[plan.pk]["milestones"] == len(overdue)
+    client.force_login(world.reviewer)
+    page = client.get(URL).content.decode()
+    assert ("Overdue" in page) == bool(overdue)

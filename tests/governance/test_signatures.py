@@ -258,6 +258,7 @@ def test_an_assigned_part_is_emailed_and_shown_overdue(
         client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
     assert mail.outbox[-1].to == [world.commissioner.email]
     assert "Vision for Health and Care Services" in mail.outbox[-1].subject
+    assert "/areas/southampton/plans/itf-2014/parts/vision/" in mail.outbox[-1].body
     client.force_login(world.commissioner)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Vision for Health and Care Services (Southampton), due 10 January 2014" in page
@@ -379,3 +380,71 @@ def test_a_decline_racing_a_signature_leaves_a_consistent_log(settings):
         Action.SUBMITTED_FOR_SIGNOFF,
         Action.DECLINED,
     ]
+
+
+def test_a_decline_is_in_the_authors_attention_until_the_plan_is_resubmitted(
+    client, devon, django_capture_on_commit_callbacks
+):
+    plan, signers, admin, _ = devon
+    organisation, user = next(iter(signers.items()))
+    commissioner = plan.area.partnerships.first().memberships.filter(role=Role.COMMISSIONER)
+    author = commissioner.first().user if commissioner.exists() else admin
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_decline(
+            password=PASSWORD,
+            request=REQUEST,
+            plan=plan,
+            user=user,
+            organisation=organisation,
+            reason="Figures not agreed",
+        )
+    declined = mail.outbox[-1]
+    assert "declined" in declined.subject
+    assert "http://127.0.0.1:8000/areas/devon/plans/itf-2014/sign-off/" in declined.body
+    for person in (author, admin):
+        client.force_login(person)
+        page = client.get(reverse("dashboard")).content.decode()
+        assert "The Devon plan was declined" in page
+        assert "Figures not agreed" in page
+    client.force_login(user)  # the signatory who declined is not an author
+    assert "The Devon plan was declined" not in client.get(reverse("dashboard")).content.decode()
+    plan.refresh_from_db()
+    plan_submit_for_signoff(plan=plan, user=author)
+    client.force_login(admin)
+    assert "The Devon plan was declined" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_decision_log_lists_each_signature_and_its_withdrawal(client, devon):
+    plan, signers, admin, _ = devon
+    organisation, user = next(iter(signers.items()))
+    sign(plan, organisation, user)
+    plan_reopen(plan=plan, user=admin, reason="Late figures", password=PASSWORD, request=REQUEST)
+    client.force_login(admin)
+    timeline = client.get(reverse("task_list", args=["devon", "itf-2014"])).content.decode()
+    signed = f"Signed on behalf of {organisation.name} by"
+    withdrawn = f"for {organisation.name} withdrawn"
+    assert signed in timeline and withdrawn in timeline
+    assert timeline.index("Submitted for sign-off") < timeline.index(signed)
+    assert timeline.index(signed) < timeline.index(withdrawn)
+
+
+def test_an_email_subject_is_one_line_whatever_the_area_is_called(
+    client, world, django_capture_on_commit_callbacks
+):
+    world.area.name = "Southampton\nBcc: everyone@example.org"
+    world.area.save()
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("member_add", kwargs={"slug": "southampton"}),
+            {
+                "email": "pat@example.org",
+                "first_name": "Pat",
+                "last_name": "Jones",
+                "organisation": world.area.partners.first().pk,
+                "role": Role.COMMISSIONER,
+            },
+        )
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject.endswith("Southampton Bcc: everyone@example.org")
+    assert mail.outbox[-1].to == ["pat@example.org"]

@@ -304,13 +304,36 @@ def test_the_area_admin_assigns_a_part_to_a_member_only(client, world, plan):
     assert client.post(url, {"assignee": ""}).status_code == 403
 
 
+def test_a_part_is_assigned_only_to_someone_who_can_change_it(client, world, plan):
+    client.force_login(world.admin)
+    page = client.get(part_url(plan, "vision")).content.decode()
+    start = page.index('name="assignee"')
+    options = page[start : page.index("</select>", start)]
+    assert world.commissioner.get_full_name() in options
+    assert world.reviewer.get_full_name() not in options
+    client.post(part_url(plan, "vision", "part_assign"), {"assignee": world.reviewer.pk})
+    assert plan.parts.get(key="vision").assignee is None
+
+
 def test_presence_lists_the_others_who_have_the_part_open(client, world, plan):
     client.force_login(world.reviewer)
     client.get(part_url(plan, "vision"))
     client.force_login(world.commissioner)
     response = client.post(part_url(plan, "vision", "part_presence"))
-    assert world.reviewer.get_full_name() in response.content.decode()
-    assert world.commissioner.get_full_name() not in response.content.decode()
+    assert world.reviewer.get_full_name() in response.json()["text"]
+    assert world.commissioner.get_full_name() not in response.json()["text"]
+
+
+def test_presence_shows_a_name_as_written(client, world, plan):
+    world.reviewer.last_name = "O'Brien"
+    world.reviewer.save()
+    client.force_login(world.reviewer)
+    client.get(part_url(plan, "vision"))
+    client.force_login(world.commissioner)
+    text = client.post(part_url(plan, "vision", "part_presence")).json()["text"]
+    assert "O'Brien" in text and "&#x27;" not in text
+    page = client.get(part_url(plan, "vision")).content.decode()
+    assert "O&#x27;Brien" in page  # escaped once in the page, so shown as written
 
 
 def test_query_counts_do_not_grow_with_rows_comments_or_history(
