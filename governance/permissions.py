@@ -68,6 +68,13 @@ REFUSALS = {
 }
 
 
+# Who holds a permission, in words, for a page that tells a person who can act.
+WHO_CAN = {
+    EDIT_PLAN: "a commissioner of this area",
+    EDIT_FINANCE: "a finance lead or the area admin",
+}
+
+
 def members_who_can(area: Area, codename: str) -> QuerySet:
     """The area's members whose roles give them this permission (e.g. who can edit a part, so
     who it may be assigned to)."""

@@ -95,11 +95,10 @@ def readiness_checks(plan: Plan) -> list[Check]:
         Check(
             "The minimum pooled budget is set for every year",
             not unset,
-            f"NHS England has not set the minimum for {', '.join(unset)} yet (a national admin "
-            "sets it on the Allocations page)."
+            f"NHS England has not set the minimum for {', '.join(unset)} yet: a national admin "
+            "sets it on the Allocations page, and nobody in the area can change it."
             if unset
             else "The minimum is set for every year.",
-            PartKey.SUMMARY,
         )
     )
     checks += fund["checks"]

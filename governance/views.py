@@ -17,6 +17,7 @@ from governance.permissions import (
     MARK_SUBMITTED,
     REOPEN_PLAN,
     SUBMIT_PLAN,
+    WHO_CAN,
     area_for_user,
     has_area_perm,
     plan_for_user,
@@ -36,7 +37,7 @@ from governance.signoff import (
 from governance.workflow import partners_to_sign, plan_actions
 from itf_portal.forms import errors_to_form
 from plans.diff import part_changes
-from plans.registry import PARTS, part_display
+from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.snapshot import snapshot_frame
 
 
@@ -96,6 +97,17 @@ def member_remove(request, slug, pk):
     )
 
 
+def _fix(user, plan, check) -> dict:
+    """A check with what this person can do about it: go to the part and fix it, or read it and
+    know who can change it."""
+    permission = PART_BY_KEY[check.part].edit_permission if check.part else ""
+    return {
+        "check": check,
+        "can_fix": bool(permission) and has_area_perm(user, permission, plan.area),
+        "who": WHO_CAN.get(permission, ""),
+    }
+
+
 def _plan_url(plan) -> str:
     return reverse("task_list", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
 
@@ -129,6 +141,7 @@ def readiness(request, slug, round_slug):
         {
             "plan": plan,
             "checks": checks,
+            "rows": [_fix(request.user, plan, check) for check in checks],
             "ready": all(check.passed for check in checks),
             "problems": problems,
             "actions": plan_actions(request.user, plan),

@@ -51,6 +51,25 @@ def test_an_empty_plan_fails_its_checks_and_cannot_be_submitted(client, world, p
     assert Plan.objects.get(pk=plan.pk).state == PlanState.DRAFTING
 
 
+def test_the_checklist_links_each_person_to_what_they_can_fix_or_says_who_can(client, world, plan):
+    from tests.factories import member_make
+
+    finance = member_make(world.area, "finance_lead", username="finance")
+    vision = plan_url("part", key="vision")
+    contributions = plan_url("part", key="contributions")
+    client.force_login(world.commissioner)
+    page = client.get(plan_url("readiness")).content.decode()
+    assert f'<a href="{vision}">Go to the part to fix it' in page
+    assert "Only a finance lead or the area admin can change this" in page
+    assert f'<a href="{contributions}">read the part' in page
+    # The minimum is set by a national admin: no link to a part of the plan.
+    assert "a national admin sets it on the Allocations page" in page
+    client.force_login(finance)
+    page = client.get(plan_url("readiness")).content.decode()
+    assert f'<a href="{contributions}">Go to the part to fix it' in page
+    assert "Only a commissioner of this area can change this" in page
+
+
 def test_a_ready_plan_is_sealed_frozen_and_logged(
     client, world, ready, django_capture_on_commit_callbacks
 ):
