@@ -55,6 +55,16 @@ def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
     return cell
 
 
+def _label(ws, row: int, column: int, text: str, font=BOLD):
+    """A heading or label, which may hold a name (an organisation's, a partner's): text, never a
+    formula, however it begins."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = printable(str(text))
+    cell.data_type = "s"
+    cell.font = font
+    return cell
+
+
 class _Validations:
     """One dropdown and one number bound per sheet, covering every cell that needs them."""
 
@@ -131,12 +141,10 @@ def _ranges(cells: list[tuple[str, int]]) -> list[str]:
 def _table(
     ws, row: int, table: Table, snapshot: dict, validations: _Validations, lists: _Lists
 ) -> int:
-    ws.cell(row=row, column=1, value=table.title).font = BOLD
+    _label(ws, row, 1, table.title)
     row += 1
     for number, column in enumerate(table.columns, start=1):
-        header = ws.cell(row=row, column=number, value=column.header)
-        header.font = BOLD
-        header.fill = DERIVED
+        _label(ws, row, number, column.header).fill = DERIVED
     row += 1
     first = row
     # An empty table keeps one blank row to type into (a total would otherwise sum itself, a
@@ -212,16 +220,16 @@ def plan_workbook(
             row = _cover(ws, row, snapshot, signoff or [])
         if sheet.name == "Checklist":
             for check in checks or []:
-                ws.cell(row=row, column=1, value=check.name).font = BOLD
+                _label(ws, row, 1, check.name)
                 _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
                 _put(ws, row, 3, check.message, fill=DERIVED)
                 row += 1
         for item in sheet.items:
             if isinstance(item, Heading):
-                ws.cell(row=row + 1, column=1, value=item.text).font = TITLE
+                _label(ws, row + 1, 1, item.text, TITLE)
                 row += 2
             elif isinstance(item, Value):
-                ws.cell(row=row, column=1, value=item.label).font = BOLD
+                _label(ws, row, 1, item.label)
                 cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
                 validations.add(cell, item.kind)
                 if choices := item.choices(snapshot):
@@ -245,7 +253,7 @@ def _cover(ws, row: int, snapshot: dict, signoff: list) -> int:
         ("Local Authority", ", ".join(council)),
         *(("Clinical Commissioning Group", name) for name in ccgs),
     ]:
-        ws.cell(row=row, column=1, value=label).font = BOLD
+        _label(ws, row, 1, label)
         _put(ws, row, 2, value, fill=DERIVED)
         row += 1
     for year in snapshot["round"]["years"]:

@@ -130,6 +130,19 @@ def test_user_text_never_becomes_a_formula(client, world, plan, text):
     assert cell.data_type == "s"
 
 
+def test_an_organisations_name_never_becomes_a_formula_in_any_sheet(client, world, plan):
+    name = '=HYPERLINK("http://evil.example","NHS Evil CCG")'
+    ccg = world.area.partners.get(kind="ccg")
+    ccg.name = name
+    ccg.save()
+    client.force_login(world.reviewer)
+    book = workbook(client.get(URL))
+    found = [c for ws in book.worksheets for c in cells(ws) if name in str(c.value or "")]
+    sheets = {c.parent.title for c in found}
+    assert {"Cover", "Checklist"} <= sheets  # the partner's line and "… has a signatory"
+    assert all(c.data_type == "s" for c in found)
+
+
 def test_an_outsider_cannot_export_and_nothing_is_logged(client, world, plan):
     client.force_login(world.outsider)
     assert client.get(URL).status_code == 404
