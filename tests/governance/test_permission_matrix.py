@@ -1,5 +1,8 @@
 """Every URL against each kind of visitor: anonymous, outsider, member without the role, with it."""
 
+from datetime import date
+from types import SimpleNamespace
+
 import pytest
 from django.urls import reverse
 
@@ -180,3 +183,257 @@ def test_each_post_answers_each_visitor_as_the_matrix_says(
     assert response.status_code == expected[visitor]
     if expected[visitor] == 302 and visitor == 0:
         assert response.url.startswith(reverse("login"))
+
+
+# ---- Sign-off moves and membership changes, posted as each kind of person would ---------------
+
+DAY = {"day": "14", "month": "2", "year": "2014", "iso": "2014-02-14"}
+
+
+def _date(name: str) -> dict:
+    # Both the date input's three boxes and a single ISO field: each form reads the ones it has.
+    return {
+        name: DAY["iso"],
+        f"{name}_day": DAY["day"],
+        f"{name}_month": DAY["month"],
+        f"{name}_year": DAY["year"],
+    }
+
+
+def _signing(world, state: str):
+    """Southampton's plan sealed and taken to `state` by the people whose moves they are."""
+    from django.test import RequestFactory
+
+    from governance.constants import Role
+    from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
+    from plans.models import Plan
+    from plans.services import plan_current_round, plan_open
+    from tests.factories import PASSWORD, member_make, plan_make_ready
+
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.7")
+    plan = plan_make_ready(plan_open(area=world.area, round=plan_current_round()), world.admin)
+    plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    signers = {
+        m.partnership.organisation_id: m.user
+        for m in Membership.objects.filter(partnership__area=world.area, role=Role.SIGNATORY)
+    }
+    chair = member_make(world.area, Role.HWB_CHAIR, username="chair")
+    if state in ("signed", "approved"):
+        for organisation in plan.partner_organisations:
+            signature_add(
+                plan=Plan.objects.get(pk=plan.pk),
+                user=signers[organisation.pk],
+                organisation=organisation,
+                password=PASSWORD,
+                position="Chief Executive",
+                request=request,
+            )
+    if state == "approved":
+        plan_approve(
+            plan=Plan.objects.get(pk=plan.pk),
+            user=chair,
+            password=PASSWORD,
+            agreed_on=date(2014, 2, 14),
+            request=request,
+        )
+    plan = Plan.objects.get(pk=plan.pk)
+    council = world.area.partners.get(kind="la")
+    ccg = world.area.partners.get(kind="ccg")
+    return SimpleNamespace(
+        plan=plan,
+        seal=plan.seals.order_by("-number").first().digest,
+        council=council,
+        council_signatory=signers[council.pk],
+        ccg_signatory=signers[ccg.pk],
+        chair=chair,
+    )
+
+
+SIGNOFF_MATRIX = [
+    # move, state it starts from, posted by: (kind of person, expected status)
+    (
+        "sign",
+        "awaiting_signoff",
+        [
+            ("anonymous", 302),
+            ("outsider", 404),
+            ("reviewer", 403),
+            ("admin", 403),  # an area admin cannot sign for a partner
+            ("national", 403),  # nor can a national admin
+            ("ccg_signatory", 403),  # another partner's signatory
+            ("chair", 403),
+            ("council_signatory", 302),
+        ],
+    ),
+    (
+        "decline",
+        "awaiting_signoff",
+        [
+            ("anonymous", 302),
+            ("outsider", 404),
+            ("reviewer", 403),
+            ("admin", 403),
+            ("national", 403),
+            ("ccg_signatory", 403),
+            ("council_signatory", 302),
+        ],
+    ),
+    (
+        "approve",
+        "signed",
+        [
+            ("anonymous", 302),
+            ("outsider", 404),
+            ("reviewer", 403),
+            ("admin", 403),
+            ("national", 403),
+            ("council_signatory", 403),
+            ("chair", 302),
+        ],
+    ),
+    (
+        "mark_submitted",
+        "approved",
+        [
+            ("anonymous", 302),
+            ("outsider", 404),
+            ("reviewer", 403),
+            ("commissioner", 403),
+            ("chair", 403),
+            ("admin", 302),
+        ],
+    ),
+    (
+        "reopen",
+        "awaiting_signoff",
+        [
+            ("anonymous", 302),
+            ("outsider", 404),
+            ("reviewer", 403),
+            ("commissioner", 403),
+            ("council_signatory", 403),
+            ("admin", 302),
+        ],
+    ),
+]
+
+
+def _signoff_post(name: str, signing) -> tuple[str, dict]:
+    from tests.factories import PASSWORD
+
+    plan_kwargs = {"slug": "southampton", "round_slug": "itf-2014"}
+    council = signing.council.pk
+    posts = {
+        "sign": (
+            reverse("sign", kwargs={**plan_kwargs, "organisation_id": council}),
+            {
+                f"sign{council}-seal": signing.seal,
+                f"sign{council}-password": PASSWORD,
+                f"sign{council}-position": "Chief Executive",
+            },
+        ),
+        "decline": (
+            reverse("decline", kwargs={**plan_kwargs, "organisation_id": council}),
+            {
+                f"decline{council}-seal": signing.seal,
+                f"decline{council}-password": PASSWORD,
+                f"decline{council}-reason": "The figures are not agreed",
+            },
+        ),
+        "approve": (
+            reverse("approve", kwargs=plan_kwargs),
+            {"seal": signing.seal, "password": PASSWORD, **_date("agreed_on")},
+        ),
+        "mark_submitted": (reverse("mark_submitted", kwargs=plan_kwargs), _date("submitted_on")),
+        "reopen": (
+            reverse("reopen", kwargs=plan_kwargs),
+            {"reason": "Late figures", "password": PASSWORD},
+        ),
+    }
+    return posts[name]
+
+
+@pytest.mark.parametrize(
+    "name,state,posted_by,expected",
+    [
+        (name, state, who, status)
+        for name, state, people in SIGNOFF_MATRIX
+        for who, status in people
+    ],
+    ids=[f"{name}-{who}" for name, _, people in SIGNOFF_MATRIX for who, _ in people],
+)
+def test_each_sign_off_move_answers_each_person_as_the_matrix_says(
+    client, world, name, state, posted_by, expected
+):
+    from governance.models import Decision, Signature
+    from plans.models import Plan
+
+    signing = _signing(world, state)
+    person = getattr(signing, posted_by, None) or getattr(world, posted_by, None)
+    if posted_by != "anonymous":
+        client.force_login(person)
+    before = (
+        Decision.objects.count(),
+        Signature.objects.filter(withdrawn_at__isnull=True).count(),
+        Plan.objects.get(pk=signing.plan.pk).state,
+    )
+    url, data = _signoff_post(name, signing)
+    response = client.post(url, data, REMOTE_ADDR="10.0.0.8")
+    assert response.status_code == expected, response.content.decode()[:2000]
+    after = (
+        Decision.objects.count(),
+        Signature.objects.filter(withdrawn_at__isnull=True).count(),
+        Plan.objects.get(pk=signing.plan.pk).state,
+    )
+    if expected == 302 and posted_by != "anonymous":
+        assert after != before  # the move was made
+    else:
+        assert after == before  # a refusal changes nothing
+        if posted_by == "anonymous":
+            assert response.url.startswith(reverse("login"))
+
+
+MEMBER_POSTS = [
+    # posted by, expected status, whether a membership changes
+    ("anonymous", 302, False),
+    ("outsider", 404, False),
+    ("reviewer", 403, False),
+    ("commissioner", 403, False),
+    ("admin", 302, True),
+    ("national", 302, True),
+]
+
+
+@pytest.mark.parametrize("posted_by,expected,changes", MEMBER_POSTS)
+def test_adding_a_member_answers_each_person_as_the_matrix_says(
+    client, world, posted_by, expected, changes
+):
+    if posted_by != "anonymous":
+        client.force_login(getattr(world, posted_by))
+    before = Membership.objects.count()
+    response = client.post(
+        reverse("member_add", kwargs={"slug": "southampton"}),
+        {
+            "email": "new.reviewer@example.org",
+            "first_name": "New",
+            "last_name": "Reviewer",
+            "organisation": world.area.partners.get(kind="la").pk,
+            "role": "reviewer",
+        },
+    )
+    assert response.status_code == expected
+    assert (Membership.objects.count() == before + 1) is changes
+
+
+@pytest.mark.parametrize("posted_by,expected,changes", MEMBER_POSTS)
+def test_removing_a_member_answers_each_person_as_the_matrix_says(
+    client, world, posted_by, expected, changes
+):
+    if posted_by != "anonymous":
+        client.force_login(getattr(world, posted_by))
+    membership = Membership.objects.get(user=world.reviewer)
+    response = client.post(
+        reverse("member_remove", kwargs={"slug": "southampton", "pk": membership.pk})
+    )
+    assert response.status_code == expected
+    assert (not Membership.objects.filter(pk=membership.pk).exists()) is changes
