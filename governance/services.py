@@ -52,8 +52,8 @@ def grant_check(*, actor, user, area: Area, organisation: Organisation, role: st
 def membership_add(
     *, area: Area, organisation: Organisation, user, role: str, actor=None
 ) -> Membership:
-    """Give `user` a role for one partner of the area; `actor` is who gives it (None for a
-    trusted script such as the demo loader)."""
+    """Give `user` a role for one partner of the area, the organisation they work for; `actor` is
+    who gives it (None for a trusted script such as the demo loader)."""
     partnership = Partnership.objects.filter(area=area, organisation=organisation).first()
     if partnership is None:
         raise ValidationError(
@@ -62,6 +62,23 @@ def membership_add(
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles listed."})
     grant_check(actor=actor, user=user, area=area, organisation=organisation, role=role)
+    employer = (
+        Membership.objects.filter(user=user)
+        .exclude(partnership__organisation=organisation)
+        .select_related("partnership__organisation")
+        .first()
+    )
+    if employer is not None:
+        # A person acts for their own organisation only, in every area: nobody holds one
+        # partner's role and another's, so nobody can commit two partners.
+        raise ValidationError(
+            {
+                "organisation": f"{user.get_full_name() or user.username} has roles for "
+                f"{employer.partnership.organisation.name}: a person holds roles for their own "
+                "organisation only. Choose that organisation, or ask the other organisation "
+                "to add someone of theirs."
+            }
+        )
     if Membership.objects.filter(user=user, partnership=partnership, role=role).exists():
         raise ValidationError(
             {

@@ -12,7 +12,8 @@ from django.urls import reverse
 from finance.services import part_save
 from governance.constants import Role
 from governance.models import Membership
-from governance.services import membership_remove
+from governance.permissions import permissions_sync
+from governance.services import membership_add, membership_remove
 from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
 from plans.constants import PlanState
 from plans.models import Partnership, Plan
@@ -94,8 +95,12 @@ def test_one_person_signs_for_one_partner_and_never_approves_what_they_signed(wo
     plan = _sealed(world, plan)
     council, ccg = plan.partner_organisations[:2]
     both = member_make(world.area, Role.SIGNATORY, organisation=council, username="both")
-    member_make(world.area, Role.SIGNATORY, organisation=ccg, user=both)
-    member_make(world.area, Role.HWB_CHAIR, user=both)
+    member_make(world.area, Role.HWB_CHAIR, organisation=council, user=both)
+    # membership_add refuses a second organisation's role; rows written round it (an old
+    # record, a script) still meet the guards of signing itself.
+    partnership = world.area.partnerships.get(organisation=ccg)
+    Membership.objects.create(user=both, partnership=partnership, role=Role.SIGNATORY)
+    permissions_sync(user=both, area=world.area)
     signature_add(
         plan=plan,
         user=both,
@@ -133,6 +138,32 @@ def test_one_person_signs_for_one_partner_and_never_approves_what_they_signed(wo
             plan=plan, user=both, password=PASSWORD, request=REQUEST, agreed_on=date(2014, 3, 1)
         )
     assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
+
+
+def test_a_person_holds_roles_for_their_own_organisation_only(client, world):
+    council = world.area.partners.get(kind="la")
+    ccg = world.area.partners.get(kind="ccg")
+    ccg_admin = member_make(world.area, Role.AREA_ADMIN, organisation=ccg, username="ccgadmin")
+    # The council's reviewer cannot be made the CCG's signatory, even by the CCG's own admin …
+    world.reviewer.email = "reviewer@example.org"
+    world.reviewer.save()
+    response = add(client, ccg_admin, world.area, ccg, Role.SIGNATORY, "reviewer@example.org")
+    assert response.status_code == 200
+    assert f"has roles for {council.name}" in response.content.decode()
+    assert not Membership.objects.filter(user=world.reviewer, role=Role.SIGNATORY).exists()
+    # … nor given any role for the CCG in another area.
+    with pytest.raises(ValidationError, match="their own organisation only"):
+        membership_add(
+            area=world.other_area,
+            organisation=world.other_area.partners.get(kind="ccg"),
+            user=world.reviewer,
+            role=Role.REVIEWER,
+        )
+    # A second role for their own organisation is fine.
+    response = add(
+        client, world.admin, world.area, council, Role.COMMISSIONER, "reviewer@example.org"
+    )
+    assert response.status_code == 302
 
 
 def test_signed_by_every_partner_counts_the_partners_it_was_sealed_with(world, plan):
