@@ -17,19 +17,28 @@ LOCAL_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret_key
 
 .PHONY: run dev test setup python-packages frontend browser check bench clean
 
+# The web server and the task worker run side by side; a signal to either make (Ctrl-C) or the
+# wrapper stops both, then the embedded database.
 run: setup
-	@echo "Starting ITF Portal on http://127.0.0.1:$(PORT)  (Ctrl-C stops it and its database)"
+	@echo "Starting ITF Portal on http://127.0.0.1:$(PORT)  (Ctrl-C stops it, its task worker and its database)"
 	@$(LOCAL_ENV) DJANGO_SITE_URL=http://127.0.0.1:$(PORT) $(PY) -m itf_portal.pgembed bash -c '\
 	  set -e; \
 	  $(MANAGE) migrate --noinput -v0; \
 	  $(MANAGE) load_demo; \
 	  echo "Sign in at http://127.0.0.1:$(PORT)/ as e.g. southampton-commissioner, password $$DEMO_PASSWORD"; \
-	  exec $(VENV)/bin/gunicorn itf_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
-	    --access-logfile - --graceful-timeout 5'
+	  $(MANAGE) db_worker --queue-name "*" --no-reload -v0 & worker=$$!; \
+	  $(VENV)/bin/gunicorn itf_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+	    --access-logfile - --graceful-timeout 5 & web=$$!; \
+	  trap "kill -TERM $$web $$worker 2>/dev/null" INT TERM HUP; \
+	  wait $$web || true; kill -TERM $$worker 2>/dev/null || true; wait $$worker || true'
 
 dev: setup
-	DJANGO_DEBUG=1 $(PY) -m itf_portal.pgembed bash -c '$(MANAGE) migrate --noinput -v0 && \
-	  $(MANAGE) load_demo && exec $(MANAGE) runserver 127.0.0.1:$(PORT)'
+	DJANGO_DEBUG=1 DJANGO_SITE_URL=http://127.0.0.1:$(PORT) $(PY) -m itf_portal.pgembed bash -c '\
+	  $(MANAGE) migrate --noinput -v0 && $(MANAGE) load_demo || exit 1; \
+	  $(MANAGE) db_worker --queue-name "*" -v0 & worker=$$!; \
+	  $(MANAGE) runserver 127.0.0.1:$(PORT) & web=$$!; \
+	  trap "kill -TERM $$web $$worker 2>/dev/null" INT TERM HUP; \
+	  wait $$web || true; kill -TERM $$worker 2>/dev/null || true; wait $$worker || true'
 
 setup: python-packages frontend .secret_key
 	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v0

@@ -16,10 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from governance.models import PasswordLinkRequest
 from itf_portal.client_ip import USERNAME_LIMIT, client_ip
+from itf_portal.mail import email_send
 
 # Wrong passwords for one account, from any number of addresses, within the cool-off time.
 ACCOUNT_FAILURE_LIMIT = 20
@@ -81,14 +83,26 @@ class PasswordLinkForm(auth_forms.PasswordResetForm):
         users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
         return (user for user in users if user.email.casefold() == email.casefold())
 
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         email = context["email"].lower()
         since = timezone.now() - LINK_WINDOW
         sent = PasswordLinkRequest.objects.filter(email=email, sent=True, at__gte=since).count()
         allowed = sent < LINKS_PER_ACCOUNT
         PasswordLinkRequest.objects.create(email=email, address=self.address, sent=allowed)
-        if allowed:
-            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        if allowed:  # through the outbox, like every email the portal sends
+            email_send(
+                to=[to_email],
+                subject=render_to_string(subject_template_name, context),
+                body=render_to_string(email_template_name, context),
+            )
 
     def save(self, *args, **kwargs):
         if not any(self.get_users(self.cleaned_data["email"])):

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from governance.constants import Action, Role
 from governance.models import Decision, Membership, Signature
+from governance.permissions import is_national_admin
+from itf_portal.models import Email
 from plans.constants import PartStatus, PlanState
 from plans.models import Part, Plan
 
@@ -100,6 +102,15 @@ def attention_for_user(user) -> list[dict]:
                 }
             )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
+    if is_national_admin(user) and (failed := Email.objects.filter(status=Email.FAILED).count()):
+        items.append(
+            {
+                "text": f"{failed} email{'s' if failed != 1 else ''} could not be sent after every "
+                "retry: check the mail server, then send them again",
+                "url": reverse("email_outbox"),
+                "overdue": False,
+            }
+        )
     parts = (
         Part.objects.filter(assignee=user, plan__state=PlanState.DRAFTING)
         .exclude(status=PartStatus.COMPLETE)

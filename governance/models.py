@@ -176,6 +176,14 @@ class CompositeExport(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One build under way per round, however many app hosts are asked at once.
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=models.Q(status="building"),
+                name="composite_one_build_at_a_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Composite workbook of {self.created_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -21,6 +21,7 @@ from governance.permissions import (
     area_for_user,
     has_area_perm,
     plan_for_user,
+    require_national_admin,
 )
 from governance.services import member_add_by_email, membership_remove
 from governance.signoff import (
@@ -36,6 +37,8 @@ from governance.signoff import (
 )
 from governance.workflow import partners_to_sign, plan_actions
 from itf_portal.forms import errors_to_form
+from itf_portal.models import Email
+from itf_portal.tasks import email_resend
 from plans.diff import part_changes
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.snapshot import snapshot_frame
@@ -534,3 +537,17 @@ def milestones(request, slug, round_slug):
         {"plan": plan, "form": form, "rows": rows, "can_edit": can_edit},
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_outbox(request):
+    """National admins see every email not yet sent, and send a failed one again."""
+    require_national_admin(request.user, "Only national admins can see the outbox.")
+    if request.method == "POST":
+        email = get_object_or_404(Email, pk=request.POST.get("email"), status=Email.FAILED)
+        email_resend(email=email)
+        messages.success(request, f"“{email.subject}” will be sent again.")
+        return redirect("email_outbox")
+    unsent = list(Email.objects.exclude(status=Email.SENT)[:200])
+    return render(request, "governance/outbox.html", {"emails": unsent})

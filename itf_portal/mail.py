@@ -1,8 +1,10 @@
-"""Every email the portal sends, once the transaction that caused it has committed."""
+"""Every email the portal sends: written to the outbox with the change that causes it, and sent
+by the task worker once that change has committed."""
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+
+from itf_portal.models import Email
+from itf_portal.tasks import email_deliver
 
 
 def one_line(text: str) -> str:
@@ -17,14 +19,12 @@ def page_link(path: str) -> str:
 
 
 def email_send(*, to, subject: str, body: str, path: str = "") -> None:
-    """Send after commit, so a rolled-back change tells nobody. With `path`, the body ends with
-    the link to the page the email is about."""
+    """Queue an email in the current transaction: it goes if the change commits, and not if it is
+    rolled back. With `path`, the body ends with the link to the page the email is about."""
     recipients = sorted({address for address in to if address})
     if not recipients:
         return
     if path:
         body = f"{body.rstrip()}\n\nOpen it in ITF Portal: {page_link(path)}\n"
-    subject = one_line(subject)
-    transaction.on_commit(
-        lambda: send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
-    )
+    email = Email.objects.create(to=recipients, subject=one_line(subject)[:300], body=body)
+    email_deliver.enqueue(email.pk)

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "itf_portal",
     "plans",
     "finance",
@@ -104,6 +106,10 @@ else:
         "default": {"ENGINE": "itf_portal.pgembed", "NAME": "postgres", "USER": "postgres"}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (emails, the national composite) is a row in PostgreSQL, run by the task worker
+# (`manage.py db_worker`): no other server, and any app host may queue what any worker runs.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -57,6 +57,7 @@ urlpatterns = [
         name="national_composite_download",
     ),
     path("verify/", governance_views.verify, name="verify"),
+    path("national/outbox/", governance_views.email_outbox, name="email_outbox"),
     path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),
     path(PART + "history/", parts_views.part_history, name="part_history"),

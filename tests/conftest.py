@@ -1,3 +1,4 @@
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -34,3 +35,76 @@ def world(db):
 def _fast_password_hashing(settings):
     # Real hashing is deliberately slow; tests make many users and never need it to be strong.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def run_tasks():
+    """Run every task queued so far, one at a time as the task worker does, inside this test's
+    transaction (the worker command itself closes the connection between tasks, which a test's
+    transaction cannot survive; tests/test_worker.py runs the real command in its own process).
+    Returns how many emails went out."""
+    from django.core import mail
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+
+    def run() -> int:
+        before = len(mail.outbox)
+        while (result := DBTaskResult.objects.ready().get_locked()) is not None:
+            result.claim(worker.worker_id)
+            worker.run_task(result)
+        return len(mail.outbox) - before
+
+    return run
+
+
+def _test_database_url() -> str:
+    """The test database's address, for a process of our own started from a test."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    user = quote(params.get("user") or "")
+    password = quote(params.get("password") or "")
+    host = quote(params.get("host") or "localhost", safe="")
+    port = f":{params['port']}" if params.get("port") else ""
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{auth}{host}{port}/{connection.settings_dict['NAME']}"
+
+
+@pytest.fixture
+def worker_process(transactional_db):
+    """A real task worker (`manage.py db_worker`, as `make run` starts it) in its own process,
+    working on the test database; stopped as it would be by Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "manage.py", "db_worker", "--queue-name", "*"),
+            *("--interval", "0.1", "--no-startup-delay", "--no-reload", "-v", "0"),
+        ],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": _test_database_url()},
+    )
+    yield process
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

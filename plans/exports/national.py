@@ -7,14 +7,14 @@ The money is summed in SQL over the fund's tables (`finance.fund.fund_totals`): 
 Drafting cannot be edited, so its tables hold exactly what its seal holds.
 """
 
-import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
-from django.db import connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -217,38 +217,66 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
     return out.getvalue()
 
 
+# A build that has not moved for this long was stopped (its worker died): a new one may start.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def composite_status(job: CompositeExport) -> str:
+    """building, done, failed, or stalled (a build whose worker stopped before it finished)."""
+    if job.status == CompositeExport.BUILDING and timezone.now() - job.updated_at > STALLED_AFTER:
+        return "stalled"
+    return job.status
+
+
+@transaction.atomic
 def composite_start(*, user, round_: PlanningRound) -> CompositeExport:
-    """Record a new build and start it in the background once the record is committed."""
-    job = CompositeExport.objects.create(round=round_, user=user, areas_total=Area.objects.count())
-    transaction.on_commit(
-        lambda: threading.Thread(target=composite_run, args=(job.pk,), daemon=True).start()
+    """Queue a build of the round's composite for the task worker, or return the build already
+    under way: the database holds one build at a time per round, so two clicks on two app hosts
+    at once start one build. The job and its task are committed together."""
+    CompositeExport.objects.filter(
+        round=round_,
+        status=CompositeExport.BUILDING,
+        updated_at__lt=timezone.now() - STALLED_AFTER,
+    ).update(
+        status=CompositeExport.FAILED,
+        error="The build stopped before it finished.",
+        finished_at=timezone.now(),
     )
+    try:
+        with transaction.atomic():
+            job = CompositeExport.objects.create(
+                round=round_, user=user, areas_total=Area.objects.count()
+            )
+    except IntegrityError:
+        return CompositeExport.objects.defer("data").get(
+            round=round_, status=CompositeExport.BUILDING
+        )
+    composite_build.enqueue(job.pk)
     return job
 
 
-def composite_run(job_id: int, report=None) -> None:
-    """Build the workbook for a recorded job, keeping its progress up to date (and telling
-    `report(done, total)` too, when given)."""
-    try:
-        job = CompositeExport.objects.select_related("round", "user").get(pk=job_id)
+@task()
+def composite_build(job_id: int) -> str:
+    """The task worker's side of `composite_start`: build the workbook, keeping its progress up
+    to date for the page that follows it (on any app host)."""
+    job = CompositeExport.objects.select_related("round", "user").get(pk=job_id)
+    if job.status != CompositeExport.BUILDING:
+        return job.status
 
-        def progress(done: int, total: int) -> None:
-            CompositeExport.objects.filter(pk=job_id).update(
-                areas_done=done, areas_total=total, updated_at=timezone.now()
-            )
-            if report:
-                report(done, total)
-
-        who = (job.user.get_full_name() or job.user.get_username()) if job.user else "a script"
-        data = national_workbook(job.round, progress=progress, generated_by=who)
+    def progress(done: int, total: int) -> None:
         CompositeExport.objects.filter(pk=job_id).update(
-            status=CompositeExport.DONE, data=data, finished_at=timezone.now()
+            areas_done=done, areas_total=total, updated_at=timezone.now()
         )
+
+    who = (job.user.get_full_name() or job.user.get_username()) if job.user else "a script"
+    try:
+        data = national_workbook(job.round, progress=progress, generated_by=who)
     except Exception as error:  # the page must say the build failed, whatever the reason
         CompositeExport.objects.filter(pk=job_id).update(
             status=CompositeExport.FAILED, error=str(error)[:2000], finished_at=timezone.now()
         )
         raise
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            connections.close_all()
+    CompositeExport.objects.filter(pk=job_id).update(
+        status=CompositeExport.DONE, data=data, finished_at=timezone.now()
+    )
+    return CompositeExport.DONE

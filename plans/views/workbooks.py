@@ -1,8 +1,6 @@
 """Workbooks in and out beyond a plan's own export: importing an edited workbook into a plan
 (upload, preview every change, confirm), and the national composite of every area."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +26,7 @@ from plans.exports.importer import (
     import_pending,
     import_preview,
 )
-from plans.exports.national import composite_start
+from plans.exports.national import composite_start, composite_status
 from plans.exports.reader import WorkbookRefused
 from plans.models import PlanImport
 from plans.registry import PART_BY_KEY
@@ -152,14 +150,7 @@ def plan_import_preview(request, slug, round_slug, pk):
     )
 
 
-STALLED_AFTER = timedelta(minutes=10)
 COMPOSITE_ONLY = "Only national admins can build the composite workbook of every area."
-
-
-def _composite_status(job: CompositeExport) -> str:
-    if job.status == CompositeExport.BUILDING and timezone.now() - job.updated_at > STALLED_AFTER:
-        return "stalled"
-    return job.status
 
 
 @login_required
@@ -168,22 +159,12 @@ def national_composite(request):
     """National admins build the composite workbook of every area; the page shows progress."""
     require_national_admin(request.user, COMPOSITE_ONLY)
     if request.method == "POST":
-        running = next(
-            (
-                job
-                for job in CompositeExport.objects.filter(status=CompositeExport.BUILDING)
-                .defer("data")
-                .order_by("-created_at")[:1]
-                if _composite_status(job) == CompositeExport.BUILDING
-            ),
-            None,
-        )
-        # One build at a time: a second click follows the build already running.
-        job = running or composite_start(user=request.user, round_=plan_current_round())
+        # One build at a time: a second click follows the build already under way.
+        job = composite_start(user=request.user, round_=plan_current_round())
         return redirect("national_composite_build", job.pk)
     builds = list(CompositeExport.objects.select_related("user").defer("data")[:10])
     for build in builds:
-        build.shown_status = _composite_status(build)
+        build.shown_status = composite_status(build)
     return render(request, "plans/composite.html", {"builds": builds})
 
 
@@ -191,7 +172,7 @@ def national_composite(request):
 def national_composite_build(request, pk):
     require_national_admin(request.user, COMPOSITE_ONLY)
     job = get_object_or_404(CompositeExport.objects.defer("data"), pk=pk)
-    status = _composite_status(job)
+    status = composite_status(job)
     if request.headers.get("Accept") == "application/json":
         response = JsonResponse(
             {

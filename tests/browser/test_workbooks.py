@@ -63,7 +63,7 @@ def test_a_commissioner_downloads_edits_and_imports_the_workbook(page, demo, tmp
     assert violations == []
 
 
-def test_a_national_admin_builds_the_composite_and_watches_it_finish(page, demo):
+def test_a_national_admin_builds_the_composite_and_watches_it_finish(page, demo, worker_process):
     sign_in(page, "national-admin", demo_password())
     page.goto("/")
     page.get_by_role("link", name="Composite workbook of every area").click()

@@ -71,7 +71,7 @@ def test_the_last_area_admin_cannot_be_removed(world):
 
 
 def test_an_area_admin_adds_a_new_person_who_is_emailed_a_link(
-    client, world, django_capture_on_commit_callbacks
+    client, world, django_capture_on_commit_callbacks, run_tasks
 ):
     client.force_login(world.admin)
     # The admin is the council's: it adds the council's signatory (a CCG's is its own admin's).
@@ -94,12 +94,13 @@ def test_an_area_admin_adds_a_new_person_who_is_emailed_a_link(
     assert Membership.objects.filter(
         user=pat, partnership__organisation=ccg, role=Role.SIGNATORY
     ).exists()
+    run_tasks()
     assert len(mail.outbox) == 1
     assert "/accounts/reset/" in mail.outbox[0].body
     assert mail.outbox[0].to == ["pat@example.org"]
 
 
-def test_adding_an_existing_person_by_email_sends_no_email(client, world):
+def test_adding_an_existing_person_by_email_sends_no_email(client, world, run_tasks):
     client.force_login(world.admin)
     response = client.post(
         reverse("member_add", kwargs={"slug": "southampton"}),
@@ -111,6 +112,7 @@ def test_adding_an_existing_person_by_email_sends_no_email(client, world):
     )
     assert response.status_code == 302
     assert Membership.objects.filter(user=world.reviewer, role=Role.COMMISSIONER).exists()
+    run_tasks()
     assert mail.outbox == []
 
 

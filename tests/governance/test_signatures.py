@@ -63,7 +63,7 @@ def sign(plan, organisation, user, password=PASSWORD):
 
 
 def test_every_partner_signs_then_the_chair_approves_and_the_admin_submits(
-    devon, django_capture_on_commit_callbacks
+    devon, django_capture_on_commit_callbacks, run_tasks
 ):
     plan, signers, admin, chair = devon
     organisations = list(signers)
@@ -74,6 +74,7 @@ def test_every_partner_signs_then_the_chair_approves_and_the_admin_submits(
         sign(plan, organisations[-1], signers[organisations[-1]])
     assert Plan.objects.get(pk=plan.pk).state == PlanState.SIGNED
     assert Decision.objects.filter(action=Action.SIGNED_BY_ALL).count() == 1
+    run_tasks()
     assert "signed by every partner" in mail.outbox[-1].subject
     assert mail.outbox[-1].to == [chair.email]
     with pytest.raises(ValidationError, match="cannot be in the future"):
@@ -246,7 +247,7 @@ def test_the_dashboard_says_what_needs_each_persons_attention(
 
 
 def test_an_assigned_part_is_emailed_and_shown_overdue(
-    client, world, django_capture_on_commit_callbacks
+    client, world, django_capture_on_commit_callbacks, run_tasks
 ):
     plan = plan_open(area=world.area, round=plan_current_round())
     client.force_login(world.admin)
@@ -256,6 +257,7 @@ def test_an_assigned_part_is_emailed_and_shown_overdue(
     )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
+    run_tasks()
     assert mail.outbox[-1].to == [world.commissioner.email]
     assert "Vision for Health and Care Services" in mail.outbox[-1].subject
     assert "/areas/southampton/plans/itf-2014/parts/vision/" in mail.outbox[-1].body
@@ -383,7 +385,7 @@ def test_a_decline_racing_a_signature_leaves_a_consistent_log(settings):
 
 
 def test_a_decline_is_in_the_authors_attention_until_the_plan_is_resubmitted(
-    client, devon, django_capture_on_commit_callbacks
+    client, devon, django_capture_on_commit_callbacks, run_tasks
 ):
     plan, signers, admin, _ = devon
     organisation, user = next(iter(signers.items()))
@@ -398,6 +400,7 @@ def test_a_decline_is_in_the_authors_attention_until_the_plan_is_resubmitted(
             organisation=organisation,
             reason="Figures not agreed",
         )
+    run_tasks()
     declined = mail.outbox[-1]
     assert "declined" in declined.subject
     assert "http://127.0.0.1:8000/areas/devon/plans/itf-2014/sign-off/" in declined.body
@@ -429,7 +432,7 @@ def test_the_decision_log_lists_each_signature_and_its_withdrawal(client, devon)
 
 
 def test_an_email_subject_is_one_line_whatever_the_area_is_called(
-    client, world, django_capture_on_commit_callbacks
+    client, world, django_capture_on_commit_callbacks, run_tasks
 ):
     world.area.name = "Southampton\nBcc: everyone@example.org"
     world.area.save()
@@ -446,5 +449,6 @@ def test_an_email_subject_is_one_line_whatever_the_area_is_called(
             },
         )
     assert response.status_code == 302
+    run_tasks()
     assert mail.outbox[-1].subject.endswith("Southampton Bcc: everyone@example.org")
     assert mail.outbox[-1].to == ["pat@example.org"]

@@ -71,7 +71,7 @@ def test_the_checklist_links_each_person_to_what_they_can_fix_or_says_who_can(cl
 
 
 def test_a_ready_plan_is_sealed_frozen_and_logged(
-    client, world, ready, django_capture_on_commit_callbacks
+    client, world, ready, django_capture_on_commit_callbacks, run_tasks
 ):
     assert all(check.passed for check in readiness_checks(ready))
     client.force_login(world.commissioner)
@@ -89,6 +89,7 @@ def test_a_ready_plan_is_sealed_frozen_and_logged(
         PlanState.AWAITING_SIGNOFF,
         world.commissioner,
     )
+    run_tasks()
     assert len(mail.outbox) == 1 and len(mail.outbox[0].to) == 2  # both signatories
     # Frozen: an edit is refused with a message, nothing changes.
     vision = plan.parts.get(key="vision")
@@ -113,7 +114,7 @@ def test_the_seal_is_stable_and_changes_with_any_part_or_figure(world, ready):
 
 
 def test_reopen_needs_a_reason_and_returns_the_plan_to_drafting(
-    client, world, ready, django_capture_on_commit_callbacks
+    client, world, ready, django_capture_on_commit_callbacks, run_tasks
 ):
     plan_submit_for_signoff(plan=ready, user=world.commissioner)
     client.force_login(world.commissioner)
@@ -133,6 +134,7 @@ def test_reopen_needs_a_reason_and_returns_the_plan_to_drafting(
     plan = Plan.objects.get(pk=ready.pk)
     assert plan.state == PlanState.DRAFTING
     assert plan.decisions.last().reason == "The CCG board asked for changes"
+    run_tasks()
     assert "reopened for editing" in mail.outbox[-1].subject
     again = {"reason": "again", "password": PASSWORD}
     assert client.post(plan_url("reopen"), again).status_code == 409

@@ -91,7 +91,9 @@ def test_only_national_admins_reach_the_composite(client, world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_national_admin_builds_it_in_the_background_and_downloads_it(client, world):
+def test_a_national_admin_builds_it_in_the_background_and_downloads_it(
+    client, world, worker_process
+):
     synthetic_areas(60, plan_current_round())
     client.force_login(world.national)
     response = client.post(URL)
@@ -125,7 +127,28 @@ def test_the_command_writes_the_composite(world, tmp_path):
 
 def test_a_second_click_follows_the_build_already_running(client, world):
     client.force_login(world.national)
-    # In a test's transaction the build never starts (it waits for the commit): still building.
+    # No worker runs in this test: the first build stays queued, still building.
     first = client.post(URL)["Location"]
     assert client.post(URL)["Location"] == first
     assert CompositeExport.objects.count() == 1
+
+
+def test_the_database_holds_one_build_at_a_time_and_a_stalled_one_gives_way(world):
+    from datetime import timedelta
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from plans.exports.national import composite_start
+
+    first = composite_start(user=world.national, round_=plan_current_round())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CompositeExport.objects.create(round=plan_current_round())  # as a second host would
+    # Its worker died: after ten minutes without progress, a new click starts afresh.
+    CompositeExport.objects.filter(pk=first.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=11)
+    )
+    second = composite_start(user=world.national, round_=plan_current_round())
+    assert second.pk != first.pk
+    first.refresh_from_db()
+    assert first.status == CompositeExport.FAILED and "stopped" in first.error
