@@ -46,36 +46,41 @@ def _year(planning_round: PlanningRound, label: str) -> int:
     ):
         if label.strip() == year_text:
             return year
-    raise ValidationError(f"year must be one of {', '.join(planning_round.year_labels)}")
+    raise ValidationError({"year": f"year must be one of {', '.join(planning_round.year_labels)}"})
 
 
 def allocation_check(
-    *, planning_round: PlanningRound, area: Area, year: str, minimum: str, performance: str
+    *,
+    planning_round: PlanningRound,
+    area: Area,
+    year: str,
+    minimum: Decimal,
+    performance: Decimal,
 ) -> AllocationRow:
-    """One allocation, checked: the year is the round's, both amounts are money, and the
-    performance element is within the minimum."""
+    """One allocation, checked: the year is the round's and the performance element is within
+    the minimum. A refusal names the year or the performance element."""
+    start = _year(planning_round, year)
+    if problem := allocation_problem(minimum, performance):
+        raise ValidationError({"performance": problem})
+    return AllocationRow(area, start, minimum, performance)
+
+
+def _file_amounts(record: dict) -> tuple[dict[str, Decimal], list[str]]:
+    """The two amounts of a line of an allocations file, or what is wrong with them, each named
+    by its column."""
+    amounts: dict[str, Decimal] = {}
     problems: list[str] = []
-    start: int | None = None
-    try:
-        start = _year(planning_round, year)
-    except ValidationError as error:
-        problems += error.messages
-    amounts: dict[str, Decimal | None] = {}
-    for name, text in (("minimum", minimum), ("performance element", performance)):
+    for column in ("minimum", "performance_element"):
         try:
-            amounts[name] = money_parse(text)
-            if amounts[name] is None:
-                problems.append(f"{name}: enter an amount")
+            amount = money_parse(record.get(column) or "")
         except MoneyError as error:
-            problems.append(f"{name}: {error}")
-    # Each problem above leaves the year or an amount missing, and each missing one has a problem.
-    minimum_amount = amounts.get("minimum")
-    performance_amount = amounts.get("performance element")
-    if start is None or minimum_amount is None or performance_amount is None:
-        raise ValidationError(problems)
-    if problem := allocation_problem(minimum_amount, performance_amount):
-        raise ValidationError([problem])
-    return AllocationRow(area, start, minimum_amount, performance_amount)
+            problems.append(f"{column}: {error}")
+            continue
+        if amount is None:
+            problems.append(f"{column}: enter an amount")
+        else:
+            amounts[column] = amount
+    return amounts, problems
 
 
 @transaction.atomic
@@ -114,13 +119,17 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
         if area is None:
             problems.append(f"line {line}: no area with the short name “{record.get('area')}”")
             continue
+        amounts, amount_problems = _file_amounts(record)
+        if amount_problems:
+            problems += [f"line {line}: {problem}" for problem in amount_problems]
+            continue
         try:
             row = allocation_check(
                 planning_round=planning_round,
                 area=area,
                 year=record.get("year") or "",
-                minimum=record.get("minimum") or "",
-                performance=record.get("performance_element") or "",
+                minimum=amounts["minimum"],
+                performance=amounts["performance_element"],
             )
         except ValidationError as error:
             problems += [f"line {line}: {message}" for message in error.messages]

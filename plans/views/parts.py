@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
 from governance.permissions import ASSIGN_PARTS, COMMENT_PLAN, has_area_perm, plan_for_user
 from governance.workflow import plan_actions
+from itf_portal.forms import DayMonthYearField, errors_to_form
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
 from plans.exports.service import plan_export_pdf, plan_export_xlsx
@@ -47,12 +48,7 @@ class AssignForm(forms.Form):
         required=False,
         empty_label="Nobody",
     )
-    due_date = forms.DateField(
-        label="Due date",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Due date must be a real date, like 2014-01-10."},
-    )
+    due_date = DayMonthYearField(label="Due date")
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +62,9 @@ class AssignForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    # Its own ids and names: a narrative part's answer is `text` too.
+    prefix = "comment"
+
     text = forms.CharField(
         label="Add a comment",
         max_length=5000,
@@ -138,6 +137,7 @@ def _part_page(
     status=200,
     conflict=None,
     comment_form=None,
+    assign_form=None,
     keep_form=False,
 ):
     others = presence_touch(part=part, user=request.user)
@@ -162,7 +162,8 @@ def _part_page(
             "keep_form": keep_form,
             "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
             "can_assign": has_area_perm(request.user, ASSIGN_PARTS, plan.area),
-            "assign_form": AssignForm(
+            "assign_form": assign_form
+            or AssignForm(
                 plan=plan, initial={"assignee": part.assignee_id, "due_date": part.due_date}
             ),
             "frozen_reason": None if editable else plan.get_state_display(),
@@ -292,11 +293,14 @@ def part_assign_view(request, slug, round_slug, key):
         try:
             part_assign(part=part, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{spec.title}: assignment saved.")
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+            errors_to_form(form, error)
+    if form.errors:
+        # Shown again beside the part, with the date as it was typed.
+        page_form = spec.form(
+            plan=plan, content=part.content, version=part.version, status=part.status
+        )
+        return _part_page(request, plan, spec, part, page_form, status=400, assign_form=form)
+    messages.success(request, f"{spec.title}: assignment saved.")
     return redirect(_part_url(plan, key))
 
 

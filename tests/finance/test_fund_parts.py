@@ -87,7 +87,10 @@ def test_schemes_with_an_income_line_show_whether_they_balance_the_pool(client, 
             {"name": "X", "scheme_type": "reablement", "spend": {"2015/16": "-5"}},
             "2015/16 spend: Enter an amount of 0 or more.",
         ),
-        ({"name": "X", "scheme_type": "warp", "spend": {}}, "Scheme 1: Select a valid choice."),
+        (
+            {"name": "X", "scheme_type": "warp", "spend": {}},
+            "Scheme 1: Scheme type: choose one of the options given.",
+        ),
     ],
 )
 def test_bad_scheme_rows_are_named_and_nothing_is_saved(client, plan, lead, row, message):
