@@ -3,7 +3,7 @@
 import csv
 import io
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,10 +19,11 @@ from finance.rules import (
     performance_split,
     risk_share_split,
     risk_share_weights,
+    shares_problem,
 )
 from itf_portal.money import MoneyError, money_parse
 from plans import services as plans_services
-from plans.constants import FundingStream, PartKey, PartStatus
+from plans.constants import FundingStream, PartKey, PartStatus, RiskShareBasis
 from plans.models import Area, Part, Plan, PlanningRound
 from plans.snapshot import plan_snapshot
 from plans.template import PART_BY_KEY
@@ -197,11 +198,39 @@ def plan_fund_summary(plan) -> dict:
     }
 
 
-def risk_share_calculator(plan, overspend: str, year: str) -> dict:
-    """ "If the pool over-spends by £X in a year, each partner bears …"."""
+def _typed_shares(partners, typed: dict) -> tuple[dict, str]:
+    """Agreed shares as typed on the arrangements page (not yet saved), by partner id, or what
+    is wrong with them."""
+    shares = {}
+    for partner in partners:
+        text = (typed.get(str(partner.pk)) or "").strip()
+        try:
+            share = Decimal(text) if text else None
+        except InvalidOperation:
+            share = Decimal(-1)
+        if share is not None and not (0 <= share <= 100):
+            return {}, f"The share for {partner.name} must be a percentage from 0 to 100."
+        shares[str(partner.pk)] = share
+    if problem := shares_problem(list(shares.values())):
+        return {}, problem
+    return {pk: str(share) for pk, share in shares.items()}, ""
+
+
+def risk_share_calculator(plan, overspend: str, year: str, *, shown: dict | None = None) -> dict:
+    """ "If the pool over-spends by £X in a year, each partner bears …", shared as saved or,
+    when the arrangements page sends them, as its basis and shares show before they are saved
+    (`shown`: {"risk_share_basis": ..., "shares": {partner id: typed share}})."""
     years = plan.round.year_labels
     year = year if year in years else years[-1]
-    result = {"typed": overspend, "year": year, "years": years, "error": "", "rows": []}
+    # `error` is about the amount typed, `problem` about what it is shared by.
+    result = {
+        "typed": overspend,
+        "year": year,
+        "years": years,
+        "error": "",
+        "problem": "",
+        "rows": [],
+    }
     try:
         amount = money_parse(overspend)
     except MoneyError as error:
@@ -215,15 +244,21 @@ def risk_share_calculator(plan, overspend: str, year: str) -> dict:
         )
     )
     partners = plan.partner_organisations
+    arrangements = contents.get(PartKey.ARRANGEMENTS) or {}
+    if shown is not None:
+        arrangements = {"risk_share_basis": shown.get("risk_share_basis", "")}
+        if arrangements["risk_share_basis"] == RiskShareBasis.AGREED:
+            shares, problem = _typed_shares(partners, shown.get("shares") or {})
+            if problem:
+                result["problem"] = problem
+                return result
+            arrangements["shares"] = shares
     weights, basis = risk_share_weights(
-        partners,
-        contents.get(PartKey.CONTRIBUTIONS) or {},
-        contents.get(PartKey.ARRANGEMENTS) or {},
-        year,
+        partners, contents.get(PartKey.CONTRIBUTIONS) or {}, arrangements, year
     )
     total = sum(weights.values(), Decimal(0))
     if not total:
-        result["error"] = (
+        result["problem"] = (
             f"There is nothing to share by yet: enter the {year} contributions, or agreed shares."
         )
         return result

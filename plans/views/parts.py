@@ -169,9 +169,9 @@ def _part_page(
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
             "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
-            "calculator": risk_share_calculator(
-                plan, request.GET.get("overspend", ""), request.GET.get("year", "")
-            )
+            # Empty: it is worked out on its own page (finance.views.risk_share), never by
+            # reloading this one, which would throw away what the person has typed here.
+            "calculator": risk_share_calculator(plan, "", "")
             if spec.key == PartKey.ARRANGEMENTS
             else None,
         },

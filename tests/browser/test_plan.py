@@ -124,8 +124,9 @@ def test_every_pooled_fund_page_is_accessible(new_page, demo):
     for key in ["contributions", "arrangements", "schemes", "spend", "contingency"]:
         page.goto(f"/areas/plymouth/plans/itf-2014/parts/{key}/")
         violations += axe_violations(page)
-    page.goto("/areas/plymouth/plans/itf-2014/parts/arrangements/?overspend=26,742,000")
+    page.goto("/areas/plymouth/plans/itf-2014/risk-share/?overspend=26,742,000")
     assert page.get_by_test_id("risk-share").is_visible()
+    violations += axe_violations(page)
     page.goto("/areas/plymouth/plans/itf-2014/finance/")
     assert "over-allocated by £26,742,000" in page.content()
     violations += axe_violations(page)
