@@ -1,5 +1,6 @@
 from django import forms
 
+from itf_portal.forms import MoneyField
 from plans.models import Area
 
 
@@ -8,12 +9,15 @@ class AllocationForm(forms.Form):
         label="Area", queryset=Area.objects.all(), empty_label="Choose an area"
     )
     year = forms.ChoiceField(label="Year")
-    minimum = forms.CharField(
-        label="Minimum required value of the pooled budget (£)", max_length=40
+    minimum = MoneyField(
+        label="Minimum required value of the pooled budget (£)",
+        name="Minimum required value of the pooled budget",
+        required=True,
     )
-    performance = forms.CharField(
+    performance = MoneyField(
         label="Of which, paid for performance (£)",
-        max_length=40,
+        name="Paid for performance",
+        required=True,
         help_text="Half is paid at the start of the second year on an agreed plan, half in-year.",
     )
 

@@ -11,9 +11,10 @@ from finance.rules import (
     spend_lines,
     spend_table,
 )
+from itf_portal.forms import MoneyField
 from itf_portal.money import money_format
 from plans.constants import FundingStream, PartStatus, RiskShareBasis, SchemeType
-from plans.parts import MoneyField, money_typed, part_form, row_form
+from plans.parts import money_typed, part_form, row_form
 from plans.parts import percent as _percent
 from plans.template import (
     Arrangements,

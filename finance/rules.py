@@ -208,7 +208,7 @@ def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
 def allocation_problem(minimum: Decimal, performance_element: Decimal) -> str:
     """The performance element is part of the minimum, so it cannot be more than it."""
     if performance_element > minimum:
-        return "the performance element cannot be more than the minimum"
+        return "The amount paid for performance cannot be more than the minimum"
     return ""
 
 

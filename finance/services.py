@@ -3,7 +3,7 @@
 import csv
 import io
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,10 +19,11 @@ from finance.rules import (
     performance_split,
     risk_share_split,
     risk_share_weights,
+    shares_problem,
 )
 from itf_portal.money import MoneyError, money_parse
 from plans import services as plans_services
-from plans.constants import FundingStream, PartKey, PartStatus
+from plans.constants import FundingStream, PartKey, PartStatus, RiskShareBasis
 from plans.models import Area, Part, Plan, PlanningRound
 from plans.snapshot import plan_snapshot
 from plans.template import PART_BY_KEY
@@ -46,36 +47,41 @@ def _year(planning_round: PlanningRound, label: str) -> int:
     ):
         if label.strip() == year_text:
             return year
-    raise ValidationError(f"year must be one of {', '.join(planning_round.year_labels)}")
+    raise ValidationError({"year": f"year must be one of {', '.join(planning_round.year_labels)}"})
 
 
 def allocation_check(
-    *, planning_round: PlanningRound, area: Area, year: str, minimum: str, performance: str
+    *,
+    planning_round: PlanningRound,
+    area: Area,
+    year: str,
+    minimum: Decimal,
+    performance: Decimal,
 ) -> AllocationRow:
-    """One allocation, checked: the year is the round's, both amounts are money, and the
-    performance element is within the minimum."""
+    """One allocation, checked: the year is the round's and the performance element is within
+    the minimum. A refusal names the year or the performance element."""
+    start = _year(planning_round, year)
+    if problem := allocation_problem(minimum, performance):
+        raise ValidationError({"performance": problem})
+    return AllocationRow(area, start, minimum, performance)
+
+
+def _file_amounts(record: dict) -> tuple[dict[str, Decimal], list[str]]:
+    """The two amounts of a line of an allocations file, or what is wrong with them, each named
+    by its column."""
+    amounts: dict[str, Decimal] = {}
     problems: list[str] = []
-    start: int | None = None
-    try:
-        start = _year(planning_round, year)
-    except ValidationError as error:
-        problems += error.messages
-    amounts: dict[str, Decimal | None] = {}
-    for name, text in (("minimum", minimum), ("performance element", performance)):
+    for column in ("minimum", "performance_element"):
         try:
-            amounts[name] = money_parse(text)
-            if amounts[name] is None:
-                problems.append(f"{name}: enter an amount")
+            amount = money_parse(record.get(column) or "")
         except MoneyError as error:
-            problems.append(f"{name}: {error}")
-    # Each problem above leaves the year or an amount missing, and each missing one has a problem.
-    minimum_amount = amounts.get("minimum")
-    performance_amount = amounts.get("performance element")
-    if start is None or minimum_amount is None or performance_amount is None:
-        raise ValidationError(problems)
-    if problem := allocation_problem(minimum_amount, performance_amount):
-        raise ValidationError([problem])
-    return AllocationRow(area, start, minimum_amount, performance_amount)
+            problems.append(f"{column}: {error}")
+            continue
+        if amount is None:
+            problems.append(f"{column}: enter an amount")
+        else:
+            amounts[column] = amount
+    return amounts, problems
 
 
 @transaction.atomic
@@ -114,13 +120,17 @@ def allocations_load(*, planning_round: PlanningRound, text: str) -> int:
         if area is None:
             problems.append(f"line {line}: no area with the short name “{record.get('area')}”")
             continue
+        amounts, amount_problems = _file_amounts(record)
+        if amount_problems:
+            problems += [f"line {line}: {problem}" for problem in amount_problems]
+            continue
         try:
             row = allocation_check(
                 planning_round=planning_round,
                 area=area,
                 year=record.get("year") or "",
-                minimum=record.get("minimum") or "",
-                performance=record.get("performance_element") or "",
+                minimum=amounts["minimum"],
+                performance=amounts["performance_element"],
             )
         except ValidationError as error:
             problems += [f"line {line}: {message}" for message in error.messages]
@@ -188,11 +198,39 @@ def plan_fund_summary(plan) -> dict:
     }
 
 
-def risk_share_calculator(plan, overspend: str, year: str) -> dict:
-    """ "If the pool over-spends by £X in a year, each partner bears …"."""
+def _typed_shares(partners, typed: dict) -> tuple[dict, str]:
+    """Agreed shares as typed on the arrangements page (not yet saved), by partner id, or what
+    is wrong with them."""
+    shares = {}
+    for partner in partners:
+        text = (typed.get(str(partner.pk)) or "").strip()
+        try:
+            share = Decimal(text) if text else None
+        except InvalidOperation:
+            share = Decimal(-1)
+        if share is not None and not (0 <= share <= 100):
+            return {}, f"The share for {partner.name} must be a percentage from 0 to 100."
+        shares[str(partner.pk)] = share
+    if problem := shares_problem(list(shares.values())):
+        return {}, problem
+    return {pk: str(share) for pk, share in shares.items()}, ""
+
+
+def risk_share_calculator(plan, overspend: str, year: str, *, shown: dict | None = None) -> dict:
+    """ "If the pool over-spends by £X in a year, each partner bears …", shared as saved or,
+    when the arrangements page sends them, as its basis and shares show before they are saved
+    (`shown`: {"risk_share_basis": ..., "shares": {partner id: typed share}})."""
     years = plan.round.year_labels
     year = year if year in years else years[-1]
-    result = {"typed": overspend, "year": year, "years": years, "error": "", "rows": []}
+    # `error` is about the amount typed, `problem` about what it is shared by.
+    result = {
+        "typed": overspend,
+        "year": year,
+        "years": years,
+        "error": "",
+        "problem": "",
+        "rows": [],
+    }
     try:
         amount = money_parse(overspend)
     except MoneyError as error:
@@ -206,15 +244,21 @@ def risk_share_calculator(plan, overspend: str, year: str) -> dict:
         )
     )
     partners = plan.partner_organisations
+    arrangements = contents.get(PartKey.ARRANGEMENTS) or {}
+    if shown is not None:
+        arrangements = {"risk_share_basis": shown.get("risk_share_basis", "")}
+        if arrangements["risk_share_basis"] == RiskShareBasis.AGREED:
+            shares, problem = _typed_shares(partners, shown.get("shares") or {})
+            if problem:
+                result["problem"] = problem
+                return result
+            arrangements["shares"] = shares
     weights, basis = risk_share_weights(
-        partners,
-        contents.get(PartKey.CONTRIBUTIONS) or {},
-        contents.get(PartKey.ARRANGEMENTS) or {},
-        year,
+        partners, contents.get(PartKey.CONTRIBUTIONS) or {}, arrangements, year
     )
     total = sum(weights.values(), Decimal(0))
     if not total:
-        result["error"] = (
+        result["problem"] = (
             f"There is nothing to share by yet: enter the {year} contributions, or agreed shares."
         )
         return result

@@ -12,6 +12,7 @@ from finance.services import (
     allocations_save,
     plan_charts_now,
     plan_fund_summary,
+    risk_share_calculator,
 )
 from governance.permissions import plan_for_user, require_national_admin
 from itf_portal.forms import errors_to_form
@@ -27,6 +28,31 @@ def fund_summary(request, slug, round_slug):
         request,
         "finance/summary.html",
         {"plan": plan, "fund": plan_fund_summary(plan), "charts": plan_charts_now(plan)},
+    )
+
+
+@login_required
+def risk_share(request, slug, round_slug):
+    """The risk-share calculator on its own page. The arrangements page's script asks it with
+    the basis and shares on that page, so they count before they are saved."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    shown = None
+    if "risk_share_basis" in request.GET:
+        shown = {
+            "risk_share_basis": request.GET["risk_share_basis"],
+            "shares": {
+                name.removeprefix("share_"): value
+                for name, value in request.GET.items()
+                if name.startswith("share_")
+            },
+        }
+    calculator = risk_share_calculator(
+        plan, request.GET.get("overspend", ""), request.GET.get("year", ""), shown=shown
+    )
+    return render(
+        request,
+        "finance/risk_share.html",
+        {"plan": plan, "calculator": calculator, "shown": shown is not None},
     )
 
 

@@ -36,7 +36,7 @@ from governance.signoff import (
     signature_add,
 )
 from governance.workflow import partners_to_sign, plan_actions
-from itf_portal.forms import errors_to_form
+from itf_portal.forms import DayMonthYearField, errors_to_form
 from itf_portal.models import Email
 from itf_portal.tasks import email_resend
 from plans.diff import part_changes
@@ -263,24 +263,19 @@ class ApproveForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your password to approve."},
     )
-    agreed_on = forms.DateField(
+    agreed_on = DayMonthYearField(
         label="Date agreed at the Health and Wellbeing Board",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={
-            "required": "Enter the date agreed at the Health and Wellbeing Board.",
-            "invalid": "Date agreed must be a real date, like 2014-01-22.",
-        },
+        name="Date agreed",
+        required=True,
+        error_messages={"required": "Enter the date agreed at the Health and Wellbeing Board."},
     )
 
 
 class MarkSubmittedForm(forms.Form):
-    submitted_on = forms.DateField(
+    submitted_on = DayMonthYearField(
         label="Date submitted",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={
-            "required": "Enter the date submitted.",
-            "invalid": "Date submitted must be a real date, like 2014-02-14.",
-        },
+        required=True,
+        error_messages={"required": "Enter the date submitted."},
     )
 
 
@@ -488,12 +483,7 @@ class MilestonesForm(forms.Form):
                 ("done", "done on", milestone.done_on),
             ):
                 name = f"{milestone.kind}_{suffix}"
-                self.fields[name] = forms.DateField(
-                    label=f"{label}: {what}",
-                    required=False,
-                    widget=forms.DateInput(attrs={"type": "date"}),
-                    error_messages={"invalid": f"{label}: enter a real date, like 2014-02-14."},
-                )
+                self.fields[name] = DayMonthYearField(label=f"{label}: {what}")
                 self.initial[name] = value
 
     def dates(self) -> dict:

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path(PLAN, parts_views.task_list, name="task_list"),
     path(PLAN + "finance/", finance_views.fund_summary, name="fund_summary"),
+    path(PLAN + "risk-share/", finance_views.risk_share, name="risk_share"),
     path(PLAN + "export.xlsx", parts_views.plan_export, name="plan_export"),
     path(PLAN + "export.pdf", parts_views.plan_export, {"format": "pdf"}, name="plan_export_pdf"),
     path(PLAN + "import/", workbook_views.plan_import, name="plan_import"),

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from itf_portal.money import MoneyError, money_format, money_parse
+from itf_portal.forms import DayMonthYearField, MoneyField, field_anchor
+from itf_portal.money import money_format
 from plans.constants import NATIONAL_METRICS, PartStatus, YesNo
 from plans.template import (
     SHORT_LIMIT,
@@ -104,38 +104,17 @@ def percent(label: str, hint: str = "", *, name: str = "") -> forms.DecimalField
     return field
 
 
-def _date(label: str, hint: str = "", *, name: str = "") -> forms.DateField:
-    return forms.DateField(
+def _choice(label: str, hint: str, name: str, choices=(), widget=None) -> forms.ChoiceField:
+    # Django fills in the value with %-formatting, so a "%" in the name is written as "%%".
+    named = name.replace("%", "%%")
+    return forms.ChoiceField(
         label=label,
-        help_text=hint or "For example, 2015-03-31",
+        help_text=hint,
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": f"{name or label} must be a real date, like 2015-03-31."},
+        choices=choices,
+        widget=widget or forms.Select,
+        error_messages={"invalid_choice": f"{named}: choose one of the options given."},
     )
-
-
-class MoneyField(forms.CharField):
-    """An amount in pounds; its messages name the cell, e.g. "NHS Walsall CCG, Carers' breaks,
-    2015/16: Enter an amount of 0 or more"."""
-
-    def __init__(self, *, label: str, name: str = "", **kwargs):
-        self.name = name or label
-        super().__init__(
-            label=label,
-            required=False,
-            max_length=40,
-            error_messages={
-                "max_length": f"{self.name}: Enter an amount in pounds, like 1,234.50."
-            },
-            **kwargs,
-        )
-
-    def clean(self, value):
-        text = super().clean(value)
-        try:
-            return money_parse(text)
-        except MoneyError as error:
-            raise ValidationError(f"{self.name}: {error}.") from error
 
 
 def form_field(question: Question, label: str = "") -> forms.Field:
@@ -160,15 +139,9 @@ def form_field(question: Question, label: str = "") -> forms.Field:
                 error_messages={"invalid": "Enter a web address starting http:// or https://."},
             )
         case Kind.YES_NO:
-            return forms.ChoiceField(
-                label=label,
-                help_text=hint,
-                required=False,
-                choices=YesNo.choices,
-                widget=forms.RadioSelect,
-            )
+            return _choice(label, hint, name, YesNo.choices, forms.RadioSelect)
         case Kind.DATE:
-            return _date(label, hint, name=name)
+            return DayMonthYearField(label=label, name=name, help_text=hint)
         case Kind.PERCENT:
             return percent(label, hint, name=name)
         case Kind.NUMBER:
@@ -189,23 +162,12 @@ def form_field(question: Question, label: str = "") -> forms.Field:
                 },
             )
         case Kind.CHOICE if ask.radios:
-            return forms.ChoiceField(
-                label=label,
-                help_text=hint,
-                required=False,
-                choices=ask.choices.choices,
-                widget=forms.RadioSelect,
-            )
+            return _choice(label, hint, name, ask.choices.choices, forms.RadioSelect)
         case Kind.CHOICE:
-            return forms.ChoiceField(
-                label=label,
-                help_text=hint,
-                required=False,
-                choices=[("", "Choose"), *ask.choices.choices],
-            )
+            return _choice(label, hint, name, [("", "Choose"), *ask.choices.choices])
         case Kind.PARTNER:
             # Its choices are the plan's partners, set when the form is made.
-            return forms.ChoiceField(label=label, help_text=hint, required=False)
+            return _choice(label, hint, name)
         case Kind.FLAG:
             return forms.BooleanField(label=label, help_text=hint, required=False)
     raise ValueError(f"No form field for {question.kind}")
@@ -318,6 +280,13 @@ def _to_json(value):
     return "" if value is None else value
 
 
+def _something_typed(data) -> bool:
+    """Whether anything was typed in an input as posted (a date's is its day, month and year)."""
+    if isinstance(data, list | tuple):
+        return any(part not in (None, "") for part in data)
+    return data not in (None, "", False)
+
+
 def _blank(value) -> bool:
     return value in (None, "", [], False)
 
@@ -343,9 +312,7 @@ class RowForm(forms.Form):
         """Whether this row is saved: something was typed in it and it is not marked for removal."""
         if "DELETE" in self.fields and self["DELETE"].data:
             return False
-        return any(
-            self[name].data not in (None, "", False) for name in self.fields if name != "DELETE"
-        )
+        return any(_something_typed(self[name].data) for name in self.fields if name != "DELETE")
 
     @classmethod
     def initial_from(cls, row: dict, plan) -> dict:
@@ -414,7 +381,10 @@ class PartForm(forms.Form):
         label="Have you finished this part?",
         choices=FINISHED_CHOICES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Say whether you have finished this part."},
+        error_messages={
+            "required": "Say whether you have finished this part.",
+            "invalid_choice": "Say whether you have finished this part.",
+        },
     )
     base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -489,7 +459,7 @@ class PartForm(forms.Form):
         for number, form in enumerate(self.rows.forms, start=1):
             for bound in form:
                 for message in bound.errors:
-                    items.append((f"#{bound.auto_id}", f"{self.row_label} {number}: {message}"))
+                    items.append((field_anchor(bound), f"{self.row_label} {number}: {message}"))
             for message in form.non_field_errors():
                 items.append(("", f"{self.row_label} {number}: {message}"))
         return items

@@ -47,6 +47,16 @@ def member_make(area, role: str, *, organisation=None, user=None, **user_fields)
     return user
 
 
+def date_typed(name: str, iso: str) -> dict:
+    """What a person types in a date's day, month and year inputs: "2014-01-10" as 10, 1, 2014."""
+    year, month, day = iso.split("-")
+    return {
+        f"{name}_day": day.lstrip("0"),
+        f"{name}_month": month.lstrip("0"),
+        f"{name}_year": year,
+    }
+
+
 def part_post_data(plan, key: str, content: dict, *, status="in_progress", version=None) -> dict:
     """The POST a browser sends for a part's form showing this content."""
     from itf_portal.forms import form_data

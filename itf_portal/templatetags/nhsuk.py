@@ -2,6 +2,7 @@
 
 from django import forms, template
 
+from itf_portal.forms import DayMonthYearField, date_inputs, date_parts_in_error
 from itf_portal.forms import error_summary as summary_items
 from itf_portal.money import money_format
 
@@ -11,8 +12,8 @@ register = template.Library()
 SIMPLE_KINDS = ("input", "textarea", "select")
 
 
-def _described_by(field) -> str:
-    ids = []
+def _described_by(field, *, counted: bool = False) -> str:
+    ids = [f"{field.auto_id}-info"] if counted else []
     if field.help_text:
         ids.append(f"{field.auto_id}-hint")
     if field.errors:
@@ -25,7 +26,9 @@ def field(bound, label_size: str = "s", width: str = ""):
     widget = bound.field.widget
     kind = "input"
     css = "nhsuk-input"
-    if isinstance(widget, forms.CheckboxInput):
+    if isinstance(bound.field, DayMonthYearField):
+        kind = "date"
+    elif isinstance(widget, forms.CheckboxInput):
         kind = "checkbox"
     elif isinstance(widget, forms.CheckboxSelectMultiple):
         kind = "checkboxes"
@@ -39,8 +42,14 @@ def field(bound, label_size: str = "s", width: str = ""):
         css += f" {css.split()[0]}--error"
     if width:
         css += f" nhsuk-input--width-{width}"
-    attrs = {"class": css}
-    described_by = _described_by(bound)
+    attrs: dict = {"class": css}
+    # A long answer shows the NHS.UK character count instead of the browser's maxlength, which
+    # would cut a pasted answer short without a word; the form still refuses one too long.
+    max_length = getattr(bound.field, "max_length", None) if kind == "textarea" else None
+    if max_length:
+        attrs["class"] += " nhsuk-js-character-count"
+        attrs["maxlength"] = False
+    described_by = _described_by(bound, counted=bool(max_length))
     if described_by:
         attrs["aria-describedby"] = described_by
     return {
@@ -48,8 +57,27 @@ def field(bound, label_size: str = "s", width: str = ""):
         "kind": kind,
         "label_size": label_size,
         "described_by": described_by,
+        "max_length": max_length,
+        "max_length_shown": f"{max_length:,}" if max_length else "",
+        "date_inputs": _date_inputs(bound) if kind == "date" else [],
         "widget_html": bound.as_widget(attrs=attrs) if kind in SIMPLE_KINDS else "",
     }
+
+
+def _date_inputs(bound) -> list[dict]:
+    """The day, month and year inputs of a date, each with what was typed in it and whether the
+    message is about it."""
+    in_error = date_parts_in_error(bound)
+    return [
+        {
+            **input,
+            "value": input["value"] or "",
+            "label": input["part"].capitalize(),
+            "width": 4 if input["part"] == "year" else 2,
+            "error": input["part"] in in_error,
+        }
+        for input in date_inputs(bound)
+    ]
 
 
 @register.inclusion_tag("includes/error_summary.html")

@@ -21,6 +21,7 @@ from governance.permissions import (
 )
 from governance.signoff import decision_log
 from governance.workflow import plan_actions
+from itf_portal.forms import DayMonthYearField, errors_to_form
 from itf_portal.printing import PrintFailed
 from itf_portal.templatetags.nhsuk import person
 from plans.constants import PartKey, PartStatus
@@ -56,12 +57,7 @@ class AssignForm(forms.Form):
         required=False,
         empty_label="Nobody",
     )
-    due_date = forms.DateField(
-        label="Due date",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Due date must be a real date, like 2014-01-10."},
-    )
+    due_date = DayMonthYearField(label="Due date")
 
     def __init__(self, *args, plan, spec, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,6 +70,9 @@ class AssignForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    # Its own ids and names: a narrative part's answer is `text` too.
+    prefix = "comment"
+
     text = forms.CharField(
         label="Add a comment",
         max_length=5000,
@@ -146,6 +145,7 @@ def _part_page(
     status=200,
     conflict=None,
     comment_form=None,
+    assign_form=None,
     keep_form=False,
 ):
     others = presence_touch(part=part, user=request.user)
@@ -170,7 +170,8 @@ def _part_page(
             "keep_form": keep_form,
             "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
             "can_assign": has_area_perm(request.user, ASSIGN_PARTS, plan.area),
-            "assign_form": AssignForm(
+            "assign_form": assign_form
+            or AssignForm(
                 plan=plan,
                 spec=spec,
                 initial={"assignee": part.assignee_id, "due_date": part.due_date},
@@ -178,9 +179,9 @@ def _part_page(
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
             "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
-            "calculator": risk_share_calculator(
-                plan, request.GET.get("overspend", ""), request.GET.get("year", "")
-            )
+            # Empty: it is worked out on its own page (finance.views.risk_share), never by
+            # reloading this one, which would throw away what the person has typed here.
+            "calculator": risk_share_calculator(plan, "", "")
             if spec.key == PartKey.ARRANGEMENTS
             else None,
         },
@@ -314,11 +315,14 @@ def part_assign_view(request, slug, round_slug, key):
         try:
             part_assign(part=part, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{spec.title}: assignment saved.")
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+            errors_to_form(form, error)
+    if form.errors:
+        # Shown again beside the part, with the date as it was typed.
+        page_form = spec.form(
+            plan=plan, content=part.content, version=part.version, status=part.status
+        )
+        return _part_page(request, plan, spec, part, page_form, status=400, assign_form=form)
+    messages.success(request, f"{spec.title}: assignment saved.")
     return redirect(_part_url(plan, key))
 
 

@@ -72,3 +72,35 @@ if (composite && composite.dataset.compositeStatus === "building") {
   };
   setTimeout(poll, 1000);
 }
+
+// The risk-share calculator works out who bears an over-spend on its own page. Here it asks that
+// page with the basis and shares as this page shows them, saved or not, and shows the answer in
+// place, so nothing typed on this page is lost. Without this script the form opens that page.
+document.addEventListener("submit", async (event) => {
+  const calculator = event.target.closest("[data-risk-share]");
+  if (!calculator) return;
+  event.preventDefault();
+  const query = new URLSearchParams(new FormData(calculator));
+  const basis = document.querySelector("input[name=risk_share_basis]:checked");
+  if (basis) {
+    query.set("risk_share_basis", basis.value);
+    for (const share of document.querySelectorAll("input[name^=share_]")) {
+      query.set(share.name, share.value);
+    }
+  }
+  try {
+    const response = await fetch(`${calculator.action}?${query}`, {
+      credentials: "same-origin",
+      redirect: "error",
+    });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const card = page.querySelector("[data-risk-share-card]");
+    calculator.closest("[data-risk-share-card]").replaceWith(card);
+    const result = card.querySelector("[data-risk-share-result]");
+    const answered = result.children.length && !card.querySelector("#overspend-error");
+    (answered ? result : card.querySelector("#overspend")).focus();
+  } catch {
+    calculator.submit(); // the calculator's own page, with the saved shares
+  }
+});

@@ -87,6 +87,14 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+def fill_date(page, legend: str, day: str, month: str, year: str):
+    """Type a date into the NHS.UK date input whose legend is `legend`."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(day)
+    group.get_by_label("Month").fill(month)
+    group.get_by_label("Year").fill(year)
+
+
 def sign_in(page, username: str, password: str):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from governance.management.commands.load_demo import demo_password
 from plans.models import Part
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import axe_violations, fill_date, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -124,8 +124,9 @@ def test_every_pooled_fund_page_is_accessible(new_page, demo):
     for key in ["contributions", "arrangements", "schemes", "spend", "contingency"]:
         page.goto(f"/areas/plymouth/plans/itf-2014/parts/{key}/")
         violations += axe_violations(page)
-    page.goto("/areas/plymouth/plans/itf-2014/parts/arrangements/?overspend=26,742,000")
+    page.goto("/areas/plymouth/plans/itf-2014/risk-share/?overspend=26,742,000")
     assert page.get_by_test_id("risk-share").is_visible()
+    violations += axe_violations(page)
     page.goto("/areas/plymouth/plans/itf-2014/finance/")
     assert "over-allocated by £26,742,000" in page.content()
     violations += axe_violations(page)
@@ -225,7 +226,7 @@ def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser
     sign_in(chair, "devon-chair", demo_password())
     chair.goto(base + "sign-off/")
     chair.get_by_label("Password").fill(demo_password())
-    chair.get_by_label("Date agreed at the Health and Wellbeing Board").fill("2014-01-22")
+    fill_date(chair, "Date agreed at the Health and Wellbeing Board", "22", "1", "2014")
     chair.get_by_role("button", name="Approve on behalf of the Health and Wellbeing Board").click()
     chair.wait_for_url(f"**{base}sign-off/")
     violations += axe_violations(chair)
@@ -234,7 +235,7 @@ def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser
     admin = new_page()
     sign_in(admin, "devon-admin", demo_password())
     admin.goto(base + "sign-off/")
-    admin.get_by_label("Date submitted").fill("2014-02-14")
+    fill_date(admin, "Date submitted", "14", "2", "2014")
     admin.get_by_role("button", name="Mark as submitted").click()
     admin.wait_for_url(f"**{base}sign-off/")
     assert admin.get_by_test_id("state").inner_text() == "Submitted"

@@ -28,6 +28,10 @@ def url(plan, key, name="part"):
     return reverse(name, kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "key": key})
 
 
+def calculator_url(plan):
+    return reverse("risk_share", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
+
+
 def partner(plan, kind):
     return plan.area.partners.get(kind=kind)
 
@@ -87,7 +91,10 @@ def test_schemes_with_an_income_line_show_whether_they_balance_the_pool(client, 
             {"name": "X", "scheme_type": "reablement", "spend": {"2015/16": "-5"}},
             "2015/16 spend: Enter an amount of 0 or more.",
         ),
-        ({"name": "X", "scheme_type": "warp", "spend": {}}, "Scheme 1: Select a valid choice."),
+        (
+            {"name": "X", "scheme_type": "warp", "spend": {}},
+            "Scheme 1: Scheme type: choose one of the options given.",
+        ),
     ],
 )
 def test_bad_scheme_rows_are_named_and_nothing_is_saved(client, plan, lead, row, message):
@@ -120,7 +127,7 @@ def test_agreed_risk_shares_must_total_100_percent(client, world, plan, lead):
     content = plan.parts.get(key="arrangements").content
     assert content["materiality_threshold"] == "500000.00"
     assert content["notice_days"] == 10
-    page = client.get(url(plan, "arrangements") + "?overspend=£26,742,000").content.decode()
+    page = client.get(calculator_url(plan) + "?overspend=£26,742,000").content.decode()
     assert "£20,056,500" in page
     assert "£6,685,500" in page
     client.force_login(world.reviewer)  # readers see names and shares, not ids
@@ -133,16 +140,52 @@ def test_the_calculator_shares_by_contributions_by_default_and_explains_bad_inpu
     client, plan, lead
 ):
     contribute(plan, "300.00", lead)
-    page = client.get(url(plan, "arrangements") + "?overspend=100&year=2015/16").content.decode()
+    page = client.get(calculator_url(plan) + "?overspend=100&year=2015/16").content.decode()
     table = page[page.index('data-testid="risk-share"') :]
     ccg, council = partner(plan, "ccg").name, partner(plan, "la").name
     assert "each partner&#x27;s 2015/16 contributions" in table
     assert re.search(rf"{ccg}</th>\s*<td[^>]*>100.0%</td>\s*<td[^>]*>£100</td>", table)
     assert re.search(rf"{council}</th>\s*<td[^>]*>0.0%</td>\s*<td[^>]*>£0</td>", table)
-    page = client.get(url(plan, "arrangements") + "?overspend=1&year=2014/15").content.decode()
+    page = client.get(calculator_url(plan) + "?overspend=1&year=2014/15").content.decode()
     assert "There is nothing to share by yet: enter the 2014/15 contributions" in page
-    page = client.get(url(plan, "arrangements") + "?overspend=-5").content.decode()
+    page = client.get(calculator_url(plan) + "?overspend=-5").content.decode()
     assert "Enter an amount of 0 or more" in page
+    assert "Back to the pooled fund arrangements" in page
+
+
+def test_the_calculator_is_its_own_page_so_the_arrangements_form_is_never_reloaded(
+    client, plan, lead
+):
+    page = client.get(url(plan, "arrangements")).content.decode()
+    card = page[page.index("data-risk-share-card") :]
+    assert f'action="{calculator_url(plan)}"' in card[: card.index("</form>")]
+
+
+@pytest.mark.parametrize(
+    "shares,shown",
+    [
+        ({"ccg": "60", "la": "40"}, "£60"),
+        ({"ccg": "60", "la": "30"}, "The agreed shares must add up to 100%; they add up to 90%."),
+        ({"ccg": "160", "la": "-60"}, "must be a percentage from 0 to 100"),
+        ({"ccg": "lots", "la": "40"}, "must be a percentage from 0 to 100"),
+        ({"ccg": "60", "la": ""}, "Give every partner a share"),
+    ],
+)
+def test_the_calculator_shares_by_the_agreed_shares_on_the_page_before_they_are_saved(
+    client, plan, lead, shares, shown
+):
+    contribute(plan, "300.00", lead)  # saved: by contributions, the CCG bears it all
+    ccg, council = partner(plan, "ccg"), partner(plan, "la")
+    query = {
+        "overspend": "100",
+        "year": "2015/16",
+        "risk_share_basis": "agreed",
+        f"share_{ccg.pk}": shares["ccg"],
+        f"share_{council.pk}": shares["la"],
+    }
+    page = client.get(calculator_url(plan), query).content.decode()
+    assert shown in page
+    assert plan.parts.get(key="arrangements").version == 0  # worked out, never saved
 
 
 def test_health_and_care_spend_has_sub_totals_per_organisation(client, plan, lead):

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from governance.models import Milestone
 from plans.services import plan_current_round, plan_open
+from tests.factories import date_typed
 
 
 @pytest.fixture
@@ -18,9 +19,9 @@ def test_the_area_admin_sets_milestones_and_overdue_ones_are_flagged(client, wor
     response = client.post(
         URL,
         {
-            "first_draft_due": "2013-11-13",
-            "first_draft_done": "2013-11-13",
-            "submission_deadline_due": "2014-02-14",
+            **date_typed("first_draft_due", "2013-11-13"),
+            **date_typed("first_draft_done", "2013-11-13"),
+            **date_typed("submission_deadline_due", "2014-02-14"),
         },
     )
     assert response.status_code == 302
@@ -37,10 +38,10 @@ def test_the_area_admin_sets_milestones_and_overdue_ones_are_flagged(client, wor
     "data,message",
     [
         (
-            {"hwb_meeting_due": "2014-13-45"},
-            "Health and Wellbeing Board meeting: enter a real date",
+            date_typed("hwb_meeting_due", "2014-13-45"),
+            "Health and Wellbeing Board meeting: date must be a real date",
         ),
-        ({"hwb_meeting_done": "2999-01-01"}, "the date done cannot be in the future"),
+        (date_typed("hwb_meeting_done", "2999-01-01"), "the date done cannot be in the future"),
     ],
 )
 def test_bad_milestone_dates_are_explained_and_nothing_is_saved(client, world, plan, data, message):
@@ -53,7 +54,7 @@ def test_bad_milestone_dates_are_explained_and_nothing_is_saved(client, world, p
 
 def test_only_the_area_admin_sets_milestones(client, world, plan):
     client.force_login(world.commissioner)
-    assert client.post(URL, {"hwb_meeting_due": "2014-01-22"}).status_code == 403
+    assert client.post(URL, date_typed("hwb_meeting_due", "2014-01-22")).status_code == 403
     client.force_login(world.outsider)
     assert client.get(URL).status_code == 404
     assert not Milestone.objects.exists()

@@ -88,7 +88,14 @@ POST_MATRIX = [
         (302, 404, 403, 302),
     ),
     ("part_assign", PART, {"assignee": ""}, "commissioner", "admin", (302, 404, 403, 302)),
-    ("comment_add", PART, {"text": "A comment"}, "nobody", "reviewer", (302, 404, 404, 302)),
+    (
+        "comment_add",
+        PART,
+        {"comment-text": "A comment"},
+        "nobody",
+        "reviewer",
+        (302, 404, 404, 302),
+    ),
     ("part_presence", PART, {}, "nobody", "reviewer", (302, 404, 404, 200)),
     (
         "part_restore",

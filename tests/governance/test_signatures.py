@@ -23,7 +23,7 @@ from governance.signoff import (
 from plans.constants import PlanState
 from plans.models import Plan
 from plans.services import plan_current_round, plan_open
-from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
+from tests.factories import PASSWORD, area_make, date_typed, member_make, plan_make_ready
 
 REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
@@ -256,7 +256,9 @@ def test_an_assigned_part_is_emailed_and_shown_overdue(
         kwargs={"slug": "southampton", "round_slug": plan.round.slug, "key": "vision"},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
+        client.post(
+            url, {"assignee": world.commissioner.pk, **date_typed("due_date", "2014-01-10")}
+        )
     run_tasks()
     assert mail.outbox[-1].to == [world.commissioner.email]
     assert "Vision for Health and Care Services" in mail.outbox[-1].subject

@@ -25,7 +25,7 @@ from governance.workflow import WORKFLOW, partners_to_sign, plan_actions
 from plans.constants import PlanState
 from plans.models import Plan
 from plans.services import plan_current_round, plan_open
-from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
+from tests.factories import PASSWORD, area_make, date_typed, member_make, plan_make_ready
 
 DAY = date(2014, 2, 14)
 
@@ -171,7 +171,7 @@ def test_the_sign_off_page_shows_the_refusal_for_a_wrong_state(client, devon):
     _state_set(plan, PlanState.SIGNED)
     client.force_login(devon[Role.AREA_ADMIN])
     url = reverse("mark_submitted", kwargs={"slug": "devon", "round_slug": plan.round.slug})
-    response = client.post(url, {"submitted_on": "2014-02-14"})
+    response = client.post(url, date_typed("submitted_on", "2014-02-14"))
     assert response.status_code == 409
     assert WORKFLOW[Move.MARK_SUBMITTED].wrong_state(PlanState.SIGNED) in response.content.decode()
 

@@ -6,7 +6,7 @@ from plans.constants import PartStatus, PlanState
 from plans.models import Comment, Part
 from plans.registry import PARTS
 from plans.services import plan_current_round, plan_open
-from tests.factories import member_make, part_post_data
+from tests.factories import date_typed, member_make, part_post_data
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_complete_needs_every_answer(client, world, plan):
         (
             "risks",
             {"rows": [{"description": "Providers resist change", "impact": "X"}]},
-            "Risk 1: Select a valid choice",
+            "Risk 1: Impact: choose one of the options given.",
         ),
         ("risks", {"rows": [{"mitigation": "Talk"}]}, "Risk 1: Describe the risk."),
     ],
@@ -272,9 +272,12 @@ def test_no_edit_is_possible_once_the_plan_is_frozen(client, world, plan):
 
 def test_comments_open_resolve_and_reopen_and_are_counted_on_the_task_list(client, world, plan):
     client.force_login(world.reviewer)
-    assert client.post(part_url(plan, "vision", "comment_add"), {"text": ""}).status_code == 400
+    assert (
+        client.post(part_url(plan, "vision", "comment_add"), {"comment-text": ""}).status_code
+        == 400
+    )
     response = client.post(
-        part_url(plan, "vision", "comment_add"), {"text": "Say more about <b>carers</b>"}
+        part_url(plan, "vision", "comment_add"), {"comment-text": "Say more about <b>carers</b>"}
     )
     assert response.status_code == 302
     comment = Comment.objects.get()
@@ -294,9 +297,9 @@ def test_comments_open_resolve_and_reopen_and_are_counted_on_the_task_list(clien
 def test_the_area_admin_assigns_a_part_to_a_member_only(client, world, plan):
     client.force_login(world.admin)
     url = part_url(plan, "vision", "part_assign")
-    client.post(url, {"assignee": world.outsider.pk, "due_date": "2014-01-10"})
+    client.post(url, {"assignee": world.outsider.pk, **date_typed("due_date", "2014-01-10")})
     assert plan.parts.get(key="vision").assignee is None
-    client.post(url, {"assignee": world.commissioner.pk, "due_date": "2014-01-10"})
+    client.post(url, {"assignee": world.commissioner.pk, **date_typed("due_date", "2014-01-10")})
     part = plan.parts.get(key="vision")
     assert part.assignee == world.commissioner
     assert str(part.due_date) == "2014-01-10"
@@ -357,7 +360,7 @@ def test_query_counts_do_not_grow_with_rows_comments_or_history(
     metrics = [{"name": f"Local {i}", "national": False} for i in range(20)]
     save(client, plan, "metrics", {"rows": metrics})
     for i in range(15):
-        client.post(part_url(plan, "risks", "comment_add"), {"text": f"Comment {i}"})
+        client.post(part_url(plan, "risks", "comment_add"), {"comment-text": f"Comment {i}"})
     for url in pages:
         with django_assert_max_num_queries(counts[url]):
             assert client.get(url).status_code == 200
@@ -466,3 +469,12 @@ def test_assignment_to_someone_outside_the_area_is_refused_by_the_domain_rule(wo
     with pytest.raises(ValidationError, match="Choose a member of this area"):
         part_assign(part=plan.parts.get(key="vision"), assignee=world.outsider, due_date=None)
     assert plan.parts.get(key="vision").assignee is None
+
+
+def test_an_empty_new_row_with_a_date_in_it_is_not_saved(client, world, plan):
+    client.force_login(world.commissioner)
+    data = part_post_data(plan, "metrics", {})
+    assert data["rows-5-baseline_date_day"] == ""  # the new row's empty date is posted too
+    assert client.post(part_url(plan, "metrics"), data).status_code == 302
+    rows = plan.parts.get(key="metrics").content["rows"]
+    assert [row["national"] for row in rows] == [True] * 5
