@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 
 # Locally the app behaves like production (DEBUG off) except that it speaks plain HTTP on loopback;
 # the secret key is made once per checkout in .secret_key (git-ignored).
-LOCAL_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret_key)"
+LOCAL_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" \
+  ITF_EMBEDDED_POSTGRES=1
 
-.PHONY: run dev test setup python-packages frontend browser check bench clean
+.PHONY: run dev test manage setup python-packages frontend browser check bench clean
 
 # The web server and the task worker run side by side; a signal to either make (Ctrl-C) or the
 # wrapper stops both, then the embedded database.
@@ -39,6 +40,12 @@ dev: setup
 	  $(MANAGE) runserver 127.0.0.1:$(PORT) & web=$$!; \
 	  trap "kill -TERM $$web $$worker 2>/dev/null" INT TERM HUP; \
 	  wait $$web || true; kill -TERM $$worker 2>/dev/null || true; wait $$worker || true'
+
+# Any management command with the local settings and database, e.g.
+#   make manage ARGS="export_plan southampton --format pdf --output plan.pdf"
+manage: setup
+	@$(LOCAL_ENV) $(PY) -m itf_portal.pgembed $(MANAGE) migrate --noinput -v0
+	@$(LOCAL_ENV) $(PY) -m itf_portal.pgembed $(MANAGE) $(ARGS)
 
 setup: python-packages frontend .secret_key
 	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v0
@@ -83,7 +90,8 @@ check: setup
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 	$(LOCAL_ENV) $(VENV)/bin/mypy
 	$(LOCAL_ENV) $(MANAGE) check
-	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" $(MANAGE) check --deploy --fail-level WARNING
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" ITF_EMBEDDED_POSTGRES=1 \
+	  $(MANAGE) check --deploy --fail-level WARNING
 	$(LOCAL_ENV) $(MANAGE) makemigrations --check --dry-run
 
 test: browser check

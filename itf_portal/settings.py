@@ -98,13 +98,21 @@ TEMPLATES = [
     },
 ]
 
-# The database: any PostgreSQL server through DATABASE_URL, else the embedded one in .pgdata/.
+# The database: any PostgreSQL server through DATABASE_URL. The embedded one in .pgdata/ is for a
+# developer's machine only: with DJANGO_DEBUG=1, or when `make` asks for it (ITF_EMBEDDED_POSTGRES);
+# a production server without DATABASE_URL refuses to start rather than start a database of its own.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-else:
+elif DEBUG or env_flag("ITF_EMBEDDED_POSTGRES", False):
     DATABASES = {
         "default": {"ENGINE": "itf_portal.pgembed", "NAME": "postgres", "USER": "postgres"}
     }
+else:
+    raise ImproperlyConfigured(
+        "Set DATABASE_URL to your PostgreSQL server, e.g. "
+        "postgres://itf:secret@db.internal:5432/itf. (The embedded PostgreSQL is for `make run`, "
+        "`make test` and `make manage` on a developer's machine.)"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (emails, the national composite) is a row in PostgreSQL, run by the task worker
