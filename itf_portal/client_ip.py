@@ -1,4 +1,4 @@
-"""The client's address, for the sign-in lockout.
+"""The client's address and the username tried, for the sign-in lockout.
 
 Behind N trusted proxies (DJANGO_TRUSTED_PROXY_COUNT) the client is the Nth address from the right
 of X-Forwarded-For; anything further left was written by the client and cannot be trusted.
@@ -17,3 +17,15 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.META.get("REMOTE_ADDR")
+
+
+# The lockout's records (django-axes) keep usernames of up to 255 characters.
+USERNAME_LIMIT = 255
+
+
+def client_username(request, credentials=None) -> str | None:
+    """The username a sign-in was tried with, as the lockout records it. The sign-in form does
+    not limit its length, and a longer one (no account's) was a server error when recorded."""
+    source = credentials or getattr(request, "data", getattr(request, "POST", {}))
+    username = source.get(getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"))
+    return username[:USERNAME_LIMIT] if isinstance(username, str) else username

@@ -47,6 +47,15 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client, world
     assert _sign_in(client, "reviewer", PASSWORD).status_code == 302
 
 
+def test_a_username_too_long_for_any_account_is_refused_and_counted(client, world):
+    long = "commissioner" + "x" * 300
+    response = _sign_in(client, long, PASSWORD)
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    # The lockout counts it under the first 255 characters, the most its records keep.
+    assert AccessAttempt.objects.get().username == long[:255]
+
+
 def test_the_lock_lifts_after_fifteen_minutes(client, world):
     for _ in range(5):
         _sign_in(client, "commissioner", "wrong-password")
