@@ -852,8 +852,19 @@ def workbook_bytes(draw, original: bytes) -> bytes:
     book = load_workbook(io.BytesIO(original))
     for _ in range(draw(st.integers(1, 4))):
         sheet = book[draw(st.sampled_from(book.sheetnames))]
-        row = draw(st.integers(1, max(sheet.max_row, 1) + 2))
-        column = draw(st.integers(1, max(sheet.max_column, 2) + 1))
+        # Mostly a cell the reader reads (beside a label, or in a table), sometimes any cell.
+        read = [
+            (cell.row, cell.column + offset)
+            for row in sheet.iter_rows()
+            for cell in row
+            if cell.value is not None
+            for offset in (0, 1)
+        ]
+        if read and draw(st.integers(0, 4)) < 4:
+            row, column = draw(st.sampled_from(read))
+        else:
+            row = draw(st.integers(1, max(sheet.max_row, 1) + 2))
+            column = draw(st.integers(1, max(sheet.max_column, 2) + 1))
         value = draw(CELL_VALUE)
         if isinstance(value, str):
             value = value[:32767]  # the most a spreadsheet cell holds
