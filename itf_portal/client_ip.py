@@ -1,4 +1,4 @@
-"""The client's address and the sign-in name, as the sign-in lockout records them.
+"""The client's address and the username tried, as the sign-in lockout records them.
 
 Behind N trusted proxies (DJANGO_TRUSTED_PROXY_COUNT) the client is the Nth address from the right
 of X-Forwarded-For; anything further left was written by the client and cannot be trusted.
@@ -19,11 +19,14 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-USERNAME_LIMIT = 150  # the longest sign-in name an account can have
+# The longest sign-in name an account can have: a longer one matches no account, and the
+# lockout's records (django-axes, 255 characters) must never be handed more.
+USERNAME_LIMIT = 150
 
 
-def username(request, credentials=None) -> str:
-    """The sign-in name typed, cut to the longest an account can have: a longer one matches no
-    account, and the lockout's own record holds no more."""
-    typed = (credentials or {}).get("username") or request.POST.get("username") or ""
-    return str(typed)[:USERNAME_LIMIT]
+def client_username(request, credentials=None) -> str | None:
+    """The username a sign-in was tried with, as the lockout records it. The sign-in form does
+    not limit its length, and a longer one (no account's) was a server error when recorded."""
+    source = credentials or getattr(request, "data", getattr(request, "POST", {}))
+    username = source.get(getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"))
+    return username[:USERNAME_LIMIT] if isinstance(username, str) else username

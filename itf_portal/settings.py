@@ -177,7 +177,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "itf_portal.client_ip.client_ip"
-AXES_USERNAME_CALLABLE = "itf_portal.client_ip.username"
+AXES_USERNAME_CALLABLE = "itf_portal.client_ip.client_username"
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 
 # django-guardian: no anonymous user; object permissions are for members only.

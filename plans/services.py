@@ -1,5 +1,6 @@
 """Domain functions for areas, their partners, and the plan's parts."""
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -49,6 +50,15 @@ def partners_check(partners: Iterable[Organisation]) -> None:
         raise ValidationError({"partners": errors})
 
 
+def name_check(name: str, what: str) -> None:
+    """An area's or organisation's name is one line of text: it heads pages and workbooks and
+    goes into email subjects, where a line break is refused (a server error, once stored)."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in name):
+        raise ValidationError(
+            {"name": f"The {what}'s name must be one line, without line breaks or tabs."}
+        )
+
+
 @transaction.atomic
 def organisation_save(
     *, organisation: Organisation | None = None, name: str, kind: str
@@ -58,6 +68,7 @@ def organisation_save(
         raise ValidationError(
             {"kind": "This organisation is already a partner in an area, so its kind is fixed."}
         )
+    name_check(name.strip(), "organisation")
     organisation.name = name.strip()
     organisation.kind = kind
     organisation.full_clean()
@@ -76,6 +87,7 @@ def area_save(
 ) -> Area:
     """Create or change an area and set its partners, all or nothing."""
     partners = list(partners)
+    name_check(name.strip(), "area")
     partners_check(partners)
     if area is not None and area.pk:
         area = Area.objects.select_for_update().get(pk=area.pk)

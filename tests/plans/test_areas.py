@@ -48,6 +48,25 @@ def test_a_ccg_may_be_a_partner_in_two_areas(db):
     assert devon.partners.filter(kind=OrganisationKind.CCG).count() == 2
 
 
+@pytest.mark.parametrize(
+    "name", ["Isle of\nWight", "Isle of\r\nWight", "Isle\tof Wight", "Isle\u2028of"]
+)
+def test_a_name_with_a_line_break_is_refused_beside_the_field(client, world, council, ccg, name):
+    # Names go into email subjects, where a line break was a server error on adding a member.
+    with pytest.raises(ValidationError, match="must be one line"):
+        area_save(name=name, slug="wight", partners=[council, ccg])
+    with pytest.raises(ValidationError, match="must be one line"):
+        organisation_save(name=f"{name} Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+    client.force_login(world.national)
+    response = client.post(
+        reverse("area_create"),
+        {"name": name, "local_authority": council.pk, "ccgs": [ccg.pk]},
+    )
+    assert response.status_code == 200
+    assert "must be one line" in response.content.decode()
+    assert not Area.objects.filter(slug="wight").exists()
+
+
 def test_a_failed_change_leaves_the_area_as_it_was(db):
     area = area_make("Walsall")
     before = set(area.partners.all())
