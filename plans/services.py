@@ -304,12 +304,21 @@ PRESENCE_WINDOW = timedelta(seconds=60)
 
 
 def presence_touch(*, part: Part, user) -> list:
-    """Record that the user has the part open; return the others who have it open now."""
-    now = timezone.now()
-    PartViewer.objects.update_or_create(part=part, user=user, defaults={"last_seen": now})
+    """Record that the user has the part open (the page's own small endpoint, every 20 seconds);
+    return the others who have it open now."""
+    PartViewer.objects.update_or_create(
+        part=part, user=user, defaults={"last_seen": timezone.now()}
+    )
+    return presence_others(part=part, user=user)
+
+
+def presence_others(*, part: Part, user) -> list:
+    """The others who have the part open now. A read: showing the page writes nothing."""
     return [
         viewer.user
-        for viewer in PartViewer.objects.filter(part=part, last_seen__gte=now - PRESENCE_WINDOW)
+        for viewer in PartViewer.objects.filter(
+            part=part, last_seen__gte=timezone.now() - PRESENCE_WINDOW
+        )
         .exclude(user=user)
         .select_related("user")
         .order_by("user__first_name", "user__last_name")

@@ -36,6 +36,7 @@ from plans.services import (
     comment_resolve,
     part_assign,
     plan_editable,
+    presence_others,
     presence_touch,
 )
 
@@ -148,7 +149,7 @@ def _part_page(
     assign_form=None,
     keep_form=False,
 ):
-    others = presence_touch(part=part, user=request.user)
+    others = presence_others(part=part, user=request.user)
     comments = list(part.comments.select_related("author", "resolved_by"))
     editable = plan_editable(plan)
     return render(

@@ -25,6 +25,8 @@ if (presence) {
       // Offline for a moment: try again at the next beat.
     }
   };
+  // Showing the page records nothing; this endpoint does, now and then every 20 seconds.
+  refresh();
   setInterval(refresh, Number(presence.dataset.presenceInterval || 20000));
 }
 

@@ -47,7 +47,8 @@ def test_two_people_editing_at_once_get_the_conflict_page_and_lose_nothing(new_p
     sign_in(alice, "southampton-commissioner", demo_password())
     sign_in(bob, "southampton-ccg-commissioner", demo_password())
     alice.clock.install()
-    alice.goto(PLAN + "parts/vision/")
+    with alice.expect_response("**/presence/"):  # her page says it is open, once it has loaded
+        alice.goto(PLAN + "parts/vision/")
     bob.goto(PLAN + "parts/vision/")
     assert "Southampton LA commissioner" in bob.get_by_test_id("presence").inner_text()
     alice.clock.fast_forward(21_000)  # the page's 20-second refresh

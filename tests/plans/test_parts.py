@@ -319,8 +319,12 @@ def test_a_part_is_assigned_only_to_someone_who_can_change_it(client, world, pla
 
 
 def test_presence_lists_the_others_who_have_the_part_open(client, world, plan):
+    from plans.models import PartViewer
+
     client.force_login(world.reviewer)
     client.get(part_url(plan, "vision"))
+    assert not PartViewer.objects.exists()  # a read writes nothing
+    client.post(part_url(plan, "vision", "part_presence"))  # the page's script says it is open
     client.force_login(world.commissioner)
     response = client.post(part_url(plan, "vision", "part_presence"))
     assert world.reviewer.get_full_name() in response.json()["text"]
@@ -331,7 +335,7 @@ def test_presence_shows_a_name_as_written(client, world, plan):
     world.reviewer.last_name = "O'Brien"
     world.reviewer.save()
     client.force_login(world.reviewer)
-    client.get(part_url(plan, "vision"))
+    client.post(part_url(plan, "vision", "part_presence"))
     client.force_login(world.commissioner)
     text = client.post(part_url(plan, "vision", "part_presence")).json()["text"]
     assert "O'Brien" in text and "&#x27;" not in text
