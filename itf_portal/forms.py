@@ -24,9 +24,9 @@ def date_problem(day: str, month: str, year: str) -> tuple[str, tuple[str, ...]]
         return "", ()
     if missing:
         return f"must include a {' and '.join(missing)}", missing
-    if not (_DAY_OR_MONTH.fullmatch(day) and _DAY_OR_MONTH.fullmatch(month)):
-        return "must be a real date", DATE_PARTS
-    if not _YEAR.fullmatch(year):
+    if not (_DAY_OR_MONTH.fullmatch(day) and _DAY_OR_MONTH.fullmatch(month)) or not (
+        _YEAR.fullmatch(year)
+    ):
         return "must be a real date", DATE_PARTS
     if len(year) != 4:
         return "must include a year with 4 numbers, like 2015", ("year",)
@@ -180,23 +180,25 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
     return items
 
 
+def posted_bound_fields(form: forms.Form):
+    """Every field a form's page posts: its own, and a part's rows with their management form."""
+    rows = getattr(form, "rows", None)
+    for each in [form, *([rows.management_form, *rows.forms] if rows is not None else [])]:
+        yield from each
+
+
 def form_data(form: forms.Form) -> dict:
     """What a browser would post for this unbound form as it is shown, rows included.
 
     Lets `load_demo` (and the tests) put content through exactly the checks a person meets.
     """
     data: dict = {}
-    forms_to_read = [form]
-    rows = getattr(form, "rows", None)
-    if rows is not None:
-        forms_to_read += [rows.management_form, *rows.forms]
-    for each in forms_to_read:
-        for bound in each:
-            if isinstance(bound.field, DayMonthYearField):
-                data.update({input["name"]: input["value"] or "" for input in date_inputs(bound)})
-                continue
-            value = bound.value()
-            if value is None or value is False:
-                continue
-            data[bound.html_name] = "on" if value is True else value
+    for bound in posted_bound_fields(form):
+        if isinstance(bound.field, DayMonthYearField):
+            data.update({input["name"]: input["value"] or "" for input in date_inputs(bound)})
+            continue
+        value = bound.value()
+        if value is None or value is False:
+            continue
+        data[bound.html_name] = "on" if value is True else value
     return data

@@ -43,7 +43,7 @@ def email_deliver(email_id: int) -> str:
 def email_resend(*, email: Email) -> None:
     """Try a failed email again from the start (a national admin's "Send again")."""
     with transaction.atomic():
-        Email.objects.filter(pk=email.pk, status=Email.FAILED).update(
+        if Email.objects.filter(pk=email.pk, status=Email.FAILED).update(
             status=Email.QUEUED, attempts=0
-        )
-        email_deliver.enqueue(email.pk)
+        ):
+            email_deliver.enqueue(email.pk)

@@ -67,7 +67,7 @@ from governance.views import (
     SignForm,
     VerifyForm,
 )
-from itf_portal.forms import form_data
+from itf_portal.forms import form_data, posted_bound_fields
 from plans.exports.importer import import_pending, import_preview
 from plans.exports.service import plan_export_xlsx
 from plans.forms import AreaForm, OrganisationForm
@@ -282,14 +282,8 @@ def typical(field: forms.Field):
 def posted_fields(form: forms.Form) -> dict[str, forms.Field]:
     """Every input the form's page posts, by its posted name: rows and management form too,
     and a row beyond the last (as "Add a row" would post)."""
-    found = {}
-    forms_to_read = [form]
+    found = {bound.html_name: bound.field for bound in posted_bound_fields(form)}
     rows = getattr(form, "rows", None)
-    if rows is not None:
-        forms_to_read += [rows.management_form, *rows.forms]
-    for each in forms_to_read:
-        for bound in each:
-            found[bound.html_name] = bound.field
     if rows is not None:
         last = rows.forms[-1]
         for index in (len(rows.forms), 1500):

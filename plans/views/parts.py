@@ -67,7 +67,7 @@ class AssignForm(forms.Form):
             plan.area, spec.edit_permission
         ).order_by("first_name", "last_name")
         self.fields["assignee"].help_text = "Only people who can change this part are listed."
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["assignee"].label_from_instance = person
 
 
 class CommentForm(forms.Form):

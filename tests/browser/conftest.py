@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 # Playwright's sync API runs an event loop; the ORM calls in test bodies are still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -100,3 +101,10 @@ def sign_in(page, username: str, password: str):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def demo():
+    """The demo areas and people, as `make run` loads them (tests/conftest.py makes their
+    passwords quick to check)."""
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

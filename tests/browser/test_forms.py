@@ -2,7 +2,6 @@
 links and the risk-share calculator, in the browser, each page checked with axe."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from governance.management.commands.load_demo import demo_password
@@ -15,12 +14,6 @@ pytestmark = [
 ]
 
 PLAN = "/areas/southampton/plans/itf-2014/"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_an_impossible_date_is_kept_and_its_summary_link_focuses_the_day(page, demo):

@@ -1,5 +1,4 @@
 import pytest
-from django.core.management import call_command
 
 from governance.management.commands.load_demo import demo_password
 from governance.models import Membership
@@ -10,12 +9,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def demo(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_a_southampton_commissioner_sees_southampton_and_not_rotherham(page, demo):

@@ -1,5 +1,4 @@
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from governance.management.commands.load_demo import demo_password
@@ -12,12 +11,6 @@ pytestmark = [
 ]
 
 PLAN = "/areas/southampton/plans/itf-2014/"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_a_commissioner_completes_a_part_and_the_task_list_shows_it(page, demo):

@@ -1,7 +1,6 @@
 from io import BytesIO
 
 import pytest
-from django.core.management import call_command
 from openpyxl import load_workbook
 
 from governance.management.commands.load_demo import demo_password
@@ -14,12 +13,6 @@ pytestmark = [
 ]
 
 PLAN = "/areas/walsall/plans/itf-2014/"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_a_commissioner_downloads_edits_and_imports_the_workbook(page, demo, tmp_path):

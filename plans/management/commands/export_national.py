@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, type=Path)
 
     def handle(self, *args, output: Path, **options):
-        round_ = plan_current_round()
+        round_, areas = plan_current_round(), Area.objects.count()
         data = national_workbook(
             round_,
             progress=lambda done, total: self.stderr.write(f"{done} of {total} areas"),
@@ -26,8 +26,8 @@ class Command(BaseCommand):
         CompositeExport.objects.create(
             round=round_,
             status=CompositeExport.DONE,
-            areas_total=Area.objects.count(),
-            areas_done=Area.objects.count(),
+            areas_total=areas,
+            areas_done=areas,
             data=data,
             finished_at=timezone.now(),
         )
@@ -36,7 +36,5 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error}") from error
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Wrote {output}: {Area.objects.count()} areas, {len(data):,} bytes."
-            )
+            self.style.SUCCESS(f"Wrote {output}: {areas} areas, {len(data):,} bytes.")
         )
