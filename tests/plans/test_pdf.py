@@ -161,3 +161,25 @@ def test_the_printer_runs_in_a_child_capped_in_memory(monkeypatch):
     with pytest.raises(printing.PrintFailed, match="memory"):
         printing.pdf_print("<p>" + "A long answer. " * 20_000 + "</p>", stylesheet)
     assert "weasyprint" not in sys.modules  # the worker itself never loaded it
+
+
+def test_a_printer_past_the_memory_cap_is_stopped_where_the_kernel_does_not_cap_it(monkeypatch):
+    import multiprocessing
+    import subprocess
+    import sys
+
+    from itf_portal import printing
+
+    monkeypatch.setattr(printing, "PRINT_MEMORY", 64 * 1024**2)
+    hungry = subprocess.Popen(  # holds 200 MB resident, under no rlimit, and never answers
+        [sys.executable, "-c", "import time; x = bytearray(200 * 1024**2); time.sleep(60)"]
+    )
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    try:
+        with pytest.raises(printing.PrintFailed, match="more than 64 MB of memory"):
+            printing._wait_within_limits(hungry, receiver)
+    finally:
+        hungry.kill()
+        hungry.wait()
+        sender.close()
+        receiver.close()
