@@ -154,6 +154,34 @@ class Export(models.Model):
         return f"{self.format} of {self.plan} ({self.seal}) by {self.user}"
 
 
+class ExportFile(models.Model):
+    """A plan's PDF or workbook, made once for exactly what it prints and served again to every
+    download of the same thing (`plans.exports.service`). `key` is a digest of what the file
+    prints, so a sealed plan's file is made once per seal and sign-off state, never twice. A PDF
+    is printed by the task worker: `html` holds the paper until it is printed."""
+
+    PRINTING, DONE, FAILED = "printing", "done", "failed"
+    STATUSES = [(PRINTING, "Printing"), (DONE, "Ready"), (FAILED, "Failed")]
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=10)
+    seal = models.CharField(max_length=64, help_text="The seal printed, or 'draft'")
+    key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=PRINTING)
+    html = models.TextField(blank=True)
+    data = models.BinaryField(null=True, blank=True, editable=False)
+    error = models.TextField(blank=True)
+    # The export whose number a workbook carries (the importer reads what it was exported from).
+    export = models.ForeignKey(
+        Export, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.format} of {self.plan} ({self.seal}, {self.status})"
+
+
 class CompositeExport(models.Model):
     """One build of the national composite workbook (`plans.exports.national`): who asked, how
     far it has got, and the finished file. Builds run in the background; the page polls this."""

@@ -78,9 +78,8 @@ def _wait_within_limits(child, receiver) -> None:
         except psutil.NoSuchProcess:
             continue  # it has just exited: the pipe says so at the next look
         if resident > PRINT_MEMORY:
-            raise PrintFailed(
-                f"the printer needed more than {PRINT_MEMORY // 1024**2} MB of memory and was stopped"
-            )
+            megabytes = PRINT_MEMORY // 1024**2
+            raise PrintFailed(f"the printer needed more than {megabytes} MB of memory")
 
 
 def _print(html: str, stylesheet: str, memory: int, sender) -> None:

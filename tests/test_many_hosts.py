@@ -1,6 +1,6 @@
-"""Two app hosts and one task worker on one PostgreSQL behave as one portal: a composite asked for
-on one host is followed and downloaded on the other, survives the first host being killed while
-it builds, and two people asking at once on the two hosts start one build."""
+"""Two app hosts and one task worker on one PostgreSQL behave as one portal: a composite or a
+plan's PDF asked for on one host is followed and downloaded on the other, survives the first host
+being killed while it is made, and two people asking at once on the two hosts start one build."""
 
 import http.cookiejar
 import json
@@ -22,12 +22,12 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Group
 from openpyxl import load_workbook
 
-from governance.constants import NATIONAL_ADMIN_GROUP
-from governance.models import CompositeExport
+from governance.constants import NATIONAL_ADMIN_GROUP, Role
+from governance.models import CompositeExport, ExportFile
 from governance.permissions import national_admin_group_sync
 from plans.services import plan_current_round
 from tests.conftest import _test_database_url
-from tests.factories import PASSWORD, UserFactory, synthetic_areas
+from tests.factories import PASSWORD, UserFactory, area_make, member_make, synthetic_areas
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,12 +126,16 @@ def hosts(transactional_db):
 def national_admin(transactional_db):
     national_admin_group_sync()
     user = UserFactory(username="national")
-    # Hashed as the servers hash (the tests' own fast hasher is not theirs).
+    _as_the_servers_hash(user)
+    user.groups.add(Group.objects.get(name=NATIONAL_ADMIN_GROUP))
+    return user
+
+
+def _as_the_servers_hash(user) -> None:
+    # The tests' own fast hasher is not the servers'.
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(PASSWORD, hasher.salt())
     user.save()
-    user.groups.add(Group.objects.get(name=NATIONAL_ADMIN_GROUP))
-    return user
 
 
 def _build_url(answer) -> str:
@@ -187,3 +191,28 @@ def test_two_people_asking_at_once_on_two_hosts_start_one_build(hosts, national_
         thread.join()
     assert _build_url(answers[0]) == _build_url(answers[1])
     assert CompositeExport.objects.count() == 1
+
+
+def test_a_pdf_asked_for_on_one_host_is_printed_after_it_is_killed_and_downloads_on_the_other(
+    hosts, worker_process
+):
+    reviewer = member_make(area_make("Southampton"), Role.REVIEWER, username="reviewer")
+    _as_the_servers_hash(reviewer)
+    first, second = hosts
+    person = Browser()
+    person.sign_in(first, "reviewer")
+    url = "/areas/southampton/plans/itf-2014/export.pdf"
+    assert person.get(f"{first.url}{url}").status == 202  # "Preparing the PDF"
+    first.kill()  # the web server dies; the worker prints
+    deadline = time.monotonic() + 120
+    status = {}
+    while time.monotonic() < deadline:
+        status = json.load(person.get(f"{second.url}{url}", accept="application/json"))
+        if status["status"] != "printing":
+            break
+        time.sleep(0.5)
+    assert status == {"status": "done", "reason": ""}
+    download = person.get(f"{second.url}{url}")
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.read().startswith(b"%PDF")
+    assert ExportFile.objects.count() == 1

@@ -9,9 +9,11 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
+from governance.models import ExportFile
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
@@ -22,11 +24,10 @@ from governance.permissions import (
 from governance.signoff import decision_log
 from governance.workflow import plan_actions
 from itf_portal.forms import DayMonthYearField, errors_to_form
-from itf_portal.printing import PrintFailed
 from itf_portal.templatetags.nhsuk import person
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
-from plans.exports.service import plan_export_pdf, plan_export_xlsx
+from plans.exports.service import plan_export_xlsx, plan_pdf_ask, plan_pdf_served
 from plans.models import Comment
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.services import (
@@ -354,23 +355,36 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     return redirect(_part_url(plan, key) + "#comments")
 
 
-EXPORTS = {
-    "xlsx": (plan_export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pdf": (plan_export_pdf, "application/pdf"),
-}
+@login_required
+def plan_export(request, slug, round_slug):
+    """The plan as the NHS England Excel template, for anyone who may read the plan."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    data, name = plan_export_xlsx(plan=plan, user=request.user)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required
-def plan_export(request, slug, round_slug, format="xlsx"):
-    """The plan as the NHS England Excel template or a PDF, for anyone who may read the plan."""
+def plan_export_pdf(request, slug, round_slug):
+    """The plan as a PDF board paper, for anyone who may read the plan. The task worker prints it
+    (a large plan can take a while) and the file is kept: until it is ready this page says so and
+    follows the print, then the same address downloads it."""
     plan = plan_for_user(request.user, slug, round_slug)
-    export, content_type = EXPORTS[format]
-    try:
-        data, name = export(plan=plan, user=request.user)
-    except PrintFailed as failed:
-        return render(
-            request, "plans/print_failed.html", {"plan": plan, "reason": failed}, status=503
+    file = plan_pdf_ask(plan=plan)
+    if request.headers.get("Accept") == "application/json":
+        response = JsonResponse({"status": file.status, "reason": file.error})
+    elif file.status == ExportFile.DONE:
+        data, name = plan_pdf_served(file=file, user=request.user)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    elif file.status == ExportFile.FAILED:
+        response = render(
+            request, "plans/print_failed.html", {"plan": plan, "reason": file.error}, status=503
         )
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = render(request, "plans/print_waiting.html", {"plan": plan}, status=202)
+    patch_vary_headers(response, ["Accept"])
     return response

@@ -75,6 +75,45 @@ if (composite && composite.dataset.compositeStatus === "building") {
   setTimeout(poll, 1000);
 }
 
+// A plan's PDF is printed by the task worker: follow the print, then offer the download.
+const printing = document.querySelector("[data-print-url]");
+if (printing) {
+  const status = printing.querySelector("[data-testid=print-status]");
+  const download = document.querySelector("[data-print-download]");
+  const refresh = document.querySelector("[data-print-refresh]");
+  let failures = 0;
+  const poll = async () => {
+    try {
+      const response = await fetch(printing.dataset.printUrl, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        redirect: "error",
+      });
+      if (response.ok) {
+        failures = 0;
+        const file = await response.json();
+        if (file.status === "done") {
+          status.textContent = "The PDF is ready.";
+          download.hidden = false;
+          refresh.hidden = true;
+          return;
+        }
+        if (file.status === "failed") {
+          status.textContent = `The PDF could not be made: ${file.reason}. Download the Excel workbook instead, or try again later.`;
+          refresh.hidden = true;
+          return;
+        }
+      } else {
+        failures += 1;
+      }
+    } catch {
+      failures += 1;
+    }
+    if (failures < 5) setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1000);
+}
+
 // The risk-share calculator works out who bears an over-spend on its own page. Here it asks that
 // page with the basis and shares as this page shows them, saved or not, and shows the answer in
 // place, so nothing typed on this page is lost. Without this script the form opens that page.

@@ -76,3 +76,21 @@ def test_a_national_admin_builds_the_composite_and_watches_it_finish(page, demo,
     assert "Ready (5 areas)" in page.content()
     violations += axe_violations(page)
     assert violations == []
+
+
+def test_a_reviewer_asks_for_the_pdf_watches_it_print_and_downloads_it(page, demo, worker_process):
+    sign_in(page, "walsall-reviewer", demo_password())
+    page.goto(PLAN)
+    page.get_by_role("link", name="Download as a PDF for board papers").click()
+    page.wait_for_url("**/export.pdf")
+    assert "Preparing the PDF of Walsall" in page.content()
+    violations = axe_violations(page)
+    download = page.get_by_role("link", name="Download the PDF")
+    download.wait_for(state="visible", timeout=60_000)  # shown by the page's own polling
+    assert page.get_by_test_id("print-status").inner_text() == "The PDF is ready."
+    violations += axe_violations(page)
+    with page.expect_download() as pdf:
+        download.click()
+    assert pdf.value.path().read_bytes().startswith(b"%PDF")
+    assert pdf.value.suggested_filename == "itf-plan-walsall-itf-2014-draft.pdf"
+    assert violations == []

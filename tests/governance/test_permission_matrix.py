@@ -53,6 +53,13 @@ MATRIX = [
         "reviewer",
         (302, 404, 200, 200),
     ),
+    (  # asked for, the PDF is printed by the task worker: "preparing" (202) until it is ready
+        "plan_export_pdf",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 202, 202),
+    ),
     (
         "readiness",
         {"slug": "southampton", "round_slug": "itf-2014"},

@@ -23,15 +23,25 @@ def pages(response) -> list[str]:
     return [page.extract_text() for page in PdfReader(BytesIO(response.content)).pages]
 
 
+def pdf_download(client, url: str, run_tasks):
+    """Ask for the PDF as a person does: the page says it is being prepared; the task worker
+    prints it; the same address then downloads it."""
+    waiting = client.get(url)
+    assert waiting.status_code == 202
+    assert "Preparing the PDF" in waiting.content.decode()
+    run_tasks()
+    return client.get(url)
+
+
 def test_the_board_paper_has_every_part_the_seed_figures_and_draft_on_every_page(
-    client, db, settings
+    client, db, settings, run_tasks
 ):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get(username="southampton-reviewer"))
-    text = pages(client.get(URL.format("southampton")))
+    text = pages(pdf_download(client, URL.format("southampton"), run_tasks))
     whole = "\n".join(text)
     for spec in PARTS:
         assert spec.title in whole
@@ -42,7 +52,7 @@ def test_the_board_paper_has_every_part_the_seed_figures_and_draft_on_every_page
     assert Export.objects.get().format == "pdf"
 
 
-def test_an_approved_plan_prints_its_seal_and_no_draft_mark(client, world, settings):
+def test_an_approved_plan_prints_its_seal_and_no_draft_mark(client, world, settings, run_tasks):
     plan = plan_open(area=world.area, round=plan_current_round())
     plan_make_ready(plan, world.commissioner)
     chair = member_make(world.area, Role.HWB_CHAIR)
@@ -65,7 +75,7 @@ def test_an_approved_plan_prints_its_seal_and_no_draft_mark(client, world, setti
         request=request,
     )
     client.force_login(world.reviewer)
-    text = pages(client.get(URL.format("southampton")))
+    text = pages(pdf_download(client, URL.format("southampton"), run_tasks))
     whole = "\n".join(text)
     assert seal.digest in whole.replace("\n", "")
     assert "DRAFT" not in whole
@@ -136,12 +146,14 @@ def test_the_board_paper_reads_the_same_queries_with_300_schemes(
     assert html.count("Scheme 299") == 1
 
 
-def test_printing_past_its_limits_is_a_clear_page_and_records_nothing(client, world, monkeypatch):
+def test_printing_past_its_limits_is_a_clear_page_and_records_nothing(
+    client, world, monkeypatch, run_tasks
+):
     from itf_portal import printing
 
     monkeypatch.setattr(printing, "PRINT_SECONDS", 0.01)  # no paper prints this fast
     client.force_login(world.reviewer)
-    response = client.get(URL.format("southampton"))
+    response = pdf_download(client, URL.format("southampton"), run_tasks)
     assert response.status_code == 503
     assert "The PDF of this plan could not be made" in response.content.decode()
     assert "longer than 0.01 seconds" in response.content.decode()
@@ -183,3 +195,138 @@ def test_a_printer_past_the_memory_cap_is_stopped_where_the_kernel_does_not_cap_
         hungry.wait()
         sender.close()
         receiver.close()
+
+
+def _sealed(world):
+    plan = plan_open(area=world.area, round=plan_current_round())
+    plan_make_ready(plan, world.commissioner)
+    plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    return Plan.objects.get(pk=plan.pk)
+
+
+def _counting(monkeypatch, module, name: str) -> list:
+    calls: list = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_sealed_plans_pdf_is_printed_once_and_kept_for_every_download(
+    client, world, monkeypatch, run_tasks
+):
+    from governance.models import ExportFile
+    from plans.exports import service
+
+    prints = _counting(monkeypatch, service, "pdf_print")
+    plan = _sealed(world)
+    url = URL.format("southampton")
+    client.force_login(world.reviewer)
+    first = pdf_download(client, url, run_tasks)
+    client.force_login(world.commissioner)
+    second = client.get(url)  # no wait: the kept file is served at once
+    assert second.status_code == 200 and second.content == first.content
+    assert len(prints) == 1
+    file = ExportFile.objects.get()
+    assert (file.status, file.seal, file.html) == ("done", plan.seals.get().digest, "")
+    downloads = Export.objects.filter(format="pdf").values_list("user__username", flat=True)
+    assert sorted(downloads) == ["commissioner", "reviewer"]  # each download is still recorded
+
+    # A signature changes the sign-off page, so the next ask prints again; the old file goes.
+    signatory = Membership.objects.filter(partnership__area=world.area, role=Role.SIGNATORY)[0]
+    signature_add(
+        plan=plan,
+        user=signatory.user,
+        organisation=signatory.partnership.organisation,
+        password=PASSWORD,
+        position="Chief Officer",
+        request=RequestFactory().post("/", REMOTE_ADDR="10.0.0.2"),
+    )
+    signed = pdf_download(client, url, run_tasks)
+    assert "Chief Officer" in pages(signed)[-1]
+    assert len(prints) == 2
+    assert ExportFile.objects.get().status == "done"  # the unsigned one was let go
+
+
+def test_two_asks_before_the_worker_runs_share_one_print_and_the_page_follows_it(
+    client, world, run_tasks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from governance.models import ExportFile
+
+    url = URL.format("southampton")
+    client.force_login(world.reviewer)
+    assert client.get(url).status_code == 202
+    assert client.get(url).status_code == 202
+    assert ExportFile.objects.count() == 1 and DBTaskResult.objects.count() == 1
+    assert client.get(url, HTTP_ACCEPT="application/json").json() == {
+        "status": "printing",
+        "reason": "",
+    }
+    run_tasks()
+    assert client.get(url, HTTP_ACCEPT="application/json").json()["status"] == "done"
+    assert client.get(url)["Content-Type"] == "application/pdf"
+
+
+def test_a_draft_is_printed_again_once_it_changes(client, world, run_tasks):
+    from finance.services import part_save
+    from governance.models import ExportFile
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    url = URL.format("southampton")
+    client.force_login(world.commissioner)
+    pdf_download(client, url, run_tasks)
+    part = plan.parts.get(key="vision")
+    part_save(
+        part=part,
+        content={**part.content, "text": "Joined-up care, changed today."},
+        status="in_progress",
+        base_version=part.version,
+        user=world.commissioner,
+    )
+    changed = pdf_download(client, url, run_tasks)
+    assert "Joined-up care, changed today." in "\n".join(pages(changed))
+    assert ExportFile.objects.get().seal == "draft"  # only the newest draft is kept
+
+
+def test_a_print_whose_worker_died_is_printed_again_when_asked(client, world, run_tasks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.models import ExportFile
+    from plans.exports.service import PRINT_STALLED_AFTER
+
+    url = URL.format("southampton")
+    client.force_login(world.reviewer)
+    assert client.get(url).status_code == 202
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # the worker that took it was killed mid-print
+    ExportFile.objects.update(updated_at=timezone.now() - PRINT_STALLED_AFTER - timedelta(1))
+    assert client.get(url).status_code == 202  # asked again: queued again
+    run_tasks()
+    assert client.get(url)["Content-Type"] == "application/pdf"
+
+
+def test_a_sealed_plans_workbook_is_made_once_and_a_drafts_each_time(client, world, monkeypatch):
+    from governance.models import ExportFile
+    from plans.exports import service
+
+    made = _counting(monkeypatch, service, "plan_workbook")
+    url = "/areas/southampton/plans/itf-2014/export.xlsx"
+    client.force_login(world.reviewer)
+    client.get(url)
+    client.get(url)
+    assert len(made) == 2 and not ExportFile.objects.exists()  # a draft is made afresh
+    _sealed(world)
+    first = client.get(url)
+    again = client.get(url)
+    assert len(made) == 3 and first.content == again.content
+    assert ExportFile.objects.get().format == "xlsx"
+    assert Export.objects.filter(format="xlsx").count() == 4
