@@ -101,7 +101,7 @@ bench: setup
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(LOCAL_ENV) $(PY) -m itf_portal.pgembed bash -c '\
 	  set -e; $(MANAGE) migrate --noinput -v0; $(MANAGE) load_demo >/dev/null; \
-	  $(PY) benchmarks/area_page.py; $(PY) benchmarks/export_excel.py; $(PY) benchmarks/export_pdf.py; $(PY) benchmarks/composite.py; \
+	  $(PY) benchmarks/area_page.py; $(PY) benchmarks/export_excel.py; $(PY) benchmarks/export_pdf.py; $(PY) benchmarks/composite.py; $(PY) benchmarks/worker.py; \
 	  $(PY) benchmarks/load.py'
 
 

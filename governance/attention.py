@@ -102,11 +102,12 @@ def attention_for_user(user) -> list[dict]:
                 }
             )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
-    if is_national_admin(user) and (failed := Email.objects.filter(status=Email.FAILED).count()):
+    if is_national_admin(user) and (waiting := Email.objects.needing_an_admin().count()):
         items.append(
             {
-                "text": f"{failed} email{'s' if failed != 1 else ''} could not be sent after every "
-                "retry: check the mail server, then send them again",
+                "text": f"{waiting} email{'s' if waiting != 1 else ''} could not be sent or "
+                "stopped waiting for the task worker: check the mail server and the worker, "
+                "then send them again",
                 "url": reverse("email_outbox"),
                 "overdue": False,
             }

@@ -27,7 +27,7 @@ from plans.constants import (
     VIEW_AREA,
 )
 from plans.models import Area
-from plans.services import plan_open, round_get
+from plans.services import plan_get
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -151,7 +151,7 @@ def require_national_admin(
 def plan_for_user(user, slug: str, round_slug: str, codename: str = VIEW_AREA):
     """The area's plan for the round, under the same rule as the area (404, then 403)."""
     area = area_for_user(user, slug, codename)
-    planning_round = round_get(round_slug)
-    if planning_round is None:
+    plan = plan_get(area=area, round_slug=round_slug)
+    if plan is None:
         raise Http404("No such planning round.")
-    return plan_open(area=area, round=planning_round)
+    return plan

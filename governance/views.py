@@ -532,10 +532,10 @@ def milestones(request, slug, round_slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def email_outbox(request):
-    """National admins see every email not yet sent, and send a failed one again."""
+    """National admins see every email not yet sent, and send a failed or stuck one again."""
     require_national_admin(request.user, "Only national admins can see the outbox.")
     if request.method == "POST":
-        email = get_object_or_404(Email, pk=request.POST.get("email"), status=Email.FAILED)
+        email = get_object_or_404(Email.objects.needing_an_admin(), pk=request.POST.get("email"))
         email_resend(email=email)
         messages.success(request, f"“{email.subject}” will be sent again.")
         return redirect("email_outbox")

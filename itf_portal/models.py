@@ -1,4 +1,23 @@
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
+
+# An email still waiting this long after it was due has lost its task (a worker killed while it
+# held it): it is shown as stuck, and a national admin can send it again.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+class EmailQuerySet(models.QuerySet):
+    def stuck(self):
+        return self.filter(status=Email.QUEUED, due_at__lt=timezone.now() - STUCK_AFTER)
+
+    def needing_an_admin(self):
+        """Failed after every retry, or stuck: what a national admin is asked to look at."""
+        return self.filter(
+            models.Q(status=Email.FAILED)
+            | models.Q(status=Email.QUEUED, due_at__lt=timezone.now() - STUCK_AFTER)
+        )
 
 
 class Email(models.Model):
@@ -16,7 +35,10 @@ class Email(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(default=timezone.now, help_text="When it is next to be tried")
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EmailQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -30,3 +52,7 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.get_status_display()})"
+
+    @property
+    def is_stuck(self) -> bool:
+        return self.status == Email.QUEUED and self.due_at < timezone.now() - STUCK_AFTER

@@ -32,8 +32,9 @@ def email_deliver(email_id: int) -> str:
                 email.status = Email.FAILED
             else:
                 wait = timedelta(minutes=RETRY_MINUTES[email.attempts - 1])
-                email_deliver.using(run_after=timezone.now() + wait).enqueue(email.pk)
-            email.save(update_fields=["attempts", "last_error", "status"])
+                email.due_at = timezone.now() + wait
+                email_deliver.using(run_after=email.due_at).enqueue(email.pk)
+            email.save(update_fields=["attempts", "last_error", "status", "due_at"])
             return email.status
         email.status, email.sent_at = Email.SENT, timezone.now()
         email.save(update_fields=["attempts", "status", "sent_at"])
@@ -41,9 +42,12 @@ def email_deliver(email_id: int) -> str:
 
 
 def email_resend(*, email: Email) -> None:
-    """Try a failed email again from the start (a national admin's "Send again")."""
+    """Try a failed or stuck email again from the start (a national admin's "Send again"). Should
+    a stuck one's lost task turn up after all, it finds the email handled and does nothing."""
     with transaction.atomic():
-        if Email.objects.filter(pk=email.pk, status=Email.FAILED).update(
-            status=Email.QUEUED, attempts=0
+        if (
+            Email.objects.needing_an_admin()
+            .filter(pk=email.pk)
+            .update(status=Email.QUEUED, attempts=0, due_at=timezone.now())
         ):
             email_deliver.enqueue(email.pk)

@@ -93,11 +93,16 @@ def area_save(
         area = Area.objects.select_for_update().get(pk=area.pk)
     else:
         area = Area()
+    note_changed = area.boundary_differences != boundary_differences
     area.name = name.strip()
     area.slug = slug
     area.boundary_differences = boundary_differences
     area.full_clean()
     area.save()
+    if note_changed:  # a plan summary nobody has written yet starts from the note as it is now
+        Part.objects.filter(plan__area=area, key=PartKey.SUMMARY, version=0).update(
+            content={"boundary_differences": boundary_differences}
+        )
 
     wanted = {org.pk for org in partners}
     current = {p.organisation_id: p for p in area.partnerships.select_related("organisation")}
@@ -122,6 +127,11 @@ def area_save(
     for org in partners:
         if org.pk not in current:
             Partnership.objects.create(area=area, organisation=org)
+    if not current:  # a new area: its plans are made now, so that reading them never writes
+        for definition in ROUNDS:
+            planning_round = round_get(str(definition["slug"]))
+            assert planning_round is not None
+            plan_open(area=area, round=planning_round)
     return area
 
 
@@ -157,11 +167,15 @@ def plan_edit_check(plan: Plan) -> None:
 
 
 def round_get(slug: str) -> PlanningRound | None:
-    """The planning round with this slug, stored on first use from its definition."""
+    """The planning round with this slug, stored from its definition in ROUNDS on first use (a
+    round added to ROUNDS later gets every area's plan as it is stored)."""
     definition = next((r for r in ROUNDS if r["slug"] == slug), None)
     if definition is None:
         return None
-    planning_round, _ = PlanningRound.objects.get_or_create(slug=slug, defaults=definition)
+    planning_round, made = PlanningRound.objects.get_or_create(slug=slug, defaults=definition)
+    if made:
+        for area in Area.objects.all():
+            plan_open(area=area, round=planning_round)
     return planning_round
 
 
@@ -172,8 +186,17 @@ def plan_current_round() -> PlanningRound:
     return planning_round
 
 
+def plan_get(*, area: Area, round_slug: str) -> Plan | None:
+    """The area's plan for the round, read and never made (it was made with the area)."""
+    plan = Plan.objects.select_related("round").filter(area=area, round__slug=round_slug).first()
+    if plan is not None:
+        plan.area = area
+    return plan
+
+
 def plan_open(*, area: Area, round: PlanningRound) -> Plan:
-    """The area's plan for the round, with a row for every part, made on first use."""
+    """The area's plan for the round, with a row for every part, made if it is missing: when an
+    area or a round is stored, and by scripts that write (the demo, the importer)."""
     plan, _ = Plan.objects.get_or_create(area=area, round=round)
     present = set(plan.parts.values_list("key", flat=True))
     # The plan summary starts from the area's own note on boundary differences.

@@ -70,17 +70,11 @@ def run_tasks():
 
 def _test_database_url() -> str:
     """The test database's address, for a process of our own started from a test."""
-    from urllib.parse import quote
-
     from django.db import connection
 
-    params = connection.get_connection_params()
-    user = quote(params.get("user") or "")
-    password = quote(params.get("password") or "")
-    host = quote(params.get("host") or "localhost", safe="")
-    port = f":{params['port']}" if params.get("port") else ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgres://{auth}{host}{port}/{connection.settings_dict['NAME']}"
+    from itf_portal.database import database_url
+
+    return database_url(connection)
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_a_mail_server_failure_is_never_a_server_error_and_is_retried_then_shown
     assert run_tasks() == 0
     client.force_login(world.national)
     dashboard = client.get(reverse("dashboard")).content.decode()
-    assert "1 email could not be sent after every retry" in dashboard
+    assert "1 email could not be sent or stopped waiting for the task worker" in dashboard
     page = client.get(reverse("email_outbox")).content.decode()
     assert "You have been added to the ITF plan" in page and "Could not be sent" in page
     assert "SMTPServerDisconnected" in page
@@ -79,6 +79,30 @@ def test_a_mail_server_failure_is_never_a_server_error_and_is_retried_then_shown
     assert run_tasks() == 1
     email.refresh_from_db()
     assert email.status == Email.SENT
+
+
+def test_an_email_whose_task_was_lost_with_its_worker_is_shown_stuck_and_sent_again(
+    client, world, run_tasks, settings
+):
+    from datetime import timedelta
+
+    from itf_portal.models import STUCK_AFTER
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert _add_member(client, world).status_code == 302
+    email = Email.objects.get()
+    client.force_login(world.national)
+    assert "Send again" not in client.get(reverse("email_outbox")).content.decode()  # not yet
+    assert client.post(reverse("email_outbox"), {"email": email.pk}).status_code == 404
+    DBTaskResult.objects.all().delete()  # the worker holding it was killed: its task is gone
+    Email.objects.update(due_at=timezone.now() - STUCK_AFTER - timedelta(seconds=1))
+    assert "1 email could not be sent or stopped waiting" in client.get("/").content.decode()
+    page = client.get(reverse("email_outbox")).content.decode()
+    assert "Stuck: waiting since" in page and "Send again" in page
+    assert client.post(reverse("email_outbox"), {"email": email.pk}).status_code == 302
+    assert run_tasks() == 1
+    email.refresh_from_db()
+    assert email.status == Email.SENT and len(mail.outbox) == 1
 
 
 def test_only_a_national_admin_sees_the_outbox(client, world):

@@ -69,7 +69,7 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     assert by_name["Area 003"][f"{NATIONAL_METRICS[0]}: Current baseline"] == 77
     assert by_name["Area 003"][f"Pooled budget {years[0]}"] == 8000
     assert by_name["Area 003"]["Plan state"] == "Awaiting sign-off"
-    assert by_name["Southampton"]["Plan state"] == "No plan yet"
+    assert by_name["Southampton"]["Plan state"] == "Drafting"  # made with the area
 
 
 def test_names_that_look_like_formulas_stay_text(world):

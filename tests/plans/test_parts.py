@@ -391,6 +391,18 @@ def test_the_plan_summary_starts_from_the_areas_boundary_note(client, world):
     page = client.get(part_url(plan, "summary")).content.decode()
     assert "The CCG and council share one boundary." in page
     assert "Rotherham Council" in page
+    summary = plan.parts.get(key="summary")
+    summary.content, summary.version = {"boundary_differences": "Written by the authors."}, 1
+    summary.save()
+    area_save(
+        area=area,
+        name="Rotherham",
+        slug="rotherham",
+        boundary_differences="A later note.",
+        partners=list(area.partners.all()),
+    )
+    summary.refresh_from_db()  # a summary someone has written is theirs: the note does not touch it
+    assert summary.content == {"boundary_differences": "Written by the authors."}
 
 
 def test_a_stale_save_of_a_list_part_reaches_the_conflict_page_and_keeps_both_risks(

@@ -2,9 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from plans.constants import CURRENT_ROUND
 from plans.exports.service import plan_export_pdf, plan_export_xlsx
 from plans.models import Area
-from plans.services import plan_current_round, plan_open
+from plans.services import plan_get
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         found = Area.objects.filter(slug=area).first()
         if found is None:
             raise CommandError(f"No area with the short name “{area}”.")
-        plan = plan_open(area=found, round=plan_current_round())
+        plan = plan_get(area=found, round_slug=CURRENT_ROUND)
+        if plan is None:
+            raise CommandError(f"{found.name} has no plan for the current round.")
         export = plan_export_pdf if format == "pdf" else plan_export_xlsx
         data, _ = export(plan=plan, user=None)
         try:
