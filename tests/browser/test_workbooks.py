@@ -83,7 +83,8 @@ def test_a_reviewer_asks_for_the_pdf_watches_it_print_and_downloads_it(page, dem
     page.goto(PLAN)
     page.get_by_role("link", name="Download as a PDF for board papers").click()
     page.wait_for_url("**/export.pdf")
-    assert "Preparing the PDF of Walsall" in page.content()
+    assert "The PDF of Walsall’s plan" in page.content()
+    assert "Preparing the PDF" in page.get_by_test_id("print-status").inner_text()
     violations = axe_violations(page)
     download = page.get_by_role("link", name="Download the PDF")
     download.wait_for(state="visible", timeout=60_000)  # shown by the page's own polling
