@@ -108,41 +108,54 @@ def scheme_net_spend(content: dict, year_labels: list[str]) -> dict[str, Decimal
     return totals
 
 
-def balance_checks(schemes: dict, contributions: dict, year_labels: list[str]) -> list[Check]:
-    """Scheme net spend must equal the pooled budget in every year."""
+def spend_checks(
+    schemes: dict, contributions: dict, minimums: dict[str, Decimal], year_labels: list[str]
+) -> list[Check]:
+    """The template's rule for the schemes: the pooled budget's net spend "must be equal to or
+    more than your total ITF allocation" (the minimum) in every year. A year with no minimum set
+    yet is left to the check that asks for it. Spend against the pool itself is no rule: a
+    planned over- or under-spend is shown and explained (`spend_against_pool`)."""
     spend = scheme_net_spend(schemes, year_labels)
     budget = pooled_budget(contributions, year_labels)
     checks = []
     for year in year_labels:
-        gap = budget[year] - spend[year]
+        name = f"Scheme spend {year} is at least the ITF allocation"
         if not budget[year] and not spend[year]:
             message = f"Nothing has been entered for {year} yet: no contributions and no spend."
-            checks.append(
-                Check(
-                    f"Scheme spend {year} equals the pooled budget", False, message, "contributions"
-                )
-            )
+            checks.append(Check(name, False, message, "contributions"))
             continue
-        if gap == 0:
+        if year not in minimums:
+            continue
+        minimum = minimums[year]
+        if spend[year] >= minimum:
             message = (
-                f"Net scheme spend in {year} equals the pooled budget of "
-                f"{money_format(budget[year])}."
-            )
-        elif gap > 0:
-            message = (
-                f"{money_format(gap)} of the {year} pooled budget is unallocated: schemes spend "
-                f"{money_format(spend[year])} of {money_format(budget[year])}."
+                f"Net scheme spend in {year} of {money_format(spend[year])} is at least the ITF "
+                f"allocation of {money_format(minimum)}."
             )
         else:
             message = (
-                f"Schemes are over-allocated by {money_format(-gap)} in {year}: they spend "
-                f"{money_format(spend[year])} against a pooled budget of "
-                f"{money_format(budget[year])}."
+                f"Net scheme spend in {year} of {money_format(spend[year])} is "
+                f"{money_format(minimum - spend[year])} short of the ITF allocation of "
+                f"{money_format(minimum)}."
             )
-        checks.append(
-            Check(f"Scheme spend {year} equals the pooled budget", gap == 0, message, "schemes")
-        )
+        checks.append(Check(name, spend[year] >= minimum, message, "schemes"))
     return checks
+
+
+def spend_against_pool(spend: Decimal, pooled: Decimal) -> str:
+    """A year's planned net spend against its pooled budget, in words: a line to explain, never a
+    blocker (Plymouth plans to spend £26,742k more than its pool, met by its partners)."""
+    gap = spend - pooled
+    if not spend and not pooled:
+        return ""
+    if gap == 0:
+        return "The schemes spend the whole pooled budget."
+    if gap > 0:
+        return (
+            f"The schemes plan to spend {money_format(gap)} more than the pooled budget: say in "
+            "the plan how the partners meet it."
+        )
+    return f"{money_format(-gap)} of the pooled budget is not yet planned to be spent on a scheme."
 
 
 def risk_share_split(amount: Decimal, weights: dict) -> dict:

@@ -13,13 +13,14 @@ from finance.fund import fund_store, fund_totals
 from finance.models import Allocation
 from finance.rules import (
     allocation_problem,
-    balance_checks,
     contribution_amounts,
     minimum_checks,
     performance_split,
     risk_share_split,
     risk_share_weights,
     shares_problem,
+    spend_against_pool,
+    spend_checks,
 )
 from itf_portal.money import MoneyError, money_parse
 from plans import services as plans_services
@@ -179,8 +180,9 @@ def plan_fund_summary(plan) -> dict:
     # The totals are summed in SQL over the fund's tables; the rules read the same content.
     figures = fund_totals([plan.pk], labels)[plan.pk]
     totals, spend = figures.pooled, figures.net_spend
-    checks = minimum_checks(contributions, {y: minimums[y] for y in labels if y in minimums})
-    checks += balance_checks(schemes, contributions, labels)
+    known = {y: minimums[y] for y in labels if y in minimums}
+    checks = minimum_checks(contributions, known)
+    checks += spend_checks(schemes, contributions, known, labels)
     return {
         "years": [
             {
@@ -188,6 +190,7 @@ def plan_fund_summary(plan) -> dict:
                 "minimum": minimums.get(y),
                 "total": totals[y],
                 "spend": spend[y],
+                "against_pool": spend_against_pool(spend[y], totals[y]),
                 "performance": performance_split(allocations[y].performance_element)
                 if y in allocations and allocations[y].performance_element
                 else None,

@@ -3,7 +3,9 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-LIMIT = Decimal("1000000000")  # the BCF template's bound on any amount
+# The bound on any one amount: above any real line of an area's pool (a large CCG's health
+# spend passes £1bn), low enough to catch a slip of the keyboard.
+LIMIT = Decimal("10000000000")
 PENNY = Decimal("0.01")
 
 _ALLOWED = re.compile(r"^£?\s*-?\d{1,3}(,\d{3})*(\.\d+)?$|^£?\s*-?\d+(\.\d+)?$")
@@ -15,7 +17,7 @@ class MoneyError(ValueError):
 
 def money_parse(text: str) -> Decimal | None:
     """Parse "1234.5", "1,234.50" or "£1,234" as pounds; "" is None. Refuses anything else,
-    more than two decimal places, negatives and amounts over £1,000,000,000."""
+    more than two decimal places, negatives and amounts over `LIMIT`."""
     text = (text or "").strip()
     if not text:
         return None
@@ -30,7 +32,7 @@ def money_parse(text: str) -> Decimal | None:
     # The limit and the decimal places are checked before any rounding, which would fail on a
     # number with dozens of digits.
     if amount > LIMIT:
-        raise MoneyError("Enter an amount of £1,000,000,000 or less")
+        raise MoneyError(f"Enter an amount of £{LIMIT:,} or less")
     # Only digits pass the pattern, so the exponent is an int (never NaN's "n" or Infinity's "F").
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(PENNY):

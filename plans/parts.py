@@ -12,7 +12,7 @@ from django import forms
 from django.core.validators import URLValidator
 
 from itf_portal.forms import DayMonthYearField, MoneyField, field_anchor
-from itf_portal.money import money_format
+from itf_portal.money import LIMIT, money_format
 from plans.constants import NATIONAL_METRICS, PartStatus, YesNo
 from plans.template import (
     SHORT_LIMIT,
@@ -41,7 +41,6 @@ from plans.template import (
 )
 from plans.template import Document as DocumentContent
 
-NUMBER_LIMIT = Decimal("1000000000")
 OTHER = "other"  # the value of a choice's "Other, please describe"
 
 FINISHED_CHOICES = [
@@ -75,7 +74,7 @@ def short_text(label: str, hint: str = "", *, name: str = "") -> forms.CharField
 
 
 def _number(
-    label: str, hint: str = "", low=-NUMBER_LIMIT, high=NUMBER_LIMIT, *, name: str = ""
+    label: str, hint: str = "", low=-LIMIT, high=LIMIT, *, name: str = ""
 ) -> forms.DecimalField:
     name = name or label
     return forms.DecimalField(

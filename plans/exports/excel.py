@@ -73,7 +73,7 @@ class _Validations:
         self.bounded = DataValidation(
             type="decimal", operator="between", formula1="0", formula2=str(LIMIT), allow_blank=True
         )
-        self.bounded.error = "Enter a number from 0 to 1,000,000,000."
+        self.bounded.error = f"Enter a number from 0 to {LIMIT:,}."
         self.ws = ws
         self.cells: dict = {YES_NO: [], MONEY: []}
         self.choices: dict = {}  # list's range -> cells

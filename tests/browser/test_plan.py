@@ -122,7 +122,7 @@ def test_every_pooled_fund_page_is_accessible(new_page, demo):
     assert page.get_by_test_id("risk-share").is_visible()
     violations += axe_violations(page)
     page.goto("/areas/plymouth/plans/itf-2014/finance/")
-    assert "over-allocated by £26,742,000" in page.content()
+    assert "plan to spend £26,742,000 more than the pooled budget" in page.content()
     violations += axe_violations(page)
     reader = new_page()
     sign_in(reader, "plymouth-reviewer", demo_password())

@@ -62,7 +62,7 @@ def test_a_finance_lead_enters_contributions_and_the_pooled_budget_is_their_sum(
     [
         ("-5", "Enter an amount of 0 or more"),
         ("12.345", "Enter pounds and pence, with no more than 2 decimal places"),
-        ("1000000001", "Enter an amount of £1,000,000,000 or less"),
+        ("10000000001", "Enter an amount of £10,000,000,000 or less"),
         ("lots", "Enter an amount in pounds, like 1,234.50"),
     ],
 )

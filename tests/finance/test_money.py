@@ -14,6 +14,8 @@ from itf_portal.money import MoneyError, money_format, money_parse
         ("  £3,971,000 ", Decimal("3971000.00")),
         ("0", Decimal("0.00")),
         ("1000000000", Decimal("1000000000.00")),
+        ("1,100,000,000", Decimal("1100000000.00")),  # a large CCG's real health spend
+        ("10000000000", Decimal("10000000000.00")),
         ("", None),
     ],
 )
@@ -26,13 +28,13 @@ def test_amounts_people_type_are_read_as_pounds(text, amount):
     [
         ("-5", "0 or more"),
         ("12.345", "no more than 2 decimal places"),
-        ("1000000000.01", "£1,000,000,000 or less"),
+        ("10000000000.01", "£10,000,000,000 or less"),
         ("twelve", "like 1,234.50"),
         ("1,23,4", "like 1,234.50"),
         ("1e5", "like 1,234.50"),
         ("NaN", "like 1,234.50"),
         ("=SUM(A1)", "like 1,234.50"),
-        ("1" * 40, "£1,000,000,000 or less"),
+        ("1" * 40, "£10,000,000,000 or less"),
         ("0." + "1" * 40, "no more than 2 decimal places"),
     ],
 )

@@ -6,11 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finance.rules import (
-    balance_checks,
     contributions_table,
     pooled_budget,
     risk_share_split,
     scheme_net_spend,
+    spend_against_pool,
+    spend_checks,
 )
 
 YEARS = ["2014/15", "2015/16"]
@@ -95,11 +96,18 @@ def test_income_lines_reduce_net_spend_and_the_balance_is_named():
         "amounts": [{"organisation": 1, "stream": "nhs", "year": "2015/16", "amount": "421481000"}]
     }
     assert scheme_net_spend(schemes, YEARS)["2015/16"] == Decimal("448223000")
-    check = balance_checks(schemes, contributions, ["2015/16"])[0]
+    # Spend past the pool passes the template's rule (at least the allocation) and is explained.
+    check = spend_checks(schemes, contributions, {"2015/16": Decimal("20000000")}, ["2015/16"])[0]
+    assert check.passed
+    assert "£448,223,000 is at least the ITF allocation of £20,000,000" in check.message
+    pool = pooled_budget(contributions, ["2015/16"])["2015/16"]
+    assert "£26,742,000 more than the pooled budget" in spend_against_pool(Decimal(448223000), pool)
+    schemes["rows"][1]["spend"]["2015/16"] = "438223000"  # income brings net spend to £10m
+    check = spend_checks(schemes, contributions, {"2015/16": Decimal("20000000")}, ["2015/16"])[0]
     assert not check.passed
-    assert "over-allocated by £26,742,000" in check.message
-    schemes["rows"][1]["spend"]["2015/16"] = "26742000"
-    assert balance_checks(schemes, contributions, ["2015/16"])[0].passed
+    assert "£10,000,000 is £10,000,000 short of the ITF allocation" in check.message
+    assert "not yet planned" in spend_against_pool(Decimal(10000000), pool)
+    assert spend_against_pool(pool, pool) == "The schemes spend the whole pooled budget."
 
 
 @given(contributions())
@@ -111,6 +119,6 @@ def test_money_from_a_partner_that_has_left_is_shown_so_the_totals_still_agree(c
 
 
 def test_an_empty_year_does_not_pass_the_balance_check():
-    check = balance_checks({}, {}, ["2014/15"])[0]
+    check = spend_checks({}, {}, {}, ["2014/15"])[0]
     assert not check.passed
     assert "Nothing has been entered for 2014/15 yet" in check.message

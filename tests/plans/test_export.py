@@ -216,7 +216,7 @@ def test_yes_no_cells_have_a_dropdown_and_amounts_the_template_bound(client, wor
     header = next(c for c in cells(contributions) if c.value == "Partner")
     for row in range(header.row + 1, header.row + 8):
         [bound] = rules_for(contributions, f"C{row}")
-        assert (bound.type, bound.formula1, bound.formula2) == ("decimal", "0", "1000000000")
+        assert (bound.type, bound.formula1, bound.formula2) == ("decimal", "0", "10000000000")
     # The total row is derived: no bound on it.
     total = next(c for c in cells(contributions) if c.value == "Total")
     assert rules_for(contributions, f"C{total.row}") == []

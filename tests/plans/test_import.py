@@ -257,7 +257,12 @@ def test_bad_values_are_named_by_sheet_and_cell_and_change_nothing(demo):
     assert schemes.cell(row=scheme_header[0].row, column=8).value == "Income line"
     for sheet, cell, value, message in [
         ("Pooled fund contributions", amount.coordinate, -5, "Enter an amount of 0 or more"),
-        ("Pooled fund contributions", amount.coordinate, 2e9, "Enter an amount of £1,000,000,000"),
+        (
+            "Pooled fund contributions",
+            amount.coordinate,
+            2e10,
+            "Enter an amount of £10,000,000,000",
+        ),
         ("Pooled fund contributions", amount.coordinate, "lots", "Enter a number"),
         (
             "Pooled fund contributions",
