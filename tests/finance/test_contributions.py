@@ -132,14 +132,22 @@ def test_the_demo_derives_southamptons_total_not_the_papers_misprint(db, setting
         return pooled_budget(part.content, ["2014/15", "2015/16"])[year]
 
     assert total("southampton", "2015/16") == Decimal("17285000")
+    # The transfer already flows, and the additional £925k is "for 14/15".
+    assert total("southampton", "2014/15") == Decimal("3971000") + Decimal("925000")
     assert (
         "£17,258k"
         in Part.objects.get(plan__area__slug="southampton", key="contributions").content["note"]
     )
     assert total("walsall", "2014/15") == Decimal("5124740") + Decimal("1140000")
-    assert total("walsall", "2015/16") == Decimal("15280000")
+    # "By 2015/16 the following sums will also be incorporated": the 2014/15 lines continue.
+    assert total("walsall", "2015/16") == Decimal("21544740")
     assert total("rotherham", "2015/16") == Decimal("20000000")
     assert total("plymouth", "2015/16") == Decimal("421481000")
+    arrangements = Part.objects.get(plan__area__slug="plymouth", key="arrangements").content
+    assert sorted(arrangements["shares"].values()) == ["25", "75"]
+    assert (arrangements["materiality_threshold"], arrangements["notice_days"]) == ("500000.00", 10)
+    for part in Part.objects.filter(plan__area__slug__in=["southampton", "walsall", "plymouth"]):
+        assert "seed 0" not in str(part.content)  # no source references in board papers
     walsall = Part.objects.get(plan__area__slug="walsall", key="schemes").content["rows"]
     assert len(walsall) == 10
     spend = scheme_net_spend({"rows": walsall}, ["2014/15", "2015/16"])

@@ -132,6 +132,8 @@ class Command(BaseCommand):
             content["amounts"] = [
                 {**e, "organisation": ids[e["organisation_name"]]} for e in content["amounts"]
             ]
+        if "shares" in content:  # agreed risk shares, by partner
+            content["shares"] = {str(ids[name]): share for name, share in content["shares"].items()}
         if any("lead_commissioner" in row for row in content.get("rows", [])):
             content["rows"] = [
                 {**row, "lead_commissioner": ids.get(row["lead_commissioner"], "")}
