@@ -1,6 +1,7 @@
 """Bar charts drawn on the server as SVG, with the same figures in a table beside them, so they
 read the same in the browser, to a screen reader and in a PDF."""
 
+import textwrap
 from decimal import Decimal
 
 from itf_portal.money import money_format
@@ -10,6 +11,8 @@ GAP = 8
 LABEL_WIDTH = 300
 BAR_WIDTH = 360
 MOST_BARS = 25
+LABEL_CHARACTERS = 36  # what one line of the label column holds at the chart's type size
+LINE_HEIGHT = 16
 
 
 def bar_chart(title: str, items: list[tuple[str, Decimal]]) -> dict:
@@ -21,25 +24,44 @@ def bar_chart(title: str, items: list[tuple[str, Decimal]]) -> dict:
         items = [*items[: MOST_BARS - 1], (f"All others ({len(items) - MOST_BARS + 1})", rest)]
     largest = max((amount for _, amount in items), default=Decimal(0))
     bars = []
-    for index, (label, amount) in enumerate(items):
+    y = 0
+    for label, amount in items:
         width = float(amount / largest * BAR_WIDTH) if largest > 0 and amount > 0 else 0.0
+        lines = _label_lines(label)
+        # The bar sits beside the label's first line; a second line takes the room beneath it.
         bars.append(
             {
-                "label": label if len(label) <= 45 else label[:44] + "…",
+                "lines": [
+                    {"text": text, "y": y + BAR_HEIGHT * 0.7 + n * LINE_HEIGHT}
+                    for n, text in enumerate(lines)
+                ],
                 "full_label": label,
                 "amount": amount,
                 "shown": money_format(amount),
-                "y": index * (BAR_HEIGHT + GAP),
-                "text_y": index * (BAR_HEIGHT + GAP) + BAR_HEIGHT * 0.7,
+                "y": y,
+                "text_y": y + BAR_HEIGHT * 0.7,
                 "width": round(width, 1),
                 "value_x": LABEL_WIDTH + round(width, 1) + 6,
             }
         )
+        y += BAR_HEIGHT + GAP + LINE_HEIGHT * (len(lines) - 1)
     return {
         "title": title,
         "bars": bars,
         "label_width": LABEL_WIDTH,
         "bar_height": BAR_HEIGHT,
         "width": LABEL_WIDTH + BAR_WIDTH + 140,
-        "height": max(len(bars), 1) * (BAR_HEIGHT + GAP),
+        "height": max(y, BAR_HEIGHT + GAP),
     }
+
+
+def _label_lines(label: str) -> list[str]:
+    """A label on at most two lines that fit the label column; past that it is shortened with
+    "…" (the whole label is in the table beneath the chart)."""
+    lines = textwrap.wrap(label, LABEL_CHARACTERS) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), LABEL_CHARACTERS, placeholder="…")]
+    return [
+        line if len(line) <= LABEL_CHARACTERS else line[: LABEL_CHARACTERS - 1] + "…"
+        for line in lines
+    ]

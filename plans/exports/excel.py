@@ -188,10 +188,12 @@ def plan_workbook(
     seal: str = "",
     checks: list | None = None,
     signoff: list | None = None,
+    cover: list | None = None,
     export_id: int | None = None,
 ) -> bytes:
     """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft"), the
-    readiness `checks` fill the Checklist and `signoff` rows (for, by, position, date) the Cover.
+    readiness `checks` fill the Checklist; the `cover` lines (label, value, kind: the dates and
+    each year's minimum and total) and the `signoff` rows fill the Cover.
     `export_id` is kept as a document property, so an edited copy can be imported against it."""
     book = Workbook()
     book.remove(book.active)
@@ -217,7 +219,7 @@ def plan_workbook(
         validations = _Validations(ws)
         row = 4
         if sheet.name == "Cover":
-            row = _cover(ws, row, snapshot, signoff or [])
+            row = _cover(ws, row, snapshot, cover or [], signoff or [])
         if sheet.name == "Checklist":
             for check in checks or []:
                 _label(ws, row, 1, check.name)
@@ -245,7 +247,7 @@ def plan_workbook(
     return out.getvalue()
 
 
-def _cover(ws, row: int, snapshot: dict, signoff: list) -> int:
+def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> int:
     partners = snapshot.get("partners", [])
     council = [p["name"] for p in partners if p["kind"] == "la"]
     ccgs = [p["name"] for p in partners if p["kind"] == "ccg"]
@@ -256,12 +258,16 @@ def _cover(ws, row: int, snapshot: dict, signoff: list) -> int:
         _label(ws, row, 1, label)
         _put(ws, row, 2, value, fill=DERIVED)
         row += 1
-    for year in snapshot["round"]["years"]:
-        minimum = (snapshot.get("allocations") or {}).get(year, {}).get("minimum")
-        ws.cell(
-            row=row, column=1, value=f"Minimum required value of ITF pooled budget: {year}"
-        ).font = BOLD
-        _put(ws, row, 2, minimum or "", MONEY, fill=DERIVED)
+    for label, value, kind in cover:
+        _label(ws, row, 1, label)
+        _put(
+            ws,
+            row,
+            2,
+            "" if value is None else value,
+            MONEY if kind == "money" else DATE,
+            fill=DERIVED,
+        )
         row += 1
     row += 1
     ws.cell(row=row, column=1, value="Authorisation and sign-off").font = BOLD
@@ -270,7 +276,8 @@ def _cover(ws, row: int, snapshot: dict, signoff: list) -> int:
         ws.cell(row=row, column=number, value=header).font = BOLD
     row += 1
     for entry in signoff:
-        for number, value in enumerate(entry, start=1):
+        values = (entry.organisation, entry.by, entry.position, entry.date)
+        for number, value in enumerate(values, start=1):
             _put(ws, row, number, value, fill=DERIVED)
         row += 1
     return row

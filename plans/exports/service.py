@@ -3,6 +3,8 @@ so that what a sealed plan prints is made once (`governance.models.ExportFile`).
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.contrib.staticfiles import finders
 from django.db import transaction
@@ -10,12 +12,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from finance.rules import pooled_budget
 from finance.services import plan_finance_charts, plan_snapshot_now
 from governance.constants import Action
 from governance.models import Export, ExportFile
 from governance.signoff import readiness_checks
 from itf_portal.printing import PRINT_SECONDS, PrintFailed, pdf_print
-from plans.constants import PlanState
+from plans.constants import PartKey, PartStatus, PlanState
 from plans.exports.excel import plan_workbook
 from plans.models import Plan
 from plans.registry import PARTS, part_display
@@ -35,7 +38,8 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
     name = export_name(plan, digest, "xlsx")
     checks = readiness_checks(plan)
     signoff = signoff_rows(plan, seal if digest else None, snapshot_frame(snapshot))
-    key = _key("xlsx", digest, repr(checks), repr(signoff)) if digest else ""
+    cover = cover_lines(plan, snapshot)
+    key = _key("xlsx", digest, repr(checks), repr(signoff), repr(cover)) if digest else ""
     kept = ExportFile.objects.filter(key=key, status=ExportFile.DONE).first() if key else None
     if kept:
         Export.objects.create(plan=plan, user=user, format="xlsx", seal=digest)
@@ -44,7 +48,7 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
         plan=plan, user=user, format="xlsx", seal=digest or "draft", snapshot=snapshot
     )
     workbook = plan_workbook(
-        snapshot, seal=digest, checks=checks, signoff=signoff, export_id=export.pk
+        snapshot, seal=digest, checks=checks, signoff=signoff, cover=cover, export_id=export.pk
     )
     if key:
         _keep(
@@ -70,7 +74,18 @@ def _keep(file: ExportFile, data: bytes) -> None:
         ).exclude(status=ExportFile.PRINTING).delete()
 
 
-def signoff_rows(plan: Plan, seal, frame=None) -> list[tuple]:
+class SignOffRow(NamedTuple):
+    """One signature of the template's "Authorisation and Sign Off" block."""
+
+    on_behalf_of: str  # the template's words: "Signed on behalf of the Local Authority"
+    organisation: str
+    by_label: str  # "By", or the Board's "By Chair of the HWB"
+    by: str
+    position: str
+    date: str
+
+
+def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
     """The template's sign-off block: each CCG and the LA, then the HWB chair. The partners are
     the sealed version's (`frame`) where there is one, as they were when it was signed."""
     signatures = (
@@ -83,8 +98,12 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[tuple]:
     for organisation in partners:
         signature = signatures.get(organisation.pk)
         rows.append(
-            (
+            SignOffRow(
+                "Signed on behalf of the Local Authority"
+                if organisation.is_local_authority
+                else "Signed on behalf of the Clinical Commissioning Group",
                 organisation.name,
+                "By",
                 signature.name if signature else "",
                 signature.position if signature else "",
                 f"{timezone.localtime(signature.signed_at):%d/%m/%Y}" if signature else "",
@@ -92,8 +111,10 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[tuple]:
         )
     approval = plan.decisions.filter(action=Action.APPROVED).select_related("actor").last()
     rows.append(
-        (
-            "Health and Wellbeing Board",
+        SignOffRow(
+            "Signed on behalf of the Health & Wellbeing Board",
+            f"{plan.area.name} Health and Wellbeing Board",
+            "By Chair of the HWB",
             (approval.actor.get_full_name() or approval.actor.get_username()) if approval else "",
             "Chair of the Health and Wellbeing Board" if approval else "",
             f"{plan.hwb_agreed_on:%d/%m/%Y}" if plan.hwb_agreed_on else "",
@@ -102,9 +123,54 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[tuple]:
     return rows
 
 
+def cover_lines(plan: Plan, snapshot: dict) -> list[tuple[str, Any, str]]:
+    """The template's Cover after the partners, in its own words: the Board's and the submission
+    dates, then each year's minimum and total agreed value of the pooled budget. Each line is
+    (label, value, kind), kind "date" or "money"; a value not yet known is None."""
+    years = snapshot["round"]["years"]
+    allocations = snapshot.get("allocations") or {}
+    contributions = (snapshot.get("parts", {}).get(PartKey.CONTRIBUTIONS) or {}).get("content")
+    totals = pooled_budget(contributions or {}, years)
+    minimums = {y: allocations.get(y, {}).get("minimum") for y in years}
+    return [
+        ("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date"),
+        ("Date submitted:", plan.submitted_on, "date"),
+        *(
+            (
+                f"Minimum required value of ITF pooled budget: {year}",
+                Decimal(minimums[year]) if minimums[year] is not None else None,
+                "money",
+            )
+            for year in years
+        ),
+        *(
+            (f"Total agreed value of pooled budget: {year}", totals[year], "money")
+            for year in years
+        ),
+    ]
+
+
+WIDE_COLUMNS = 7
+
+
+def _is_money(value) -> bool:
+    return str(value).startswith(("£", "(£")) or value in ("", None)
+
+
+# What every page of the board paper says the plan is, at the top.
+PRINT_MARK = {
+    PlanState.DRAFTING: "DRAFT — not signed",
+    PlanState.AWAITING_SIGNOFF: "Sealed, awaiting sign-off — not yet approved",
+    PlanState.SIGNED: "Signed by all partners — awaiting the Health and Wellbeing Board",
+    PlanState.APPROVED: "Approved by the Health and Wellbeing Board",
+    PlanState.SUBMITTED: "Approved by the Health and Wellbeing Board and submitted",
+}
+
+
 def plan_print_html(plan: Plan) -> tuple[str, str]:
     """The board paper's HTML and the seal it prints ("" for a draft): the sealed version of a
-    plan past Drafting, else the current draft."""
+    plan past Drafting, else the current draft. Each part is printed under the template's
+    question and guidance; the parts nobody has started are listed together at the end."""
     seal = plan.seals.order_by("-number").first()
     sealed = seal is not None and plan.state != PlanState.DRAFTING
     snapshot = seal.snapshot if sealed else plan_snapshot_now(plan)
@@ -112,19 +178,49 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
     parts = snapshot.get("parts", {})
     frame = snapshot_frame(snapshot)
     contents = {key: (part or {}).get("content") or {} for key, part in parts.items()}
+    started = {
+        key for key, part in parts.items() if (part or {}).get("status") != PartStatus.NOT_STARTED
+    }
+    sections = []
+    for spec in PARTS:
+        if spec.key not in started:
+            continue
+        display = part_display(spec, frame, contents.get(spec.key, {}))
+        columns = len((display.get("table") or {}).get("headers", []))
+        spend = display.get("spend")
+        columns = max(columns, len(spend["headers"]) + 1 if spend else 0)
+        # A table of more columns than a portrait page holds at a readable size prints on a
+        # landscape page; the one answer of a narrative part prints under its question, unlabelled.
+        table = display.get("table") or {}
+        rows = table.get("rows") or []
+        numeric = [
+            bool(rows) and all(_is_money(row[n]) for row in rows)
+            for n in range(len(table.get("headers", [])))
+        ]
+        labels = [label for label, _ in display.get("fields", [])]
+        sections.append(
+            {
+                "spec": spec,
+                "display": display,
+                "wide": columns > WIDE_COLUMNS,
+                "unlabelled": spec.content.asks_heading,
+                # A part whose one field is labelled with the template's question asks it once.
+                "asks": spec.words not in labels,
+                # Its table's cells, each with whether its column holds money (kept on one line,
+                # to the right).
+                "columns": list(zip(table.get("headers", []), numeric, strict=True)),
+                "rows": [list(zip(row, numeric, strict=True)) for row in rows],
+            }
+        )
     html = render_to_string(
         "print/plan.html",
         {
             "snapshot": snapshot,
             "seal": digest,
-            "approved": plan.state in (PlanState.APPROVED, PlanState.SUBMITTED),
-            "sections": [
-                {
-                    "spec": spec,
-                    "display": part_display(spec, frame, contents.get(spec.key, {})),
-                }
-                for spec in PARTS
-            ],
+            "mark": PRINT_MARK[PlanState(plan.state)],
+            "cover": cover_lines(plan, snapshot),
+            "sections": sections,
+            "not_started": [spec for spec in PARTS if spec.key not in started],
             "charts": plan_finance_charts(frame, contents),
             "signoff": signoff_rows(plan, seal if sealed else None, frame),
         },

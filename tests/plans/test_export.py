@@ -158,7 +158,8 @@ def test_a_plan_awaiting_sign_off_exports_its_sealed_version(client, world, plan
     response = client.get(URL)
     cover = {str(c.value) for c in cells(workbook(response)["Cover"])}
     assert f"Seal: {seal.digest}" in cover
-    assert "Authorisation and sign-off" in cover and "Health and Wellbeing Board" in cover
+    assert "Authorisation and sign-off" in cover
+    assert "Southampton Health and Wellbeing Board" in cover
     checklist = workbook(response)["Checklist"]
     answers = [row[1] for row in checklist.iter_rows(min_row=4, values_only=True) if row[0]]
     assert answers and set(answers) == {"Yes"}

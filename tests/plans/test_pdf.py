@@ -115,7 +115,10 @@ def test_the_board_paper_and_the_workbook_follow_the_templates_order(db):
     assert in_workbook == [spec.key for spec in PARTS]  # the description's order
     from plans.exports.service import plan_print_html
 
-    html, _ = plan_print_html(plan_open(area=area_make("Leeds"), round=plan_current_round()))
+    area = area_make("Leeds")
+    plan = plan_open(area=area, round=plan_current_round())
+    plan_make_ready(plan, member_make(area, Role.COMMISSIONER))
+    html, _ = plan_print_html(plan)
     at = [html.index(f"<h2>{escape(spec.heading)}</h2>") for spec in PARTS]
     assert at == sorted(at)
 
@@ -330,3 +333,107 @@ def test_a_sealed_plans_workbook_is_made_once_and_a_drafts_each_time(client, wor
     assert len(made) == 3 and first.content == again.content
     assert ExportFile.objects.get().format == "xlsx"
     assert Export.objects.filter(format="xlsx").count() == 4
+
+
+def _rendered(pdf: bytes):
+    """Each page of a PDF as an image (PDFium, as a viewer draws it), with its size in points."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    return [(page.render(scale=1).to_pil().convert("L"), page.get_size()) for page in document]
+
+
+def _ink_in_the_right_margin(image, size) -> int:
+    """How many dark pixels lie in the page's right margin, between the header and the footer:
+    where a table or chart too wide for its page runs off."""
+    width, height = size
+    band = image.crop(
+        (int(width - 12 * 72 / 25.4), int(20 * 72 / 25.4), int(width), int(height - 22 * 72 / 25.4))
+    )
+    return sum(band.histogram()[:200])
+
+
+def test_every_page_keeps_its_tables_and_charts_within_the_page(world):
+    from finance.services import part_save
+    from plans.exports.service import plan_export_pdf
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    plan_make_ready(plan, world.commissioner)
+    years = plan.round.year_labels
+    lead = plan.partner_organisations[0]
+    part = plan.parts.get(key="schemes")
+    rows = [
+        {
+            "name": f"Integrated community health and care teams, locality {n}",
+            "scheme_type": "other",
+            "scheme_type_other": "Community-based health and social care (excluding acute)",
+            "lead_commissioner": lead.pk,
+            "provider": "Plymouth Community Healthcare Community Interest Company",
+            "stream": "nhs",
+            "outcomes": "Fewer emergency admissions; more people at home 91 days after discharge",
+            "spend": dict.fromkeys(years, "184408000.00"),
+            "benefits": dict.fromkeys(years, "12522000.00"),
+        }
+        for n in range(8)
+    ]
+    part_save(
+        part=part,
+        content={"rows": rows},
+        status="complete",
+        base_version=part.version,
+        user=world.commissioner,
+    )
+    pdf, _ = plan_export_pdf(plan=Plan.objects.get(pk=plan.pk), user=None)
+    pages = _rendered(pdf)
+    assert any(size[0] > size[1] for _, size in pages)  # the schemes table has a landscape page
+    assert [
+        n for n, (image, size) in enumerate(pages, 1) if _ink_in_the_right_margin(image, size)
+    ] == []
+
+
+def test_the_board_paper_prints_the_templates_questions_and_lists_unstarted_parts_together(world):
+    from plans.exports.service import plan_export_pdf
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    vision = plan.parts.get(key="vision")
+    from finance.services import part_save
+
+    part_save(
+        part=vision,
+        content={"text": "Joined-up care at home."},
+        status="in_progress",
+        base_version=0,
+        user=world.commissioner,
+    )
+    pdf, _ = plan_export_pdf(plan=plan, user=None)
+    text = [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
+    whole = "\n".join(text)
+    assert len(text) <= 6  # not a page for each of the 16 parts nobody has started
+    spec = next(s for s in PARTS if s.key == "vision")
+    assert spec.words.split(".")[0] in whole.replace("\n", " ")  # the template's question
+    assert all(point.split("?")[0][:40] in whole.replace("\n", " ") for point in spec.points)
+    assert "Your answer" not in whole  # a form's label, not the template's words
+    assert "Parts not yet started" in whole
+    assert "Integration Aims & Objectives" in whole  # listed among them
+    cover = text[0]
+    for words in [
+        "Date agreed at Health and Well-Being Board:",
+        "Date submitted:",
+        "Minimum required value of ITF pooled budget: 2014/15",
+        "Total agreed value of pooled budget: 2015/16",
+    ]:
+        assert words in cover
+    signoff = text[-1]
+    assert "Signed on behalf of the Local Authority: Southampton Council" in signoff
+    assert "By Chair of the HWB" in signoff
+    assert signoff.count("—") == 1  # the page header's: an unsigned line is a line, not a dash
+
+
+def test_the_page_header_names_the_plans_real_state():
+    from plans.constants import PlanState
+    from plans.exports.service import PRINT_MARK
+
+    assert set(PRINT_MARK) == set(PlanState)
+    assert "submitted" in PRINT_MARK[PlanState.SUBMITTED]
+    assert "awaiting" in PRINT_MARK[PlanState.AWAITING_SIGNOFF]
+    assert "DRAFT" in PRINT_MARK[PlanState.DRAFTING]
