@@ -17,7 +17,8 @@ from django.utils import timezone
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from finance.fund import FundTotals, fund_totals
 from finance.models import Allocation
@@ -46,22 +47,38 @@ class AreaFigures:
     sealed: str  # the seal's digest, or ""
 
 
-def headers(years: list[str]) -> list[str]:
+TEXT, DATE, MONEY, COUNT, NUMBER = "text", "date", "money", "count", "number"
+TOTALS_LABEL = "England (the areas shown)"
+WIDTHS = {TEXT: 28, DATE: 12, MONEY: 16, COUNT: 11, NUMBER: 14}
+FORMATS = {DATE: "dd/mm/yyyy", MONEY: "£#,##0.00", COUNT: "0", NUMBER: "#,##0.##"}
+
+
+def columns(years: list[str]) -> list[tuple[str, str]]:
+    """The composite's columns, each with its kind: what it is formatted as, and whether the
+    national totals row adds it up (money and counts)."""
     return [
-        "Area",
-        "Local authority",
-        "Clinical commissioning groups",
-        "Plan state",
-        "Figures from",
-        "Agreed at the HWB on",
-        "Submitted on",
-        *(f"Minimum {year}" for year in years),
-        *(f"Pooled budget {year}" for year in years),
-        *(f"{stream.label} {year}" for stream in STREAMS for year in years),
-        "Number of schemes",
-        *(f"Scheme net spend {year}" for year in years),
-        *(f"{name}: {cell.header}" for name in NATIONAL_METRICS for cell in _metric_cells(years)),
+        ("Area", TEXT),
+        ("Local authority", TEXT),
+        ("Clinical commissioning groups", TEXT),
+        ("Plan state", TEXT),
+        ("Figures from", TEXT),
+        ("Agreed at the HWB on", DATE),
+        ("Submitted on", DATE),
+        *((f"Minimum {year}", MONEY) for year in years),
+        *((f"Pooled budget {year}", MONEY) for year in years),
+        *((f"{stream.label} {year}", MONEY) for stream in STREAMS for year in years),
+        ("Number of schemes", COUNT),
+        *((f"Scheme net spend {year}", MONEY) for year in years),
+        *(
+            (f"{name}: {cell.header}", DATE if cell.kind == Kind.DATE else NUMBER)
+            for name in NATIONAL_METRICS
+            for cell in _metric_cells(years)
+        ),
     ]
+
+
+def headers(years: list[str]) -> list[str]:
+    return [title for title, _ in columns(years)]
 
 
 def _metric_cells(years: list[str]) -> list:
@@ -168,41 +185,69 @@ def area_figures(areas: list[Area], round_: PlanningRound):
         )
 
 
-def _cells(sheet, values: list) -> list:
-    """Every string written as text, never as a formula, whatever a name starts with."""
+def _cells(sheet, values: list, kinds: list[str] | None = None) -> list:
+    """Every string written as text, never as a formula, whatever a name starts with; money,
+    counts and dates in their formats."""
     cells = []
-    for value in values:
+    for value, kind in zip(values, kinds or [TEXT] * len(values), strict=True):
         if isinstance(value, str):
             cell = WriteOnlyCell(sheet, value=printable(value))
             cell.data_type = "s"
             cell.quotePrefix = True
-            cells.append(cell)
         else:
-            cells.append(value)
+            cell = WriteOnlyCell(sheet, value=value)
+            if kind in FORMATS:
+                cell.number_format = FORMATS[kind]
+        cells.append(cell)
     return cells
 
 
 def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str = "") -> bytes:
-    """The composite workbook for the round; `progress(done, total)` is called after each
-    batch of areas."""
+    """The composite workbook for the round, as an analyst works with it: a frozen, filtered
+    header, amounts in pounds, and a national totals row of live formulas (SUBTOTAL, so a filter
+    totals what it shows). `progress(done, total)` is called after each batch of areas."""
     years = round_.year_labels
+    kinds = [kind for _, kind in columns(years)]
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Areas")
     sheet.freeze_panes = "B2"
+    for number, kind in enumerate(kinds, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = WIDTHS[kind]
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["C"].width = 40
     bold = Font(bold=True)
     header_cells = []
     for title in headers(years):
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
         header_cells.append(cell)
+    sheet.row_dimensions[1].height = 45
     sheet.append(header_cells)
     ids = list(Area.objects.order_by("name").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         batch = list(Area.objects.filter(pk__in=ids[start : start + BATCH]).order_by("name"))
         for figures in area_figures(batch, round_):
-            sheet.append(_cells(sheet, row(figures, years)))
+            sheet.append(_cells(sheet, row(figures, years), kinds))
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
+    last = len(ids) + 1
+    totals = []
+    for number, kind in enumerate(kinds, start=1):
+        letter = get_column_letter(number)
+        if number == 1:
+            value = TOTALS_LABEL
+        elif kind in (MONEY, COUNT):
+            value = f"=SUBTOTAL(109,{letter}2:{letter}{last})"
+        else:
+            value = None
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = bold
+        if kind in FORMATS:
+            cell.number_format = FORMATS[kind]
+        totals.append(cell)
+    sheet.append(totals)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(kinds))}{last}"
     notes = book.create_sheet("Notes")
     for line in [
         f"{round_.name}: composite of every area's plan",
@@ -210,6 +255,7 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
         + (f" by {generated_by}" if generated_by else ""),
         "Amounts are in pounds. A plan past Drafting is shown as its latest sealed version, the",
         "figures its partners signed; a plan in Drafting is shown as its current draft.",
+        "The last row of Areas adds up the money and the schemes of the areas the filter shows.",
     ]:
         notes.append(_cells(notes, [line]))
     out = BytesIO()

@@ -4,6 +4,7 @@ import pytest
 from openpyxl import load_workbook
 
 from governance.management.commands.load_demo import demo_password
+from plans.exports.national import TOTALS_LABEL
 from plans.models import Part
 from tests.browser.conftest import axe_violations, sign_in
 
@@ -71,7 +72,7 @@ def test_a_national_admin_builds_the_composite_and_watches_it_finish(page, demo,
         download.click()
     book = load_workbook(BytesIO(workbook.value.path().read_bytes()))
     names = [row[0] for row in book["Areas"].iter_rows(min_row=2, values_only=True)]
-    assert names == ["Devon", "Plymouth", "Rotherham", "Southampton", "Walsall"]
+    assert names == ["Devon", "Plymouth", "Rotherham", "Southampton", "Walsall", TOTALS_LABEL]
     page.goto("/national/composite/")
     assert "Ready (5 areas)" in page.content()
     violations += axe_violations(page)

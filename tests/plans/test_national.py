@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from finance.models import Allocation
 from governance.models import CompositeExport, Seal
 from plans.constants import NATIONAL_METRICS, PartKey, PlanState
-from plans.exports.national import headers, national_workbook
+from plans.exports.national import TOTALS_LABEL, headers, national_workbook
 from plans.models import Plan
 from plans.services import plan_current_round
 from tests.factories import synthetic_areas
@@ -21,9 +21,37 @@ URL = "/national/composite/"
 
 
 def rows(data: bytes) -> list[dict]:
+    """A row per area (the header's names as keys); the national totals row is left out."""
     sheet = load_workbook(BytesIO(data))["Areas"]
     values = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+    assert values[-1][0] == TOTALS_LABEL
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:-1]]
+
+
+def test_the_composite_reads_as_an_analysts_workbook_and_its_totals_recalculate(world, tmp_path):
+    from tests.libreoffice import recalculated
+
+    planning_round = plan_current_round()
+    years = planning_round.year_labels
+    synthetic_areas(5, planning_round)
+    path = tmp_path / "composite.xlsx"
+    path.write_bytes(national_workbook(planning_round))
+    sheet = load_workbook(path)["Areas"]
+    header = [c.value for c in sheet[1]]
+    pooled = header.index(f"Pooled budget {years[1]}") + 1
+    schemes = header.index("Number of schemes") + 1
+    last = sheet.max_row
+    assert sheet.freeze_panes == "B2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{last - 1}"
+    assert sheet.cell(2, pooled).number_format == "£#,##0.00"  # never 4.21E+08
+    assert sheet.column_dimensions[sheet.cell(1, pooled).column_letter].width >= 16
+    total = sheet.cell(last, pooled)
+    assert total.value.startswith("=SUBTOTAL(109,") and sheet.cell(last, 1).value == TOTALS_LABEL
+    book = load_workbook(recalculated([path], tmp_path) / path.name, data_only=True)
+    again = book["Areas"]
+    areas = [again.cell(r, pooled).value for r in range(2, last)]
+    assert again.cell(last, pooled).value == sum(areas) == 2 * sum(1000 * n for n in range(1, 6))
+    assert again.cell(last, schemes).value == 3 * 5 + 0 + 0  # the world's two areas have none
 
 
 def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_queries(
@@ -52,7 +80,7 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     with django_assert_max_num_queries(40):  # 4 batches of 50, each a fixed handful
         data = national_workbook(planning_round)
     found = rows(data)
-    assert len(found) == 151 + 2  # and the two areas of the `world` fixture
+    assert len(found) == 151 + 2  # and the two areas of the `world` fixture, then the totals
     assert list(found[0]) == headers(years)
     by_name = {row["Area"]: row for row in found}
     tenth = by_name["Area 009"]
