@@ -27,6 +27,7 @@ from plans.exports.template import (
     NUMBER,
     Heading,
     Value,
+    Words,
     sheets,
     value_of,
 )
@@ -44,12 +45,14 @@ def plain(value, kind: str):
     return "" if value is None else str(value)
 
 
-def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) -> bytes:
+def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, cover: list) -> bytes:
     """The least an export must do: the same values in the same cells, nothing else."""
     book = Workbook()
     book.remove(book.active)
     round_ = snapshot["round"]
     heading = f"{snapshot['area']['name']}: {round_['name']}"
+    totals: dict = {}  # (part, column key) -> the total's cell, as the Cover's formulas name it
+    waiting: list = []
     for sheet in sheets(round_["years"], round_.get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(1, 1, sheet.name)
@@ -59,39 +62,49 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) ->
         if sheet.name == "Cover":
             partners = snapshot.get("partners", [])
             council = ", ".join(p["name"] for p in partners if p["kind"] == "la")
-            lines = [("Local Authority", council, "text")]
+            lines = [("Local Authority", council, "text", None)]
             lines += [
-                ("Clinical Commissioning Group", p["name"], "text")
+                ("Clinical Commissioning Group", p["name"], "text", None)
                 for p in partners
                 if p["kind"] == "ccg"
             ]
-            for year in round_["years"]:
-                minimum = (snapshot.get("allocations") or {}).get(year, {}).get("minimum")
-                label = f"Minimum required value of ITF pooled budget: {year}"
-                lines.append((label, minimum or "", MONEY))
-            for label, value, kind in lines:
+            for label, value, kind, total_of in [*lines, *cover]:
                 ws.cell(row, 1, label)
-                ws.cell(row, 2, plain(value, kind))
+                ws.cell(row, 2, plain(value, MONEY if kind == "money" else kind))
+                if total_of:
+                    waiting.append((ws.cell(row, 2), total_of))
                 row += 1
-            ws.cell(row + 1, 1, "Authorisation and sign-off")
+            ws.cell(row + 1, 1, "Authorisation and Sign Off")
             row += 2
-            for number, header in enumerate(["Signed on behalf of", "By", "Position", "Date"], 1):
+            for entry in signoff:
+                ws.cell(row, 1, f"{entry.on_behalf_of}: {entry.organisation}")
+                row += 1
+                for label, value in (
+                    (entry.by_label, entry.by),
+                    ("Position", entry.position),
+                    ("Date", entry.date),
+                ):
+                    ws.cell(row, 1, label)
+                    ws.cell(row, 2, value)
+                    row += 1
+        if sheet.name == "Checklist":
+            for number, header in enumerate(["Check", "Met?", "What it says"], start=1):
                 ws.cell(row, number, header)
             row += 1
-            for entry in signoff:
-                for number, value in enumerate(entry, start=1):
-                    ws.cell(row, number, plain(value, "text"))
-                row += 1
-        if sheet.name == "Checklist":
             for check in checks:
                 ws.cell(row, 1, check.name)
                 ws.cell(row, 2, "Yes" if check.passed else "No")
                 ws.cell(row, 3, check.message)
                 row += 1
+            row += 1
         for item in sheet.items:
             if isinstance(item, Heading):
                 ws.cell(row + 1, 1, item.text)
                 row += 2
+                continue
+            if isinstance(item, Words):
+                ws.cell(row, 1, item.text)
+                row += 1
                 continue
             if isinstance(item, Value):
                 ws.cell(row, 1, item.label)
@@ -123,13 +136,17 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list) ->
                                 f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
                             )
                         ws.cell(row, number, formula)
+                        totals[(item.part, column.key)] = f"'{ws.title}'!${letter}${row}"
                 row += 1
             row += 1
+    for cell, source in waiting:
+        if source in totals:
+            cell.value = f"={totals[source]}"
     # The dropdowns' labels, each list once, in the order the app first needs them.
     lists: list = []
     for sheet in sheets(round_["years"], round_.get("baseline", "")):
         for item in sheet.items:
-            if isinstance(item, Heading):
+            if isinstance(item, (Heading, Words)):
                 continue
             if isinstance(item, Value):
                 if (labels := item.choices(snapshot)) and labels not in lists:
@@ -223,12 +240,17 @@ def main():
     from finance.services import plan_snapshot_now
     from governance.signoff import readiness_checks
     from plans.exports.excel import plan_workbook
-    from plans.exports.service import plan_export_xlsx, signoff_rows
+    from plans.exports.service import cover_lines, plan_export_xlsx, signoff_rows
 
     with throwaway_database():
         plan, user = plan_with_schemes()
         snapshot = plan_snapshot_now(plan, 0)
-        inputs = {"seal": "", "checks": readiness_checks(plan), "signoff": signoff_rows(plan, None)}
+        inputs = {
+            "seal": "",
+            "checks": readiness_checks(plan),
+            "signoff": signoff_rows(plan, None),
+            "cover": cover_lines(plan, snapshot),
+        }
         app_book, _ = plan_export_xlsx(plan=plan, user=user)
         floor_book = floor_workbook(snapshot, **inputs)
         # Same sheets, same values in the same cells (the app also says which export it was).

@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.packaging.custom import IntProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -16,14 +17,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from itf_portal.money import LIMIT
 from plans.exports.template import (
     AMOUNTS,
+    CHECKLIST,
     DATE,
     EXPORT_PROPERTY,
     MONEY,
     NUMBER,
+    TEXT,
     YES_NO,
     Heading,
     Table,
     Value,
+    Words,
     printable,
     sheets,
     value_of,
@@ -34,7 +38,18 @@ DERIVED = PatternFill("solid", fgColor="D9D9D9")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
+WORDS = Font(italic=True, color="425563")  # the template's question and guidance
+GREEN = PatternFill("solid", fgColor="C6EFCE")
+RED = PatternFill("solid", fgColor="FFC7CE")
 MONEY_FORMAT = "£#,##0.00;(£#,##0.00)"
+
+# Widths in spreadsheet units (about one digit each at the default 11 pt).
+LABEL_WIDTH, ANSWER_WIDTH, TEXT_WIDTH, NARROWEST = 38, 22, 20, 11
+KIND_WIDTHS = {MONEY: 17, NUMBER: 12, YES_NO: 9, DATE: 12}
+ANSWER_TO = 6  # an answer is merged across columns B to F
+PRINT_WIDTH = 200  # what A4 landscape holds at a scale of about 75 %, 8 pt from 11 pt
+CHARACTERS_PER_WIDTH = 1.2  # average characters of wrapped text per unit of width
+LINE_POINTS, MOST_POINTS = 15, 409  # a line of 11 pt text; the tallest row a sheet allows
 
 
 def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
@@ -139,12 +154,19 @@ def _ranges(cells: list[tuple[str, int]]) -> list[str]:
 
 
 def _table(
-    ws, row: int, table: Table, snapshot: dict, validations: _Validations, lists: _Lists
+    ws,
+    row: int,
+    table: Table,
+    snapshot: dict,
+    validations: _Validations,
+    lists: _Lists,
+    anchors: dict,
 ) -> int:
     _label(ws, row, 1, table.title)
     row += 1
     for number, column in enumerate(table.columns, start=1):
-        _label(ws, row, number, column.header).fill = DERIVED
+        header = _label(ws, row, number, column.header)
+        header.fill, header.alignment = DERIVED, WRAP
     row += 1
     first = row
     # An empty table keeps one blank row to type into (a total would otherwise sum itself, a
@@ -166,6 +188,7 @@ def _table(
                 letter = letters[column.key]
                 cell = ws.cell(row=row, column=number)
                 cell.value = _total(letter, first, row - 1, letters.get(column.negated_by))
+                anchors[(table.part, column.key)] = f"'{ws.title}'!${letter}${row}"
                 cell.number_format = MONEY_FORMAT
                 cell.fill = DERIVED
                 cell.font = BOLD
@@ -202,44 +225,56 @@ def plan_workbook(
         book.custom_doc_props.append(IntProperty(name=EXPORT_PROPERTY, value=export_id))
     years = snapshot["round"]["years"]
     heading = f"{snapshot['area']['name']}: {snapshot['round']['name']}"
+    area = snapshot["area"]["name"]
+    anchors: dict = {}  # (part, column key) -> the cell of that column's live total
+    cover_totals: list = []  # (cover cell, (part, column key)): filled once the totals exist
     for sheet in sheets(years, snapshot["round"].get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(row=1, column=1, value=sheet.name).font = TITLE
         _put(ws, 2, 1, heading, fill=DERIVED)
         _put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
         ws.freeze_panes = "A3"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.column_dimensions["A"].width = 45
-        for letter in "BCDEFGHIJK":
-            ws.column_dimensions[letter].width = 22
+        widths = _widths(sheet)
+        for number, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(number)].width = width
+        _print_setup(ws, area, seal)
         validations = _Validations(ws)
         row = 4
         if sheet.name == "Cover":
-            row = _cover(ws, row, snapshot, cover or [], signoff or [])
-        if sheet.name == "Checklist":
-            for check in checks or []:
-                _label(ws, row, 1, check.name)
-                _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
-                _put(ws, row, 3, check.message, fill=DERIVED)
-                row += 1
+            row, cover_totals = _cover(ws, row, snapshot, cover or [], signoff or [])
+        if sheet.name == CHECKLIST:
+            row = _checklist(ws, row, checks or [])
+        headers: list[tuple[int, int]] = []  # (table's header row, its number of rows)
         for item in sheet.items:
             if isinstance(item, Heading):
                 _label(ws, row + 1, 1, item.text, TITLE)
                 row += 2
+            elif isinstance(item, Words):
+                cell = _label(ws, row, 1, item.text, WORDS)
+                cell.alignment = WRAP
+                ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ANSWER_TO)
+                row += 1
             elif isinstance(item, Value):
-                _label(ws, row, 1, item.label)
+                _label(ws, row, 1, item.label).alignment = WRAP
                 cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
                 validations.add(cell, item.kind)
                 if choices := item.choices(snapshot):
                     validations.add_choice(cell, lists.source(choices))
+                if item.kind == TEXT:  # an answer has the width of the page to be read in
+                    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ANSWER_TO)
                 row += 1
             else:
-                row = _table(ws, row + 1, item, snapshot, validations, lists)
+                start = row + 2
+                row = _table(ws, row + 1, item, snapshot, validations, lists, anchors)
+                headers.append((start, row - start))
         validations.finish()
+        if headers:  # the longest table's headings print at the top of every page
+            header_row = max(headers, key=lambda h: h[1])[0]
+            ws.print_title_rows = f"{header_row}:{header_row}"
+        _fit_rows(ws)
+    for cell, source in cover_totals:
+        if source in anchors:
+            cell.value = f"={anchors[source]}"
     if lists.ws is not None:  # last, after the template's own sheets
         book.move_sheet(lists.ws, offset=len(book.sheetnames) - 1 - book.index(lists.ws))
     out = BytesIO()
@@ -247,7 +282,10 @@ def plan_workbook(
     return out.getvalue()
 
 
-def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> int:
+def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> tuple[int, list]:
+    """The template's Cover: the partners, the dates, each year's minimum and total agreed value
+    (a live formula of the contributions' total, filled in once that total is written), then
+    the sign-off block. Returns the next row and the cells that wait for a total."""
     partners = snapshot.get("partners", [])
     council = [p["name"] for p in partners if p["kind"] == "la"]
     ccgs = [p["name"] for p in partners if p["kind"] == "ccg"]
@@ -258,9 +296,10 @@ def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> int:
         _label(ws, row, 1, label)
         _put(ws, row, 2, value, fill=DERIVED)
         row += 1
-    for label, value, kind in cover:
-        _label(ws, row, 1, label)
-        _put(
+    waiting = []
+    for label, value, kind, total_of in cover:
+        _label(ws, row, 1, label).alignment = WRAP
+        cell = _put(
             ws,
             row,
             2,
@@ -268,16 +307,106 @@ def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> int:
             MONEY if kind == "money" else DATE,
             fill=DERIVED,
         )
+        if total_of:
+            waiting.append((cell, total_of))
         row += 1
     row += 1
-    ws.cell(row=row, column=1, value="Authorisation and sign-off").font = BOLD
-    row += 1
-    for number, header in enumerate(["Signed on behalf of", "By", "Position", "Date"], start=1):
-        ws.cell(row=row, column=number, value=header).font = BOLD
+    ws.cell(row=row, column=1, value="Authorisation and Sign Off").font = BOLD
     row += 1
     for entry in signoff:
-        values = (entry.organisation, entry.by, entry.position, entry.date)
-        for number, value in enumerate(values, start=1):
-            _put(ws, row, number, value, fill=DERIVED)
+        _label(ws, row, 1, f"{entry.on_behalf_of}: {entry.organisation}").alignment = WRAP
         row += 1
-    return row
+        for label, value in (
+            (entry.by_label, entry.by),
+            ("Position", entry.position),
+            ("Date", entry.date),
+        ):
+            _label(ws, row, 1, label, font=Font())
+            _put(ws, row, 2, value, fill=DERIVED)
+            row += 1
+    return row, waiting
+
+
+def _checklist(ws, row: int, checks: list) -> int:
+    """The readiness checks: a green Yes or a red No per check, and what to do about it."""
+    first = row
+    for number, header in enumerate(["Check", "Met?", "What it says"], start=1):
+        _label(ws, row, number, header).fill = DERIVED
+    row += 1
+    for check in checks:
+        _label(ws, row, 1, check.name, font=Font()).alignment = WRAP
+        _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
+        _put(ws, row, 3, check.message, fill=DERIVED)
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=ANSWER_TO)
+        row += 1
+    if checks:
+        met = f"B{first + 1}:B{row - 1}"
+        ws.conditional_formatting.add(
+            met, CellIsRule(operator="equal", formula=['"Yes"'], fill=GREEN, font=Font(bold=True))
+        )
+        ws.conditional_formatting.add(
+            met, CellIsRule(operator="equal", formula=['"No"'], fill=RED, font=Font(bold=True))
+        )
+    return row + 1
+
+
+def _widths(sheet) -> list[float]:
+    """Column widths that let every table be read and printed on A4 at a readable scale: each
+    column as wide as what it holds needs, then text columns narrowed (they wrap) until the
+    sheet fits `PRINT_WIDTH`, so a print is never shrunk below about 8 pt."""
+    widths = [LABEL_WIDTH, *([ANSWER_WIDTH] * (ANSWER_TO - 1))]
+    wrapping = set()
+    for item in sheet.items:
+        if isinstance(item, Table):
+            for number, column in enumerate(item.columns):
+                want = KIND_WIDTHS.get(column.kind, TEXT_WIDTH)
+                if number >= len(widths):
+                    widths.append(want)
+                elif number:  # column A keeps its width for the labels
+                    widths[number] = want if number not in wrapping else max(widths[number], want)
+                if column.kind == TEXT:
+                    wrapping.add(number)
+                else:
+                    wrapping.discard(number)
+    while sum(widths) > PRINT_WIDTH and any(widths[n] > NARROWEST for n in wrapping):
+        widest = max(wrapping, key=lambda n: widths[n])
+        widths[widest] -= 1
+    return widths
+
+
+def _print_setup(ws, area: str, seal: str) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.oddHeader.left.text = printable(f"{area}: ITF plan")
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.left.text = f"Seal {seal[:12]}…" if seal else "DRAFT — not signed"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _fit_rows(ws) -> None:
+    """Row heights that show every wrapped answer whole, on screen and in print: openpyxl does
+    not measure text, and a spreadsheet keeps a written row at its default height."""
+    spans = {
+        (r.min_row, r.min_col): sum(
+            ws.column_dimensions[get_column_letter(c)].width or 8.43
+            for c in range(r.min_col, r.max_col + 1)
+        )
+        for r in ws.merged_cells.ranges
+    }
+    for cells in ws.iter_rows(min_row=3):
+        lines = 1
+        for cell in cells:
+            if not isinstance(cell.value, str) or not cell.value:
+                continue
+            width = spans.get((cell.row, cell.column)) or (
+                ws.column_dimensions[cell.column_letter].width or 8.43
+            )
+            per_line = max(int(width * CHARACTERS_PER_WIDTH), 1)
+            needed = sum(max(1, -(-len(part) // per_line)) for part in cell.value.split("\n"))
+            lines = max(lines, needed)
+        if lines > 1:
+            ws.row_dimensions[cells[0].row].height = min(lines * LINE_POINTS + 3, MOST_POINTS)

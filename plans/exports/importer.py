@@ -24,6 +24,7 @@ from plans.exports.template import (
     Heading,
     Table,
     Value,
+    Words,
     normal,
     sheets,
     value_of,
@@ -62,7 +63,7 @@ def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict
     round_ = plan.round
     for sheet in sheets(round_.year_labels, round_.baseline_label):
         for item in sheet.items:
-            if isinstance(item, Heading):
+            if isinstance(item, (Heading, Words)):
                 continue
             if isinstance(item, Value):
                 value, cell = cells.values[(sheet.name, item.label)]

@@ -21,6 +21,7 @@ from plans.exports.template import (
     Heading,
     Table,
     Value,
+    Words,
     normal,
     sheets,
 )
@@ -269,7 +270,7 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
             )
         at = 2
         for number, item in enumerate(sheet.items):
-            if isinstance(item, Heading):
+            if isinstance(item, (Heading, Words)):
                 continue
             if isinstance(item, Value):
                 at = _find(rows, at, item.label, sheet.name)
@@ -295,10 +296,11 @@ def _normal(kind: str, raw):
 
 
 def _label(item) -> str:
-    """What an item shows in column A: a value's label, a table's title, a heading."""
+    """What an item shows in column A: a value's label, a table's title, a heading, the
+    template's words."""
     if item is None:
         return ""
-    if isinstance(item, Heading):
+    if isinstance(item, (Heading, Words)):
         return item.text
     return item.label if isinstance(item, Value) else item.title
 

@@ -123,28 +123,35 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
     return rows
 
 
-def cover_lines(plan: Plan, snapshot: dict) -> list[tuple[str, Any, str]]:
+def cover_lines(plan: Plan, snapshot: dict) -> list[tuple[str, Any, str, tuple | None]]:
     """The template's Cover after the partners, in its own words: the Board's and the submission
     dates, then each year's minimum and total agreed value of the pooled budget. Each line is
-    (label, value, kind), kind "date" or "money"; a value not yet known is None."""
+    (label, value, kind, total of): kind "date" or "money", a value not yet known None, and a
+    total's (part, column) so a workbook can make it a live formula of that column's total."""
     years = snapshot["round"]["years"]
     allocations = snapshot.get("allocations") or {}
     contributions = (snapshot.get("parts", {}).get(PartKey.CONTRIBUTIONS) or {}).get("content")
     totals = pooled_budget(contributions or {}, years)
     minimums = {y: allocations.get(y, {}).get("minimum") for y in years}
     return [
-        ("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date"),
-        ("Date submitted:", plan.submitted_on, "date"),
+        ("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date", None),
+        ("Date submitted:", plan.submitted_on, "date", None),
         *(
             (
                 f"Minimum required value of ITF pooled budget: {year}",
                 Decimal(minimums[year]) if minimums[year] is not None else None,
                 "money",
+                None,
             )
             for year in years
         ),
         *(
-            (f"Total agreed value of pooled budget: {year}", totals[year], "money")
+            (
+                f"Total agreed value of pooled budget: {year}",
+                totals[year],
+                "money",
+                (PartKey.CONTRIBUTIONS, year),
+            )
             for year in years
         ),
     ]

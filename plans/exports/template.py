@@ -58,6 +58,15 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Words:
+    """The template's question and guidance points for a part, above its answer; never read
+    back (the importer skips it and a table above it ends at it)."""
+
+    text: str
+    part: str
+
+
+@dataclass(frozen=True)
 class Value:
     """One asked field of a part: its label in column A, its value beside it."""
 
@@ -509,9 +518,17 @@ def part_items(spec: PartSpec, years: list[str], baseline: str = "") -> list:
     return items
 
 
+def part_words(spec: PartSpec) -> Words | None:
+    """The template's question for a part and its guidance points, one per line."""
+    if not spec.words or not spec.in_template:
+        return None
+    return Words("\n".join([spec.words, *(f"• {point}" for point in spec.points)]), spec.key)
+
+
 def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
-    """The workbook's sheets for a round with these years: the Checklist, then each part on its
-    sheet in the template's order, under its heading where a sheet holds several parts."""
+    """The workbook's sheets for a round with these years: each part on its sheet in the
+    template's order, under its heading where a sheet holds several parts and its question and
+    guidance, then the Checklist."""
     by_name: dict[str, Sheet] = {CHECKLIST: Sheet(CHECKLIST)}
     parts_on: dict[str, int] = {}
     for spec in PARTS:
@@ -521,8 +538,12 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
         items = part_items(spec, years, baseline)
         if parts_on[spec.sheet_name] > 1 and len(items) > 1:
             sheet.items.append(Heading(spec.heading, spec.key))
+        if words := part_words(spec):
+            sheet.items.append(words)
         sheet.items.extend(items)
-    return list(by_name.values())
+    # The Cover first, as on the template; the Checklist after the template's own sheets.
+    checklist = by_name.pop(CHECKLIST)
+    return [*by_name.values(), checklist]
 
 
 def value_of(snapshot: dict, item: Value):

@@ -16,7 +16,6 @@ from tests.factories import plan_make_ready
 
 URL = "/areas/southampton/plans/itf-2014/export.xlsx"
 SHEETS = [
-    "Checklist",
     "Cover",
     "Narrative",
     "National Conditions",
@@ -27,6 +26,7 @@ SHEETS = [
     "Health and care spend",
     "Contingency plan",
     "Key risks",
+    "Checklist",
 ]
 
 
@@ -158,10 +158,14 @@ def test_a_plan_awaiting_sign_off_exports_its_sealed_version(client, world, plan
     response = client.get(URL)
     cover = {str(c.value) for c in cells(workbook(response)["Cover"])}
     assert f"Seal: {seal.digest}" in cover
-    assert "Authorisation and sign-off" in cover
-    assert "Southampton Health and Wellbeing Board" in cover
+    assert "Authorisation and Sign Off" in cover  # the template's words
+    assert (
+        "Signed on behalf of the Health & Wellbeing Board: Southampton Health and Wellbeing Board"
+        in cover
+    )
+    assert "By Chair of the HWB" in cover
     checklist = workbook(response)["Checklist"]
-    answers = [row[1] for row in checklist.iter_rows(min_row=4, values_only=True) if row[0]]
+    answers = [row[1] for row in checklist.iter_rows(min_row=5, values_only=True) if row[0]]
     assert answers and set(answers) == {"Yes"}
     assert Export.objects.get().seal == seal.digest
 
@@ -227,7 +231,7 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
     from io import StringIO as Out
 
     from finance.services import plan_snapshot_now
-    from plans.exports.template import Heading, Table, Value, normal, sheets, value_of
+    from plans.exports.template import Heading, Table, Value, Words, normal, sheets, value_of
     from plans.models import Area
 
     call_command("load_demo", stdout=Out())
@@ -240,8 +244,8 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
         rows = [list(row) for row in ws.iter_rows(values_only=True)]
         column_a = [row[0] for row in rows]
         for item in sheet.items:
-            if isinstance(item, Heading):
-                assert item.text in column_a
+            if isinstance(item, (Heading, Words)):
+                assert item.text in column_a  # the template's question and guidance too
             elif isinstance(item, Value):
                 row = rows[column_a.index(item.label)]
                 assert normal(item.kind, row[1]) == normal(item.kind, value_of(snapshot, item))
@@ -306,3 +310,45 @@ def test_an_amount_nobody_gave_stays_blank_and_an_unedited_export_imports_as_no_
     )
     assert row[1].value in (None, "")  # not £0.00: the threshold is not set yet
     assert import_preview(plan=plan, user=world.admin, data=data).parts == []
+
+
+def test_the_workbook_reads_and_prints_whole_in_the_templates_words(world, tmp_path):
+    """Every wrapped answer has a row tall enough to show it, every part carries the template's
+    question and guidance, the Cover's totals are live formulas of the contributions' total,
+    and no sheet needs shrinking below about 8 pt to fit A4."""
+    from plans.exports.excel import PRINT_WIDTH
+    from plans.registry import PARTS
+    from tests.libreoffice import recalculated
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    plan_make_ready(plan, world.commissioner)
+    vision = plan.parts.get(key="vision")
+    long = "Joined-up care at home, planned with the people who use it. " * 40
+    part_save(
+        part=vision,
+        content={"text": long},
+        status="complete",
+        base_version=vision.version,
+        user=world.commissioner,
+    )
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(plan_export_xlsx(plan=plan, user=None)[0])
+    book = load_workbook(path)
+    everything = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+    for spec in PARTS:
+        if spec.in_template and spec.words:
+            assert spec.words in everything, spec.key
+            assert all(point in everything for point in spec.points), spec.key
+    narrative = book["Narrative"]
+    answer = next(c for c in cells(narrative) if c.value == long)
+    assert narrative.row_dimensions[answer.row].height >= 15 * 2400 / 130  # some 18 lines
+    for ws in book:
+        if ws.sheet_state == "visible":
+            assert sum(d.width for d in ws.column_dimensions.values()) <= PRINT_WIDTH, ws.title
+            assert ws.print_options.gridLines is False and "&P of &N" in ws.oddFooter.right.text
+    cover = book["Cover"]
+    total = next(c for c in cells(cover) if str(c.value).startswith("Total agreed value"))
+    formula = cover.cell(total.row, 2).value
+    assert formula.startswith("='Pooled fund contributions'!$")
+    again = load_workbook(recalculated([path], tmp_path) / path.name, data_only=True)["Cover"]
+    assert again.cell(total.row, 2).value == 1000  # plan_make_ready's £1,000 a year
