@@ -128,10 +128,10 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
                 for number, column in enumerate(item.columns, start=1):
                     if column.kind in AMOUNTS:
                         letter, flag = letters[column.key], letters.get(column.negated_by)
-                        amounts = f"{letter}{first}:{letter}{row - 1}"
+                        amounts = f"{letter}{first - 1}:INDEX({letter}:{letter},ROW()-1)"
                         formula = f"=SUM({amounts})"
                         if flag:  # spend net of the income lines, as the app writes it
-                            flags = f"{flag}{first}:{flag}{row - 1}"
+                            flags = f"{flag}{first - 1}:INDEX({flag}:{flag},ROW()-1)"
                             formula = (
                                 f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
                             )

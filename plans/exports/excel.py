@@ -187,7 +187,7 @@ def _table(
             if column.kind in AMOUNTS:
                 letter = letters[column.key]
                 cell = ws.cell(row=row, column=number)
-                cell.value = _total(letter, first, row - 1, letters.get(column.negated_by))
+                cell.value = _total(letter, first - 1, letters.get(column.negated_by))
                 anchors[(table.part, column.key)] = f"'{ws.title}'!${letter}${row}"
                 cell.number_format = MONEY_FORMAT
                 cell.fill = DERIVED
@@ -196,12 +196,14 @@ def _table(
     return row + 1
 
 
-def _total(letter: str, first: int, last: int, flag: str | None) -> str:
-    """A column's live total; where a Yes in the `flag` column marks income, net of it."""
-    amounts = f"{letter}{first}:{letter}{last}"
+def _total(letter: str, header: int, flag: str | None) -> str:
+    """A column's live total, from the table's heading row (text, which sums to nothing) to the
+    row just above the total itself, so a row inserted anywhere in the table, first or last, is
+    counted; where a Yes in the `flag` column marks income, net of it."""
+    amounts = f"{letter}{header}:INDEX({letter}:{letter},ROW()-1)"
     if not flag:
         return f"=SUM({amounts})"
-    flags = f"{flag}{first}:{flag}{last}"
+    flags = f"{flag}{header}:INDEX({flag}:{flag},ROW()-1)"
     return f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
 
 

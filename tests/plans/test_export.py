@@ -103,7 +103,7 @@ def test_totals_are_live_formulas_over_the_figures_the_app_derives(client, world
     figures = [Decimal(str(row[3])) for row in rows[header + 1 : total]]
     expected = pooled_budget({"amounts": amounts}, ["2015/16"])["2015/16"]
     assert sum(figures) == expected == Decimal("13355000")
-    assert rows[total][3] == f"=SUM(D{header + 2}:D{total})"
+    assert rows[total][3] == f"=SUM(D{header + 1}:INDEX(D:D,ROW()-1))"
 
 
 def test_an_empty_table_keeps_a_blank_row_so_its_total_never_sums_itself(client, world, plan):
@@ -114,9 +114,10 @@ def test_an_empty_table_keeps_a_blank_row_so_its_total_never_sums_itself(client,
     assert all(value in (None, "") for value in rows[total - 1])  # blank, under the headings
     assert rows[total - 2][0] == "Scheme"
     # I is the first year's spend, net of income lines (a Yes in H); the total is row total + 1.
-    net = f'=SUMIF(H{total}:H{total},"<>Yes",I{total}:I{total})'
-    assert rows[total][8] == f'{net}-SUMIF(H{total}:H{total},"Yes",I{total}:I{total})'
-    assert rows[total][9] == f"=SUM(J{total}:J{total})"  # its benefits
+    flags, spend = f"H{total - 1}:INDEX(H:H,ROW()-1)", f"I{total - 1}:INDEX(I:I,ROW()-1)"
+    net = f'=SUMIF({flags},"<>Yes",{spend})'
+    assert rows[total][8] == f'{net}-SUMIF({flags},"Yes",{spend})'
+    assert rows[total][9] == f"=SUM(J{total - 1}:INDEX(J:J,ROW()-1))"  # its benefits
 
 
 @pytest.mark.parametrize(

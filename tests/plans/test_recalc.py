@@ -24,10 +24,12 @@ from tests.libreoffice import recalculated
 
 SLUGS = ["southampton", "walsall", "plymouth"]
 # A column's total, or (for spend with income lines, marked Yes in a flag column) net of them.
-SUM = re.compile(r"=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)")
+# Each runs from the table's heading row to the row above the total, so inserted rows count.
+SUM = re.compile(r"=SUM\(([A-Z]+)(\d+):INDEX\(\1:\1,ROW\(\)-1\)\)")
 NET = re.compile(
-    r'=SUMIF\(([A-Z]+\d+:[A-Z]+\d+),"<>Yes",([A-Z]+)(\d+):([A-Z]+)(\d+)\)'
-    r'-SUMIF\(\1,"Yes",\2\3:\4\5\)'
+    r'=SUMIF\(([A-Z]+\d+:INDEX\([A-Z]+:[A-Z]+,ROW\(\)-1\)),"<>Yes",'
+    r"([A-Z]+)(\d+):INDEX\(\2:\2,ROW\(\)-1\)\)"
+    r'-SUMIF\(\1,"Yes",\2\3:INDEX\(\2:\2,ROW\(\)-1\)\)'
 )
 
 
@@ -70,8 +72,8 @@ def sheet_totals(original: Path, recalculated: Path) -> dict[tuple[str, str], tu
             if isinstance(cell.value, str) and cell.value.startswith("=SUM"):
                 total, net = SUM.fullmatch(cell.value), NET.fullmatch(cell.value)
                 assert total or net, f"{ws.title}!{cell.coordinate}: unexpected total {cell.value}"
-                first = int(total[2]) if total else int(net[3])
-                heading = ws.cell(row=first - 1, column=cell.column).value
+                header = int(total[2]) if total else int(net[3])
+                heading = ws.cell(row=header, column=cell.column).value
                 where = f"{ws.title}!{cell.coordinate} {cell.value}"
                 found[ws.title, heading] = (where, values[ws.title][cell.coordinate].value)
     return found
@@ -103,3 +105,31 @@ def test_every_total_recalculated_by_libreoffice_is_the_portals_figure(db, tmp_p
             if not number or Decimal(value).quantize(PENNY) != expected[key].quantize(PENNY):
                 wrong.append(f"{slug} {where} is {value!r}, the portal says {expected[key]}")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_row_inserted_just_above_a_total_is_counted_by_it(world, tmp_path):
+    """A spreadsheet moves only the references below an inserted row; a total's range starts at
+    the table's headings and ends at the row above the total, so it covers the new row."""
+    from finance.services import part_save
+
+    plan = plan_open(area=world.area, round=plan_current_round())
+    ccg = plan.area.partners.get(kind="ccg")
+    part = plan.parts.get(key="contributions")
+    amounts = [{"organisation": ccg.pk, "stream": "nhs", "year": "2015/16", "amount": "1000.00"}]
+    part_save(
+        part=part,
+        content={"amounts": amounts},
+        status="in_progress",
+        base_version=part.version,
+        user=world.commissioner,
+    )
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(plan_export_xlsx(plan=plan, user=None)[0])
+    book = load_workbook(path)
+    sheet = book["Pooled fund contributions"]
+    total = next(c.row for c in sheet["A"] if c.value == "Total")
+    sheet.insert_rows(total)  # a new line typed in just above the Total
+    sheet.cell(total, 4).value = 250
+    book.save(path)
+    again = load_workbook(recalculated([path], tmp_path) / path.name, data_only=True)
+    assert again["Pooled fund contributions"].cell(total + 1, 4).value == 1250
