@@ -7,7 +7,7 @@ The money is summed in SQL over the fund's tables (`finance.fund.fund_totals`): 
 Drafting cannot be edited, so its tables hold exactly what its seal holds.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -21,11 +21,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from finance.fund import FundTotals, fund_totals
-from finance.models import Allocation
+from finance.models import Allocation, Contribution
 from governance.models import CompositeExport, Seal
-from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, PlanState
+from plans.constants import NATIONAL_METRICS, FundingStream, OrganisationKind, PartKey, PlanState
 from plans.exports.template import printable
 from plans.models import Area, Part, Partnership, Plan, PlanningRound
+from plans.services import plan_progress
 from plans.template import Kind, Metric
 from plans.template import cells as template_cells
 
@@ -45,6 +46,9 @@ class AreaFigures:
     totals: FundTotals | None  # the fund's figures, summed in SQL
     minimums: dict  # year -> Decimal
     sealed: str  # the seal's digest, or ""
+    performance: dict = field(default_factory=dict)  # year -> the allocation's performance part
+    complete: int = 0  # parts marked complete
+    contributions: list = field(default_factory=list)  # (partner, kind, stream, year, amount)
 
 
 TEXT, DATE, MONEY, COUNT, NUMBER = "text", "date", "money", "count", "number"
@@ -64,7 +68,9 @@ def columns(years: list[str]) -> list[tuple[str, str]]:
         ("Figures from", TEXT),
         ("Agreed at the HWB on", DATE),
         ("Submitted on", DATE),
+        (f"Parts complete (of {len(PartKey.values)})", COUNT),
         *((f"Minimum {year}", MONEY) for year in years),
+        *((f"Performance element {year}", MONEY) for year in years),
         *((f"Pooled budget {year}", MONEY) for year in years),
         *((f"{stream.label} {year}", MONEY) for stream in STREAMS for year in years),
         ("Number of schemes", COUNT),
@@ -123,7 +129,9 @@ def row(figures: AreaFigures, years: list[str]) -> list:
         f"Sealed version {figures.sealed[:12]}" if figures.sealed else "Draft",
         plan.hwb_agreed_on if plan and plan.hwb_agreed_on else "",
         plan.submitted_on if plan and plan.submitted_on else "",
+        figures.complete,
         *(figures.minimums.get(year, "") for year in years),
+        *(figures.performance.get(year, "") for year in years),
         *(totals.pooled.get(year, zero) for year in years),
         *(totals.by_stream.get((stream.value, year), zero) for stream in STREAMS for year in years),
         totals.schemes,
@@ -164,8 +172,22 @@ def area_figures(areas: list[Area], round_: PlanningRound):
         partners.setdefault(partnership.area_id, []).append(partnership.organisation)
     totals = fund_totals([plan.pk for plan in plans.values()], round_.year_labels)
     minimums: dict = {}
+    performance: dict = {}
     for allocation in Allocation.objects.filter(area__in=areas, round=round_):
         minimums.setdefault(allocation.area_id, {})[allocation.year_label] = allocation.minimum
+        performance.setdefault(allocation.area_id, {})[allocation.year_label] = (
+            allocation.performance_element
+        )
+    complete = plan_progress(round=round_, areas=areas)
+    contributions: dict = {}
+    for row in (
+        Contribution.objects.filter(plan__in=plans.values(), amount__gt=0)
+        .order_by("plan_id", "-organisation__kind", "organisation_name", "stream", "year")
+        .values_list(
+            "plan_id", "organisation_name", "organisation__kind", "stream", "year", "amount"
+        )
+    ):
+        contributions.setdefault(row[0], []).append(row[1:])
     for area in areas:
         plan = plans.get(area.pk)
         seal = seals.get(plan.pk) if plan else None
@@ -182,7 +204,46 @@ def area_figures(areas: list[Area], round_: PlanningRound):
             totals=totals.get(plan.pk) if plan else None,
             minimums=minimums.get(area.pk, {}),
             sealed=seal.digest if seal else "",
+            performance=performance.get(area.pk, {}),
+            complete=complete.get(area.pk, 0),
+            contributions=contributions.get(plan.pk, []) if plan else [],
         )
+
+
+CONTRIBUTION_COLUMNS = [
+    ("Area", TEXT),
+    ("Partner", TEXT),
+    ("Partner type", TEXT),
+    ("Funding stream", TEXT),
+    ("Year", TEXT),
+    ("Amount", MONEY),
+]
+ORGANISATION_KINDS = dict(OrganisationKind.choices)
+
+
+def _local_cells(years: list[str]) -> list:
+    """A local measure's columns: every asked field of a measure, its name first."""
+    return template_cells(Metric, years)
+
+
+def _metric_kind(cell) -> str:
+    if cell.kind == Kind.DATE:
+        return DATE
+    return NUMBER if cell.kind in (Kind.NUMBER, Kind.PERCENT, Kind.MONEY) else TEXT
+
+
+def _headings(sheet, columns: list[tuple[str, str]]) -> list:
+    """A sheet's bold, wrapped heading row; the columns as wide as what they hold."""
+    for number, (_, kind) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = WIDTHS[kind]
+    sheet.freeze_panes = "A2"
+    cells = []
+    for title, _ in columns:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cells.append(cell)
+    return cells
 
 
 def _cells(sheet, values: list, kinds: list[str] | None = None) -> list:
@@ -225,10 +286,25 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
     sheet.row_dimensions[1].height = 45
     sheet.append(header_cells)
     ids = list(Area.objects.order_by("name").values_list("pk", flat=True))
+    # Every partner's contributions, a line each (an analyst pivots these), and the areas'
+    # local measures, which have no fixed columns.
+    by_partner = book.create_sheet("Contributions")
+    by_partner.append(_headings(by_partner, CONTRIBUTION_COLUMNS))
+    local = book.create_sheet("Local metrics")
+    local_columns = [("Area", TEXT), *((c.header, _metric_kind(c)) for c in _local_cells(years))]
+    local.append(_headings(local, local_columns))
     for start in range(0, len(ids), BATCH):
         batch = list(Area.objects.filter(pk__in=ids[start : start + BATCH]).order_by("name"))
         for figures in area_figures(batch, round_):
             sheet.append(_cells(sheet, row(figures, years), kinds))
+            for partner, kind, stream, year, amount in figures.contributions:
+                line = [figures.area.name, partner, ORGANISATION_KINDS.get(kind, kind)]
+                line += [FundingStream(stream).label, year, amount]
+                by_partner.append(_cells(by_partner, line, [k for _, k in CONTRIBUTION_COLUMNS]))
+            for metric in figures.parts.get(PartKey.METRICS, {}).get("rows", []):
+                if not metric.get("national"):
+                    values = [figures.area.name, *(_typed(c, metric) for c in _local_cells(years))]
+                    local.append(_cells(local, values, [k for _, k in local_columns]))
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
     last = len(ids) + 1

@@ -52,6 +52,19 @@ def test_the_composite_reads_as_an_analysts_workbook_and_its_totals_recalculate(
     areas = [again.cell(r, pooled).value for r in range(2, last)]
     assert again.cell(last, pooled).value == sum(areas) == 2 * sum(1000 * n for n in range(1, 6))
     assert again.cell(last, schemes).value == 3 * 5 + 0 + 0  # the world's two areas have none
+    # Every partner's contributions, a line each, for pivoting; the local measures on their own.
+    lines = list(book["Contributions"].iter_rows(values_only=True))
+    assert lines[0] == ("Area", "Partner", "Partner type", "Funding stream", "Year", "Amount")
+    assert lines[1][:3] == ("Area 000", "Area 000 Council", "Local authority")
+    assert sum(line[5] for line in lines[1:]) == sum(
+        again.cell(r, header.index(f"Pooled budget {year}") + 1).value
+        for r in range(2, last)
+        for year in years
+    )
+    assert list(book["Local metrics"].iter_rows(values_only=True))[0][:2] == (
+        "Area",
+        "Outcome measure",
+    )
 
 
 def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_queries(
@@ -77,7 +90,7 @@ def test_the_composite_has_a_row_for_each_of_151_areas_in_a_fixed_number_of_quer
     )
     sealed.state = PlanState.AWAITING_SIGNOFF
     sealed.save()
-    with django_assert_max_num_queries(40):  # 4 batches of 50, each a fixed handful
+    with django_assert_max_num_queries(48):  # 4 batches of 50, each a fixed dozen
         data = national_workbook(planning_round)
     found = rows(data)
     assert len(found) == 151 + 2  # and the two areas of the `world` fixture, then the totals
