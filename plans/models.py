@@ -244,6 +244,8 @@ class PlanImport(models.Model):
     )
     file_name = models.CharField(max_length=200)
     parts = models.JSONField(default=dict)
+    # The parts the workbook changes that this import leaves alone, and why: [{title, reasons}].
+    left_out = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
 

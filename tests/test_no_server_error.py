@@ -862,8 +862,9 @@ def workbook_bytes(draw, original: bytes) -> bytes:
         value = draw(CELL_VALUE)
         if isinstance(value, str):
             value = value[:32767]  # the most a spreadsheet cell holds
-        # openpyxl refuses some values (characters a workbook cannot hold).
-        with contextlib.suppress(ValueError, TypeError, IllegalCharacterError):
+        # openpyxl refuses some values (characters a workbook cannot hold), and a covered part
+        # of a merged cell takes none (a spreadsheet gives no way to type there either).
+        with contextlib.suppress(ValueError, TypeError, IllegalCharacterError, AttributeError):
             sheet.cell(row=row, column=column).value = value
     out = io.BytesIO()
     book.save(out)

@@ -48,22 +48,33 @@ class PartImport:
 
 
 @dataclass
+class LeftOut:
+    """A part the workbook changes that this import leaves as it is, and why: someone else may
+    change it, or some of its cells cannot go into the plan."""
+
+    key: str
+    title: str
+    reasons: list[str]
+
+
+@dataclass
 class ImportPreview:
     parts: list[PartImport] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     export: Export | None = None
 
 
-def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict, list[str]]:
+def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict, dict]:
     """The cells that differ from the export, as form inputs by part: ({part: {input: value}},
-    {part: {input: "Sheet!B7"}}, problems)."""
+    {part: {input: "Sheet!B7"}}, {part: [problem]}). A part with a bad cell is not read."""
     edits: dict = {}
     where: dict = {}
-    problems: list[str] = []
+    problems: dict = {key: list(found) for key, found in cells.problems.items()}
     round_ = plan.round
     for sheet in sheets(round_.year_labels, round_.baseline_label):
         for item in sheet.items:
-            if isinstance(item, (Heading, Words)):
+            if isinstance(item, (Heading, Words)) or item.part in cells.problems:
                 continue
             if isinstance(item, Value):
                 value, cell = cells.values[(sheet.name, item.label)]
@@ -73,10 +84,13 @@ def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict
                     try:
                         edits.setdefault(item.part, {})[item.key] = item.post(plan, value)
                     except CellProblem as problem:
-                        problems.append(f"{cell.replace('!', ', cell ')}: {problem}")
+                        problems.setdefault(item.part, []).append(
+                            f"{cell.replace('!', ', cell ')}: {problem}"
+                        )
             else:
                 rows = cells.tables[(sheet.name, item.title)]
-                changed = _table_edits(plan, item, rows, snapshot, edits, where, problems)
+                found = problems.setdefault(item.part, [])
+                changed = _table_edits(plan, item, rows, snapshot, edits, where, found)
                 if (
                     changed
                     and not item.key
@@ -84,13 +98,13 @@ def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict
                 ):
                     # Rows are matched by position: if the portal's rows moved since the export,
                     # the workbook's edits would land on the wrong rows.
-                    problems.append(
+                    found.append(
                         f"{sheet.name}: rows of this table were added, removed or renamed in the "
                         "portal since this workbook was exported, so its changes cannot be matched "
                         "to the right rows. Download the plan again and make your changes in the "
                         "new workbook."
                     )
-    return edits, where, problems
+    return edits, where, {key: found for key, found in problems.items() if found}
 
 
 def _row_names(table: Table, snapshot: dict) -> list:
@@ -264,24 +278,39 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
     )
     parts = {part.key: part for part in plan.parts.select_related("updated_by")}
     exported = snapshot.get("parts", {})
+    for key in [k for k in PART_BY_KEY if k in problems]:
+        preview.left_out.append(LeftOut(key, PART_BY_KEY[key].title, problems[key]))
     for key, inputs in edits.items():
+        if key in problems:
+            continue
         spec, part = PART_BY_KEY[key], parts[key]
+        form = _form_for(plan, part, inputs)
+        valid = form.is_valid()
         if user is not None and not has_area_perm(user, spec.edit_permission, plan.area):
+            # Someone else's part: left for them, unless the plan already holds what it says
+            # (they have imported this workbook already).
+            if valid and not part_changes(spec, part.content, form.content()):
+                continue
             changed = sorted(
                 {where[key][name].replace("!", " ") for name in inputs if name in where[key]}
             )
             named = f" ({', '.join(changed)})" if changed else ""
             rule = REFUSALS[spec.edit_permission].split(". ")[0]
-            problems.append(
-                f"The workbook changes {spec.title}{named}, but {rule[0].lower()}{rule[1:]}. "
-                "Undo those changes, or ask someone who may change it to import the file."
+            preview.left_out.append(
+                LeftOut(
+                    key,
+                    spec.title,
+                    [
+                        f"The workbook changes {spec.title}{named}, but {rule[0].lower()}"
+                        f"{rule[1:]}: they can import this same workbook to make those changes."
+                    ],
+                )
             )
             continue
-        form = _form_for(plan, part, inputs)
-        valid = form.is_valid()
         fixed = _edited_fixed(form, where[key])
         if not valid or fixed:
-            problems += _form_problems(form, where[key], spec.title, fixed)
+            found = _form_problems(form, where[key], spec.title, fixed)
+            preview.left_out.append(LeftOut(key, spec.title, found))
             continue
         content = form.content()
         changes = part_changes(spec, part.content, content)
@@ -301,10 +330,12 @@ def import_preview(*, plan: Plan, user, data: bytes) -> ImportPreview:
                 conflict=conflict,
             )
         )
-    if problems:
-        raise WorkbookRefused(problems)
+    if not preview.parts and preview.left_out:
+        # Nothing this person can import: say why, and keep nothing.
+        raise WorkbookRefused([reason for left in preview.left_out for reason in left.reasons])
     order = list(PART_BY_KEY)
     preview.parts.sort(key=lambda p: order.index(p.key))
+    preview.left_out.sort(key=lambda p: order.index(p.key))
     return preview
 
 
@@ -326,6 +357,7 @@ def import_pending(*, plan: Plan, user, preview: ImportPreview, file_name: str) 
             }
             for p in preview.parts
         },
+        left_out=[{"title": left.title, "reasons": left.reasons} for left in preview.left_out],
     )
 
 

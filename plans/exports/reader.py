@@ -69,6 +69,9 @@ class WorkbookCells:
     heading: str
     values: dict = field(default_factory=dict)  # (sheet, label) -> (normal value, "Sheet!B5")
     tables: dict = field(default_factory=dict)  # (sheet, title) -> [TableRow]
+    # Cells that cannot go into the plan, by the part they belong to: that part is not read,
+    # the others still are.
+    problems: dict = field(default_factory=dict)  # part key -> ["Sheet, cell B5: …"]
 
 
 def _unpacked_check(data: bytes) -> None:
@@ -218,7 +221,8 @@ def _export_id(book) -> int | None:
 
 def read_workbook(data: bytes, *, years: list[str], baseline: str) -> WorkbookCells:
     """Every value and table of the template in the workbook, typed. Raises WorkbookRefused
-    with every problem found (the file, the layout, or each bad cell by sheet and cell)."""
+    with every problem of the file or its layout; each bad cell is named, by sheet and cell,
+    in `problems` under its part."""
     if len(data) > MAX_BYTES:
         raise WorkbookRefused(
             [f"The file is {len(data) / 1024 / 1024:.1f} MB; the largest we accept is 5 MB."]
@@ -261,7 +265,6 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
     cells = WorkbookCells(
         export_id=_export_id(book), heading=_text(cover[1][0]) if len(cover) > 1 else ""
     )
-    problems: list[str] = []
     for sheet in template:
         rows = cover if sheet.name == "Cover" else _rows(book[sheet.name], formulas[sheet.name])
         if not rows or _text(rows[0][0]) != sheet.name:
@@ -272,6 +275,7 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
         for number, item in enumerate(sheet.items):
             if isinstance(item, (Heading, Words)):
                 continue
+            problems = cells.problems.setdefault(item.part, [])
             if isinstance(item, Value):
                 at = _find(rows, at, item.label, sheet.name)
                 raw = rows[at][1] if len(rows[at]) > 1 else None
@@ -284,8 +288,7 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
             else:
                 after = sheet.items[number + 1] if number + 1 < len(sheet.items) else None
                 at = _read_table(rows, at, item, sheet.name, cells, problems, _label(after))
-    if problems:
-        raise WorkbookRefused(problems)
+    cells.problems = {part: found for part, found in cells.problems.items() if found}
     return cells
 
 

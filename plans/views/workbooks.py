@@ -143,6 +143,7 @@ def plan_import_preview(request, slug, round_slug, pk):
             "plan": plan,
             "pending": pending,
             "parts": parts,
+            "left_out": pending.left_out,
             "conflicts": sum(1 for part in parts if part["conflict"]),
             "error": error,
         },

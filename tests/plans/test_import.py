@@ -88,10 +88,12 @@ def test_an_edited_export_changes_exactly_the_edited_cells(demo):
             ): "No",
         },
     )
-    with pytest.raises(WorkbookRefused) as refused:
-        import_preview(plan=plan, user=commissioner, data=data)
-    # Saying No needs the commitment and date: the part's own checks, named by cell.
-    assert any("National Conditions, cell B" in m for m in refused.value.messages)
+    # Saying No needs the commitment and date: the part's own checks, named by cell, while the
+    # good change to Governance still previews.
+    partial = import_preview(plan=plan, user=commissioner, data=data)
+    assert [p.key for p in partial.parts] == ["governance"]
+    [left] = partial.left_out
+    assert any("National Conditions, cell B" in reason for reason in left.reasons)
 
     data = edited(
         commissioner_data,
@@ -767,3 +769,69 @@ def test_a_national_measures_name_cannot_be_changed_in_the_workbook(demo):
         plan, commissioner, edited(data, {("Outcomes and metrics", cell): "Something else"})
     )
     assert f"Outcomes and metrics, cell {cell}: this cell cannot be changed" in text
+
+
+def test_a_workbook_both_authors_edited_is_imported_by_each_for_their_own_parts(demo, client):
+    """The commissioner changes the narrative and the finance lead a scheme's spend, in one
+    file. Each imports it: their own part goes in; the other's is named as left for them, and
+    once it is in the plan it is not mentioned again."""
+    plan = demo_plan("walsall")
+    commissioner, finance = person("walsall-commissioner"), person("walsall-finance")
+    data = exported(plan, commissioner)
+    book = load_workbook(BytesIO(data))
+    ws = book["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    spend = next(c for c in header if str(c.value).endswith("spend"))
+    first = ws.cell(row=header[0].row + 1, column=spend.column)
+    both = edited(
+        data,
+        {
+            ("Narrative", find(data, "Narrative", "Governance")): "A joint board, monthly.",
+            ("Pooled budget schemes", first.coordinate): float(first.value) + 1000,
+        },
+    )
+    preview = import_preview(plan=plan, user=commissioner, data=both)
+    assert [p.key for p in preview.parts] == ["governance"]
+    [left] = preview.left_out
+    assert left.key == "schemes"
+    assert "they can import this same workbook" in left.reasons[0]
+    pending = import_pending(plan=plan, user=commissioner, preview=preview, file_name="both.xlsx")
+    client.force_login(commissioner)
+    page = client.get(f"/areas/walsall/plans/itf-2014/import/{pending.pk}/").content.decode()
+    assert "Not imported by you" in page and "ITF Investment" in page
+    import_apply(pending=pending, user=commissioner)
+
+    preview = import_preview(plan=plan, user=finance, data=both)
+    assert [p.key for p in preview.parts] == ["schemes"]
+    assert preview.left_out == []  # the narrative is already in the plan
+    import_apply(
+        pending=import_pending(plan=plan, user=finance, preview=preview, file_name="both.xlsx"),
+        user=finance,
+    )
+    assert plan.parts.get(key="governance").content["text"] == "A joint board, monthly."
+
+
+def test_a_bad_cell_is_named_while_the_good_changes_still_preview(demo):
+    plan = demo_plan("walsall")
+    finance = person("walsall-finance")
+    data = exported(plan, finance)
+    book = load_workbook(BytesIO(data))
+    ws = book["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    spend = next(c for c in header if str(c.value).endswith("spend"))
+    first = ws.cell(row=header[0].row + 1, column=spend.column)
+    contributions = book["Pooled fund contributions"]
+    grid = next(r for r in contributions.iter_rows() if r[0].value == "Partner")
+    amount = contributions.cell(row=grid[0].row + 1, column=3)
+    data = edited(
+        data,
+        {
+            ("Pooled budget schemes", first.coordinate): float(first.value) + 1000,
+            ("Pooled fund contributions", amount.coordinate): "lots",
+        },
+    )
+    preview = import_preview(plan=plan, user=finance, data=data)
+    assert [p.key for p in preview.parts] == ["schemes"]
+    [left] = preview.left_out
+    assert left.key == "contributions"
+    assert f"Pooled fund contributions, cell {amount.coordinate}: Enter a number" in left.reasons[0]
