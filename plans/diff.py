@@ -59,7 +59,9 @@ def _field_change(label: str, cell: Cell | None, old: dict, new: dict, model) ->
         before, after = str(before_value or ""), str(after_value or "")
     else:
         before, after = shown_cell(cell, old, model), shown_cell(cell, new, model)
-    before, after = before or "(empty)", after or "(empty)"
+    # A line missing from a grid of money (a partner's stream, a commissioner's spend) is £0.
+    nothing = "£0" if cell is None and (before or after).startswith(("£", "(£")) else "(empty)"
+    before, after = before or nothing, after or nothing
     return Change(label, _safe(f"{_marked('del', before)} → {_marked('ins', after)}"))
 
 

@@ -30,7 +30,15 @@ from plans.models import (
     Plan,
     PlanningRound,
 )
-from plans.template import PART_BY_KEY, ContentError, content_check, content_problems
+from plans.template import (
+    PART_BY_KEY,
+    ContentError,
+    Kind,
+    content_check,
+    content_problems,
+    questions,
+    recorded_name,
+)
 
 
 def partners_check(partners: Iterable[Organisation]) -> None:
@@ -166,6 +174,31 @@ def plan_edit_check(plan: Plan) -> None:
         )
 
 
+def _names_recorded(model, content: dict) -> None:
+    """Record each chosen partner's name beside its id where the caller did not (the importer,
+    a script), so pages, papers and differences name the partner, never a number."""
+    row_model = model.model_fields.get("rows")
+    rows_of = row_model.annotation.__args__[0] if row_model and row_model.annotation else None
+    wanted = [(model, [content])]
+    if rows_of is not None:
+        wanted.append((rows_of, content.get("rows") or []))
+    missing = []  # (record, id field, name field)
+    for described, records in wanted:
+        for question in questions(described):
+            recorded = recorded_name(described, question.name)
+            if question.kind == Kind.PARTNER and recorded:
+                missing += [
+                    (record, question.name, recorded)
+                    for record in records
+                    if record.get(question.name) and not record.get(recorded)
+                ]
+    if missing:
+        ids = {record[field] for record, field, _ in missing}
+        names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+        for record, field, recorded in missing:
+            record[recorded] = names.get(record[field], "")
+
+
 def round_get(slug: str) -> PlanningRound | None:
     """The planning round with this slug, stored from its definition in ROUNDS on first use (a
     round added to ROUNDS later gets every area's plan as it is stored)."""
@@ -260,6 +293,7 @@ def part_save(
                 for problem in content_problems(error)
             ]
         ) from error
+    _names_recorded(spec.content, content)
     if store is not None:
         store(plan.pk, part.key, content)
     current.content = content

@@ -311,3 +311,28 @@ def test_a_bad_agreed_share_is_named_beside_its_field_and_kept(client, world, pl
     assert f"{council.name}: share of over- and under-spends, as a percentage" in page
     assert f'value="{share}"' in page
     assert plan.parts.get(key="arrangements").version == 0
+
+
+def test_a_partner_saved_by_its_id_alone_is_named_everywhere(plan, lead):
+    """The importer or a script may give only a partner's id: its name is recorded as it is
+    saved, so the pages, papers and differences never show a number."""
+    from plans.diff import part_changes
+    from plans.registry import PART_BY_KEY, part_display
+
+    ccg = partner(plan, "ccg")
+    part = plan.parts.get(key="schemes")
+    saved = part_save(
+        part=part,
+        content={"rows": [{"name": "Reablement", "lead_commissioner": ccg.pk}]},
+        status="in_progress",
+        base_version=part.version,
+        user=lead,
+    )
+    assert saved.content["rows"][0]["lead_commissioner_name"] == ccg.name
+    table = part_display(PART_BY_KEY["schemes"], plan, saved.content)["table"]
+    assert ccg.name in table["rows"][0] and str(ccg.pk) not in table["rows"][0]
+    # A grid line that was not there before is £0, not "(empty)".
+    contributions = PART_BY_KEY["contributions"]
+    amounts = [{"organisation": ccg.pk, "stream": "nhs", "year": "2015/16", "amount": "3971000.55"}]
+    [change] = part_changes(contributions, {}, {"amounts": amounts})
+    assert "<del>£0</del> → <ins>£3,971,000.55</ins>" in change.html
