@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_user_perms, remove_perm
 
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
@@ -97,6 +98,7 @@ def permissions_sync(*, user, area: Area) -> None:
         assign_perm(codename, user, area)
     for codename in held - wanted:
         remove_perm(codename, user, area)
+    user.__dict__.pop(CHECKER, None)  # what it remembered has changed
 
 
 def permissions_sync_all() -> None:
@@ -122,9 +124,23 @@ def is_national_admin(user) -> bool:
     return user.is_authenticated and user.has_perm("plans.change_area")
 
 
+# Where a user object keeps what guardian has told it about its areas (see has_area_perm).
+CHECKER = "_area_permission_checker"
+
+
 def has_area_perm(user, codename: str, area: Area) -> bool:
-    perm = f"plans.{codename}"
-    return user.is_authenticated and (user.has_perm(perm) or user.has_perm(perm, area))
+    """May the user do this in the area: a national admin's global permission, or one their
+    roles in the area give. The area permissions are read once per user object, as Django reads
+    global ones: a request's checks after the first are answered from memory (guardian's
+    ObjectPermissionChecker, kept on the user; `permissions_sync` lets go of it)."""
+    if not user.is_authenticated:
+        return False
+    if user.has_perm(f"plans.{codename}"):
+        return True
+    checker = user.__dict__.get(CHECKER)
+    if checker is None:
+        checker = user.__dict__[CHECKER] = ObjectPermissionChecker(user)
+    return checker.has_perm(codename, area)
 
 
 def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:

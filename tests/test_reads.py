@@ -65,3 +65,33 @@ def test_the_migration_makes_the_plans_of_areas_that_had_none(db):
     assert plan.parts.count() == len(PartKey.values)
     summary = plan.parts.get(key=PartKey.SUMMARY).content
     assert summary == {"boundary_differences": "Leeds CCGs cross the boundary."}
+
+
+def test_a_page_reads_the_users_area_permissions_once(client, world):
+    """The narrative page checks several permissions (view, edit, comment, assign); guardian is
+    asked once for the user's and once for their groups' permissions on the area, not per check."""
+    client.force_login(world.commissioner)
+    client.get(f"{PLAN}parts/vision/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"{PLAN}parts/vision/").status_code == 200
+    guardian = [q for q in queries.captured_queries if "guardian_" in q["sql"]]
+    assert len(guardian) <= 2
+
+
+def test_a_role_given_or_taken_is_seen_at_once(world):
+    """The user object whose roles change forgets what it remembered; any other object for the
+    same person (the next request's) reads afresh."""
+    from governance.models import Membership
+    from governance.permissions import has_area_perm
+    from governance.services import membership_remove
+    from plans.constants import AreaPermission
+
+    user = world.reviewer
+    assert not has_area_perm(user, AreaPermission.EDIT_PLAN, world.area)
+    member_make(world.area, Role.COMMISSIONER, user=user)
+    assert has_area_perm(user, AreaPermission.EDIT_PLAN, world.area)
+    membership = Membership.objects.get(user=user, role=Role.COMMISSIONER)
+    membership_remove(membership=membership)
+    assert not has_area_perm(membership.user, AreaPermission.EDIT_PLAN, world.area)
+    next_request = type(user).objects.get(pk=user.pk)
+    assert not has_area_perm(next_request, AreaPermission.EDIT_PLAN, world.area)
