@@ -101,6 +101,17 @@ class Browser:
         except urllib.error.HTTPError as answer:  # a redirect is an answer, not a failure
             return answer
 
+    def follow(self, url: str, busy: str, *, seconds: float) -> dict:
+        """Ask for the work's status, as its page does, until it is no longer `busy`."""
+        deadline = time.monotonic() + seconds
+        status: dict = {}
+        while time.monotonic() < deadline:
+            status = json.load(self.get(url, accept="application/json"))
+            if status["status"] != busy:
+                break
+            time.sleep(0.5)
+        return status
+
     def sign_in(self, host: Host, username: str) -> None:
         self.get(f"{host.url}/accounts/login/")
         answer = self.post(
@@ -155,13 +166,7 @@ def test_a_composite_asked_for_on_one_host_finishes_after_it_is_killed_and_downl
     build = _build_url(person.post(f"{first.url}/national/composite/", {}))
     first.kill()  # the web server dies while the worker builds
     assert CompositeExport.objects.get().finished_at is None  # it was still building
-    deadline = time.monotonic() + 240
-    status = {}
-    while time.monotonic() < deadline:
-        status = json.load(person.get(f"{second.url}{build}", accept="application/json"))
-        if status["status"] != "building":
-            break
-        time.sleep(0.5)
+    status = person.follow(f"{second.url}{build}", "building", seconds=240)
     assert status == {"status": "done", "done": 300, "total": 300, "percent": 100}
     download = person.get(f"{second.url}{build}download/")
     book = load_workbook(BytesIO(download.read()), read_only=True)
@@ -204,13 +209,7 @@ def test_a_pdf_asked_for_on_one_host_is_printed_after_it_is_killed_and_downloads
     url = "/areas/southampton/plans/itf-2014/export.pdf"
     assert person.get(f"{first.url}{url}").status == 202  # "Preparing the PDF"
     first.kill()  # the web server dies; the worker prints
-    deadline = time.monotonic() + 120
-    status = {}
-    while time.monotonic() < deadline:
-        status = json.load(person.get(f"{second.url}{url}", accept="application/json"))
-        if status["status"] != "printing":
-            break
-        time.sleep(0.5)
+    status = person.follow(f"{second.url}{url}", "printing", seconds=120)
     assert status == {"status": "done", "reason": ""}
     download = person.get(f"{second.url}{url}")
     assert download.headers["Content-Type"] == "application/pdf"

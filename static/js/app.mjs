@@ -30,6 +30,32 @@ if (presence) {
   setInterval(refresh, Number(presence.dataset.presenceInterval || 20000));
 }
 
+// Follow work the task worker does (a composite, a PDF): ask `url` for its status every 1.5 s
+// and hand each answer to `show`, which returns true once the work is over. Offline for a moment,
+// it tries again, but not for ever (each page keeps a Refresh link).
+const follow = (url, show) => {
+  let failures = 0;
+  const poll = async () => {
+    try {
+      const response = await fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        redirect: "error", // signed out: stop rather than read the sign-in page
+      });
+      if (response.ok) {
+        failures = 0;
+        if (show(await response.json())) return;
+      } else {
+        failures += 1;
+      }
+    } catch {
+      failures += 1;
+    }
+    if (failures < 5) setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1000);
+};
+
 // The composite workbook's build: show its progress until it is ready, then offer the download.
 const composite = document.querySelector("[data-composite-url]");
 if (composite && composite.dataset.compositeStatus === "building") {
@@ -43,36 +69,16 @@ if (composite && composite.dataset.compositeStatus === "building") {
     stalled: () => "This build stopped before it finished (the server may have restarted). Start a new one.",
     failed: () => "The build failed. Start a new one; if it fails again, tell the service desk.",
   };
-  let failures = 0;
-  const poll = async () => {
-    try {
-      const response = await fetch(composite.dataset.compositeUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        redirect: "error", // signed out: stop rather than read the sign-in page
-      });
-      if (response.ok) {
-        failures = 0;
-        const job = await response.json();
-        bar.value = job.percent;
-        bar.textContent = `${job.percent}%`;
-        const text = (messages[job.status] || messages.failed)(job);
-        if (status.textContent.trim() !== text) status.textContent = text;
-        if (job.status !== "building") {
-          if (job.status === "done") download.hidden = false;
-          if (refresh) refresh.hidden = true;
-          return;
-        }
-      } else {
-        failures += 1;
-      }
-    } catch {
-      // Offline for a moment: try again shortly, but not for ever (the Refresh link stays).
-      failures += 1;
-    }
-    if (failures < 5) setTimeout(poll, 1500);
-  };
-  setTimeout(poll, 1000);
+  follow(composite.dataset.compositeUrl, (job) => {
+    bar.value = job.percent;
+    bar.textContent = `${job.percent}%`;
+    const text = (messages[job.status] || messages.failed)(job);
+    if (status.textContent.trim() !== text) status.textContent = text;
+    if (job.status === "building") return false;
+    if (job.status === "done") download.hidden = false;
+    if (refresh) refresh.hidden = true;
+    return true;
+  });
 }
 
 // A plan's PDF is printed by the task worker: follow the print, then offer the download.
@@ -81,37 +87,17 @@ if (printing) {
   const status = printing.querySelector("[data-testid=print-status]");
   const download = document.querySelector("[data-print-download]");
   const refresh = document.querySelector("[data-print-refresh]");
-  let failures = 0;
-  const poll = async () => {
-    try {
-      const response = await fetch(printing.dataset.printUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        redirect: "error",
-      });
-      if (response.ok) {
-        failures = 0;
-        const file = await response.json();
-        if (file.status === "done") {
-          status.textContent = "The PDF is ready.";
-          download.hidden = false;
-          refresh.hidden = true;
-          return;
-        }
-        if (file.status === "failed") {
-          status.textContent = `The PDF could not be made: ${file.reason}. Download the Excel workbook instead, or try again later.`;
-          refresh.hidden = true;
-          return;
-        }
-      } else {
-        failures += 1;
-      }
-    } catch {
-      failures += 1;
+  follow(printing.dataset.printUrl, (file) => {
+    if (file.status === "printing") return false;
+    if (file.status === "done") {
+      status.textContent = "The PDF is ready.";
+      download.hidden = false;
+    } else {
+      status.textContent = `The PDF could not be made: ${file.reason}. Download the Excel workbook instead, or try again later.`;
     }
-    if (failures < 5) setTimeout(poll, 1500);
-  };
-  setTimeout(poll, 1000);
+    refresh.hidden = true;
+    return true;
+  });
 }
 
 // The risk-share calculator works out who bears an over-spend on its own page. Here it asks that

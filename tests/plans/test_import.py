@@ -771,6 +771,14 @@ def test_a_national_measures_name_cannot_be_changed_in_the_workbook(demo):
     assert f"Outcomes and metrics, cell {cell}: this cell cannot be changed" in text
 
 
+def first_scheme_spend(data: bytes):
+    """The first scheme's first-year spend cell of an exported workbook."""
+    ws = load_workbook(BytesIO(data))["Pooled budget schemes"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
+    spend = next(c for c in header if str(c.value).endswith("spend"))
+    return ws.cell(row=header[0].row + 1, column=spend.column)
+
+
 def test_a_workbook_both_authors_edited_is_imported_by_each_for_their_own_parts(demo, client):
     """The commissioner changes the narrative and the finance lead a scheme's spend, in one
     file. Each imports it: their own part goes in; the other's is named as left for them, and
@@ -778,11 +786,7 @@ def test_a_workbook_both_authors_edited_is_imported_by_each_for_their_own_parts(
     plan = demo_plan("walsall")
     commissioner, finance = person("walsall-commissioner"), person("walsall-finance")
     data = exported(plan, commissioner)
-    book = load_workbook(BytesIO(data))
-    ws = book["Pooled budget schemes"]
-    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
-    spend = next(c for c in header if str(c.value).endswith("spend"))
-    first = ws.cell(row=header[0].row + 1, column=spend.column)
+    first = first_scheme_spend(data)
     both = edited(
         data,
         {
@@ -815,12 +819,8 @@ def test_a_bad_cell_is_named_while_the_good_changes_still_preview(demo):
     plan = demo_plan("walsall")
     finance = person("walsall-finance")
     data = exported(plan, finance)
-    book = load_workbook(BytesIO(data))
-    ws = book["Pooled budget schemes"]
-    header = next(r for r in ws.iter_rows() if r[0].value == "Scheme")
-    spend = next(c for c in header if str(c.value).endswith("spend"))
-    first = ws.cell(row=header[0].row + 1, column=spend.column)
-    contributions = book["Pooled fund contributions"]
+    first = first_scheme_spend(data)
+    contributions = load_workbook(BytesIO(data))["Pooled fund contributions"]
     grid = next(r for r in contributions.iter_rows() if r[0].value == "Partner")
     amount = contributions.cell(row=grid[0].row + 1, column=3)
     data = edited(
