@@ -54,6 +54,10 @@ class Command(BaseCommand):
             ) from None
         for notice in preview.notices:
             self.stdout.write(notice)
+        for left in preview.left_out:
+            self.stdout.write(self.style.WARNING(f"Not imported: {left.title}"))
+            for reason in left.reasons:
+                self.stdout.write(f"  {reason}")
         if not preview.parts:
             self.stdout.write("The workbook is the same as the plan: nothing to import.")
             return
