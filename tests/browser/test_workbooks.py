@@ -27,6 +27,10 @@ def test_a_commissioner_downloads_edits_and_imports_the_workbook(page, demo, tmp
     narrative = book["Narrative"]
     row = next(r for r in narrative.iter_rows() if r[0].value == "Governance")
     row[1].value = "A joint commissioning board, meeting monthly."
+    schemes = book["Pooled budget schemes"]  # the finance lead's part, edited in the same file
+    header = next(r for r in schemes.iter_rows() if r[0].value == "Scheme")
+    spend = next(c for c in header if str(c.value).endswith("spend"))
+    schemes.cell(row=header[0].row + 1, column=spend.column).value = 1234
     book.save(path)
 
     page.get_by_role("link", name="Import an edited workbook").click()
@@ -46,6 +50,8 @@ def test_a_commissioner_downloads_edits_and_imports_the_workbook(page, demo, tmp
     page.wait_for_url("**/import/*/")
     assert "Check the changes from walsall.xlsx" in page.content()
     assert len(page.get_by_test_id("import-part").all()) == 1
+    left = page.get_by_test_id("import-left-out")  # the schemes, left for the finance lead
+    assert "Not imported by you" in left.inner_text() and "ITF Investment" in left.inner_text()
     violations += axe_violations(page)
     text = Part.objects.get(plan__area__slug="walsall", key="governance").content["text"]
     assert text != "A joint commissioning board, meeting monthly."
