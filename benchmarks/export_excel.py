@@ -20,12 +20,17 @@ from common import median_seconds, throwaway_database  # sets Django up first
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from plans.checks import total_of
+from plans.exports.excel import answer_rows, column_widths
 from plans.exports.template import (
     AMOUNTS,
     DATE,
     MONEY,
     NUMBER,
+    SHOWN_ONLY,
+    TEXT,
     Heading,
+    Subtotals,
     Value,
     Words,
     sheets,
@@ -51,13 +56,15 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
     book.remove(book.active)
     round_ = snapshot["round"]
     heading = f"{snapshot['area']['name']}: {round_['name']}"
-    totals: dict = {}  # (part, column key) -> the total's cell, as the Cover's formulas name it
+    anchors: dict = {}  # measure -> its cell, as the Cover's and the Checklist's formulas name it
+    placed: dict = {}  # table title -> (heading row, Total row, column letters)
     waiting: list = []
     for sheet in sheets(round_["years"], round_.get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(1, 1, sheet.name)
         ws.cell(2, 1, heading)
         ws.cell(2, 2, f"Seal: {seal}" if seal else "Draft: not signed")
+        widths = column_widths(sheet)
         row = 4
         if sheet.name == "Cover":
             partners = snapshot.get("partners", [])
@@ -68,11 +75,13 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
                 for p in partners
                 if p["kind"] == "ccg"
             ]
-            for label, value, kind, total_of in [*lines, *cover]:
+            for label, value, kind, measure in [*lines, *cover]:
                 ws.cell(row, 1, label)
                 ws.cell(row, 2, plain(value, MONEY if kind == "money" else kind))
-                if total_of:
-                    waiting.append((ws.cell(row, 2), total_of))
+                if measure and measure[0] == "total":
+                    waiting.append((ws.cell(row, 2), f"={{{measure}}}", (measure,)))
+                elif measure and value is not None:
+                    anchors[measure] = f"'{ws.title}'!$B${row}"
                 row += 1
             ws.cell(row + 1, 1, "Authorisation and Sign Off")
             row += 2
@@ -95,6 +104,17 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
                 ws.cell(row, 1, check.name)
                 ws.cell(row, 2, "Yes" if check.passed else "No")
                 ws.cell(row, 3, check.message)
+                if check.at_least:
+                    have, need = (f"{{{m}}}" for m in check.at_least)
+                    waiting.append(
+                        (ws.cell(row, 2), f'=IF({have}>={need},"Yes","No")', check.at_least)
+                    )
+                    money = '"£#,##0.00"'
+                    says = (
+                        f'=TEXT({have},{money})&" against a minimum of "&TEXT({need},{money})'
+                        f'&IF({have}>={need},": met.",": "&TEXT({need}-{have},{money})&" short.")'
+                    )
+                    waiting.append((ws.cell(row, 3), says, check.at_least))
                 row += 1
             row += 1
         for item in sheet.items:
@@ -108,7 +128,35 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
                 continue
             if isinstance(item, Value):
                 ws.cell(row, 1, item.label)
-                ws.cell(row, 2, plain(value_of(snapshot, item), item.kind))
+                value = value_of(snapshot, item)
+                free = item.kind == TEXT and not item.choices(snapshot)
+                for piece in answer_rows(widths, value) if free else [value]:
+                    ws.cell(row, 2, plain(piece, item.kind))
+                    row += 1
+                continue
+            if isinstance(item, Subtotals):
+                header, total, letters = placed[item.table.title]
+                ws.cell(row, 1, item.title)
+                ws.cell(row + 1, 1, item.by.header)
+                for number, column in enumerate(item.amounts, start=2):
+                    ws.cell(row + 1, number, column.header)
+                row += 2
+                by = letters[item.table.subtotal_by]
+                for value in item.values(snapshot):
+                    ws.cell(row, 1, value)
+                    for number, column in enumerate(item.amounts, start=2):
+                        spend, flag = letters[column.key], letters.get(column.negated_by)
+                        amounts = f"${spend}${header}:${spend}${total}"
+                        rows = f"${by}${header}:${by}${total}"
+                        formula = f"=SUMIF({rows},$A{row},{amounts})"
+                        if flag:
+                            flags = f"${flag}${header}:${flag}${total}"
+                            formula = (
+                                f'=SUMIFS({amounts},{rows},$A{row},{flags},"<>Yes")'
+                                f'-SUMIFS({amounts},{rows},$A{row},{flags},"Yes")'
+                            )
+                        ws.cell(row, number, formula)
+                    row += 1
                 row += 1
                 continue
             row += 1
@@ -136,17 +184,21 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
                                 f'=SUMIF({flags},"<>Yes",{amounts})-SUMIF({flags},"Yes",{amounts})'
                             )
                         ws.cell(row, number, formula)
-                        totals[(item.part, column.key)] = f"'{ws.title}'!${letter}${row}"
+                        measure = total_of(item.part, column.field, column.period)
+                        anchors[measure] = f"'{ws.title}'!${letter}${row}"
+                placed[item.title] = (first - 1, row, letters)
                 row += 1
             row += 1
-    for cell, source in waiting:
-        if source in totals:
-            cell.value = f"={totals[source]}"
+    for cell, formula, needs in waiting:
+        if all(measure in anchors for measure in needs):
+            for measure in needs:
+                formula = formula.replace(f"{{{measure}}}", anchors[measure])
+            cell.value = formula
     # The dropdowns' labels, each list once, in the order the app first needs them.
     lists: list = []
     for sheet in sheets(round_["years"], round_.get("baseline", "")):
         for item in sheet.items:
-            if isinstance(item, (Heading, Words)):
+            if isinstance(item, SHOWN_ONLY):
                 continue
             if isinstance(item, Value):
                 if (labels := item.choices(snapshot)) and labels not in lists:

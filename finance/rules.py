@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from itf_portal.money import money_format
-from plans.checks import Check
-from plans.constants import FundingStream, RiskShareBasis
+from plans.checks import Check, minimum_of, total_of
+from plans.constants import FundingStream, PartKey, RiskShareBasis
 from plans.template import spend_lines_for
 
 ZERO = Decimal("0.00")
@@ -87,7 +87,8 @@ def minimum_checks(content: dict, allocations: dict[str, Decimal]) -> list[Check
                 f"Pooled budget {year} reaches the minimum",
                 total >= minimum,
                 message,
-                "contributions",
+                PartKey.CONTRIBUTIONS,
+                at_least=(total_of(PartKey.CONTRIBUTIONS, "amount", year), minimum_of(year)),
             )
         )
     return checks
@@ -120,9 +121,18 @@ def spend_checks(
     checks = []
     for year in year_labels:
         name = f"Scheme spend {year} is at least the ITF allocation"
+        live = (total_of(PartKey.SCHEMES, "spend", year), minimum_of(year))
         if not budget[year] and not spend[year]:
             message = f"Nothing has been entered for {year} yet: no contributions and no spend."
-            checks.append(Check(name, False, message, "contributions"))
+            checks.append(
+                Check(
+                    name,
+                    False,
+                    message,
+                    PartKey.CONTRIBUTIONS,
+                    at_least=live if year in minimums else None,
+                )
+            )
             continue
         if year not in minimums:
             continue
@@ -138,7 +148,15 @@ def spend_checks(
                 f"{money_format(minimum - spend[year])} short of the ITF allocation of "
                 f"{money_format(minimum)}."
             )
-        checks.append(Check(name, spend[year] >= minimum, message, "schemes"))
+        checks.append(
+            Check(
+                name,
+                spend[year] >= minimum,
+                message,
+                PartKey.SCHEMES,
+                at_least=live,
+            )
+        )
     return checks
 
 

@@ -4,6 +4,19 @@ sign-off's (`governance.signoff.readiness_checks`)."""
 
 from dataclasses import dataclass
 
+# A measure names one figure that a workbook holds in one cell, so that a check or a Cover line
+# can be a live formula of it: the total of a part's field for a year, or a year's minimum.
+Measure = tuple[str, ...]
+
+
+def total_of(part: str, field: str, year: str) -> Measure:
+    """The total of a part's amounts of `field` ("amount", "spend") for `year`, net of income."""
+    return ("total", str(part), field, year)
+
+
+def minimum_of(year: str) -> Measure:
+    return ("minimum", year)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -13,3 +26,6 @@ class Check:
     passed: bool
     message: str
     part: str = ""  # the part of the plan that fixes it
+    # When set, the rule is "the first measure is at least the second", which a workbook can
+    # keep as a live formula.
+    at_least: tuple[Measure, Measure] | None = None

@@ -17,8 +17,9 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def recalculated(workbooks: list[Path], tmp_path: Path) -> Path:
-    """The folder where LibreOffice saved each workbook (same name) after recalculating it."""
+def recalculated(workbooks: list[Path], tmp_path: Path, to: str = "xlsx") -> Path:
+    """The folder where LibreOffice saved each workbook (same name) after recalculating it, or
+    printed it, `to="pdf"`."""
     soffice = shutil.which("soffice")
     if soffice is None:
         pytest.fail(
@@ -37,7 +38,7 @@ def recalculated(workbooks: list[Path], tmp_path: Path) -> Path:
             "--norestore",
             f"-env:UserInstallation={profile.as_uri()}",
             "--convert-to",
-            "xlsx",
+            to,
             "--outdir",
             str(out),
             *map(str, workbooks),
@@ -48,6 +49,8 @@ def recalculated(workbooks: list[Path], tmp_path: Path) -> Path:
         text=True,
     )
     # soffice exits 0 even when it could not load a file: it just writes nothing.
-    missing = [path.name for path in workbooks if not (out / path.name).exists()]
+    missing = [
+        path.name for path in workbooks if not (out / path.with_suffix(f".{to}").name).exists()
+    ]
     assert not missing, f"LibreOffice did not convert {missing}: {done.stderr}"
     return out

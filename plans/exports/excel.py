@@ -15,6 +15,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from itf_portal.money import LIMIT
+from plans.checks import total_of
 from plans.exports.template import (
     AMOUNTS,
     CHECKLIST,
@@ -25,9 +26,11 @@ from plans.exports.template import (
     TEXT,
     YES_NO,
     Heading,
+    Subtotals,
     Table,
     Value,
     Words,
+    answer_pieces,
     printable,
     sheets,
     value_of,
@@ -49,7 +52,11 @@ KIND_WIDTHS = {MONEY: 17, NUMBER: 12, YES_NO: 9, DATE: 12}
 ANSWER_TO = 6  # an answer is merged across columns B to F
 PRINT_WIDTH = 200  # what A4 landscape holds at a scale of about 75 %, 8 pt from 11 pt
 CHARACTERS_PER_WIDTH = 1.2  # average characters of wrapped text per unit of width
+BOLD_PER_WIDTH = 0.85  # of a bold label, which prints wider
+PAGE_POINTS = 600  # about the height of rows a landscape page holds at its print scale
 LINE_POINTS, MOST_POINTS = 15, 409  # a line of 11 pt text; the tallest row a sheet allows
+MOST_LINES = (MOST_POINTS - 3) // LINE_POINTS  # of an answer in one row; a longer one spans rows
+FIGURE_FORMAT = '"£#,##0.00"'  # an amount written into a sentence by a formula's TEXT()
 
 
 def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
@@ -161,7 +168,10 @@ def _table(
     validations: _Validations,
     lists: _Lists,
     anchors: dict,
+    placed: dict,
 ) -> int:
+    """Write the table from `row`; each amount column's total is kept in `anchors` by its
+    measure, and the table's rows (from its heading row to its Total row) in `placed`."""
     _label(ws, row, 1, table.title)
     row += 1
     for number, column in enumerate(table.columns, start=1):
@@ -188,10 +198,48 @@ def _table(
                 letter = letters[column.key]
                 cell = ws.cell(row=row, column=number)
                 cell.value = _total(letter, first - 1, letters.get(column.negated_by))
-                anchors[(table.part, column.key)] = f"'{ws.title}'!${letter}${row}"
+                measure = total_of(table.part, column.field, column.period)
+                anchors[measure] = f"'{ws.title}'!${letter}${row}"
                 cell.number_format = MONEY_FORMAT
                 cell.fill = DERIVED
                 cell.font = BOLD
+        placed[table.title] = (first - 1, row, letters)
+        row += 1
+    return row + 1
+
+
+def _subtotals(ws, row: int, item: Subtotals, snapshot: dict, placed: dict) -> int:
+    """The table's amounts by the values of one of its columns: a row per value, each amount a
+    SUMIF of the table's own rows, so it follows every edit (and a row inserted in the table)."""
+    if item.table.title not in placed:
+        return row
+    header, total, letters = placed[item.table.title]
+    _label(ws, row, 1, item.title)
+    row += 1
+    amounts = item.amounts
+    for number, header_text in enumerate([item.by.header, *(c.header for c in amounts)], 1):
+        cell = _label(ws, row, number, header_text)
+        cell.fill, cell.alignment = DERIVED, WRAP
+    row += 1
+
+    def rows_of(letter: str) -> str:
+        return f"${letter}${header}:${letter}${total}"
+
+    by = rows_of(letters[item.table.subtotal_by])
+    for value in item.values(snapshot):
+        _put(ws, row, 1, value, fill=DERIVED)
+        for number, column in enumerate(amounts, start=2):
+            spend = rows_of(letters[column.key])
+            if column.negated_by:  # net of the rows marked as income
+                flag = rows_of(letters[column.negated_by])
+                formula = (
+                    f'=SUMIFS({spend},{by},$A{row},{flag},"<>Yes")'
+                    f'-SUMIFS({spend},{by},$A{row},{flag},"Yes")'
+                )
+            else:
+                formula = f"=SUMIF({by},$A{row},{spend})"
+            cell = ws.cell(row=row, column=number, value=formula)
+            cell.number_format, cell.fill = MONEY_FORMAT, DERIVED
         row += 1
     return row + 1
 
@@ -228,24 +276,27 @@ def plan_workbook(
     years = snapshot["round"]["years"]
     heading = f"{snapshot['area']['name']}: {snapshot['round']['name']}"
     area = snapshot["area"]["name"]
-    anchors: dict = {}  # (part, column key) -> the cell of that column's live total
-    cover_totals: list = []  # (cover cell, (part, column key)): filled once the totals exist
+    anchors: dict = {}  # measure -> the cell that holds it (a column's total, a minimum)
+    placed: dict = {}  # table title -> (heading row, Total row, column letters by key)
+    # (cell, formula of the anchors): the Cover's totals and the Checklist's live checks, which
+    # name cells of sheets written after them.
+    waiting: list = []
     for sheet in sheets(years, snapshot["round"].get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(row=1, column=1, value=sheet.name).font = TITLE
         _put(ws, 2, 1, heading, fill=DERIVED)
         _put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
         ws.freeze_panes = "A3"
-        widths = _widths(sheet)
+        widths = column_widths(sheet)
         for number, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(number)].width = width
         _print_setup(ws, area, seal)
         validations = _Validations(ws)
         row = 4
         if sheet.name == "Cover":
-            row, cover_totals = _cover(ws, row, snapshot, cover or [], signoff or [])
+            row = _cover(ws, row, snapshot, cover or [], signoff or [], anchors, waiting)
         if sheet.name == CHECKLIST:
-            row = _checklist(ws, row, checks or [])
+            row = _checklist(ws, row, checks or [], waiting)
         headers: list[tuple[int, int]] = []  # (table's header row, its number of rows)
         for item in sheet.items:
             if isinstance(item, Heading):
@@ -258,25 +309,45 @@ def plan_workbook(
                 row += 1
             elif isinstance(item, Value):
                 _label(ws, row, 1, item.label).alignment = WRAP
-                cell = _put(ws, row, 2, value_of(snapshot, item), item.kind)
+                value, choices = value_of(snapshot, item), item.choices(snapshot)
+                # Free text is as long as a person made it: as many rows as it needs (the reader
+                # joins them again). A choice is one cell, with its dropdown.
+                pieces = (
+                    answer_rows(widths, value) if item.kind == TEXT and not choices else [value]
+                )
+                for number, piece in enumerate(pieces):
+                    cell = _put(ws, row + number, 2, piece, item.kind)
+                    if item.kind == TEXT:  # an answer has the width of the page to be read in
+                        ws.merge_cells(
+                            start_row=row + number,
+                            start_column=2,
+                            end_row=row + number,
+                            end_column=ANSWER_TO,
+                        )
                 validations.add(cell, item.kind)
-                if choices := item.choices(snapshot):
+                if choices:
                     validations.add_choice(cell, lists.source(choices))
-                if item.kind == TEXT:  # an answer has the width of the page to be read in
-                    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ANSWER_TO)
-                row += 1
+                row += len(pieces)
+            elif isinstance(item, Subtotals):
+                row = _subtotals(ws, row, item, snapshot, placed)
             else:
                 start = row + 2
-                row = _table(ws, row + 1, item, snapshot, validations, lists, anchors)
+                row = _table(ws, row + 1, item, snapshot, validations, lists, anchors, placed)
                 headers.append((start, row - start))
         validations.finish()
-        if headers:  # the longest table's headings print at the top of every page
-            header_row = max(headers, key=lambda h: h[1])[0]
-            ws.print_title_rows = f"{header_row}:{header_row}"
         _fit_rows(ws)
-    for cell, source in cover_totals:
-        if source in anchors:
-            cell.value = f"={anchors[source]}"
+        # The longest table's headings print at the top of every page, if it runs over pages.
+        header_row, length = max(headers, key=lambda h: h[1], default=(0, 0))
+        tall = sum(
+            ws.row_dimensions[n].height or LINE_POINTS
+            for n in range(header_row, header_row + length)
+        )
+        if headers and tall > PAGE_POINTS:
+            ws.print_title_rows = f"{header_row}:{header_row}"
+    for cell, formula in waiting:
+        if written := formula(anchors):
+            cell.value = written
+            cell.quotePrefix = False  # a formula, unlike anything a person typed
     if lists.ws is not None:  # last, after the template's own sheets
         book.move_sheet(lists.ws, offset=len(book.sheetnames) - 1 - book.index(lists.ws))
     out = BytesIO()
@@ -284,10 +355,12 @@ def plan_workbook(
     return out.getvalue()
 
 
-def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> tuple[int, list]:
-    """The template's Cover: the partners, the dates, each year's minimum and total agreed value
-    (a live formula of the contributions' total, filled in once that total is written), then
-    the sign-off block. Returns the next row and the cells that wait for a total."""
+def _cover(
+    ws, row: int, snapshot: dict, cover: list, signoff: list, anchors: dict, waiting: list
+) -> int:
+    """The template's Cover: the partners, the dates, each year's minimum (whose cell the
+    Checklist's live checks name) and total agreed value (a live formula of the contributions'
+    total), then the sign-off block. Returns the next row."""
     partners = snapshot.get("partners", [])
     council = [p["name"] for p in partners if p["kind"] == "la"]
     ccgs = [p["name"] for p in partners if p["kind"] == "ccg"]
@@ -298,19 +371,14 @@ def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> tuple[in
         _label(ws, row, 1, label)
         _put(ws, row, 2, value, fill=DERIVED)
         row += 1
-    waiting = []
-    for label, value, kind, total_of in cover:
-        _label(ws, row, 1, label).alignment = WRAP
-        cell = _put(
-            ws,
-            row,
-            2,
-            "" if value is None else value,
-            MONEY if kind == "money" else DATE,
-            fill=DERIVED,
-        )
-        if total_of:
-            waiting.append((cell, total_of))
+    for line in cover:
+        _label(ws, row, 1, line.label).alignment = WRAP
+        value = "" if line.value is None else line.value
+        cell = _put(ws, row, 2, value, MONEY if line.kind == "money" else DATE, fill=DERIVED)
+        if line.measure and line.measure[0] == "total":
+            waiting.append((cell, lambda anchors, m=line.measure: _is(anchors, m)))
+        elif line.measure and line.value is not None:  # a minimum not yet set is no figure
+            anchors[line.measure] = f"'{ws.title}'!$B${row}"
         row += 1
     row += 1
     ws.cell(row=row, column=1, value="Authorisation and Sign Off").font = BOLD
@@ -326,20 +394,29 @@ def _cover(ws, row: int, snapshot: dict, cover: list, signoff: list) -> tuple[in
             _label(ws, row, 1, label, font=Font())
             _put(ws, row, 2, value, fill=DERIVED)
             row += 1
-    return row, waiting
+    return row
 
 
-def _checklist(ws, row: int, checks: list) -> int:
-    """The readiness checks: a green Yes or a red No per check, and what to do about it."""
+def _is(anchors: dict, measure) -> str | None:
+    return f"={anchors[measure]}" if measure in anchors else None
+
+
+def _checklist(ws, row: int, checks: list, waiting: list) -> int:
+    """The readiness checks: a green Yes or a red No per check, and what to do about it. A money
+    check ("the pooled budget reaches the minimum") is a live formula of the workbook's own
+    total and minimum, so it follows every edit; the others say what the portal found."""
     first = row
     for number, header in enumerate(["Check", "Met?", "What it says"], start=1):
         _label(ws, row, number, header).fill = DERIVED
     row += 1
     for check in checks:
         _label(ws, row, 1, check.name, font=Font()).alignment = WRAP
-        _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
-        _put(ws, row, 3, check.message, fill=DERIVED)
+        met = _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
+        says = _put(ws, row, 3, check.message, fill=DERIVED)
         ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=ANSWER_TO)
+        if check.at_least:
+            waiting.append((met, lambda anchors, c=check: _met(anchors, *c.at_least)))
+            waiting.append((says, lambda anchors, c=check: _says(anchors, *c.at_least)))
         row += 1
     if checks:
         met = f"B{first + 1}:B{row - 1}"
@@ -352,7 +429,23 @@ def _checklist(ws, row: int, checks: list) -> int:
     return row + 1
 
 
-def _widths(sheet) -> list[float]:
+def _met(anchors: dict, amount, minimum) -> str | None:
+    if amount not in anchors or minimum not in anchors:
+        return None
+    return f'=IF({anchors[amount]}>={anchors[minimum]},"Yes","No")'
+
+
+def _says(anchors: dict, amount, minimum) -> str | None:
+    if amount not in anchors or minimum not in anchors:
+        return None
+    have, need = anchors[amount], anchors[minimum]
+    return (
+        f'=TEXT({have},{FIGURE_FORMAT})&" against a minimum of "&TEXT({need},{FIGURE_FORMAT})'
+        f'&IF({have}>={need},": met.",": "&TEXT({need}-{have},{FIGURE_FORMAT})&" short.")'
+    )
+
+
+def column_widths(sheet) -> list[float]:
     """Column widths that let every table be read and printed on A4 at a readable scale: each
     column as wide as what it holds needs, then text columns narrowed (they wrap) until the
     sheet fits `PRINT_WIDTH`, so a print is never shrunk below about 8 pt."""
@@ -389,6 +482,21 @@ def _print_setup(ws, area: str, seal: str) -> None:
     ws.oddFooter.right.text = "Page &P of &N"
 
 
+def answer_rows(widths: list[float], text) -> list[str]:
+    """An answer cut into the pieces that each fit one answer row of a sheet of these column
+    widths (an answer is merged across columns B to F)."""
+    width = sum(widths[1:ANSWER_TO])
+    return answer_pieces(str(text or ""), MOST_LINES, lambda piece: _lines(piece, width))
+
+
+def _lines(text, width: float, per_width: float = CHARACTERS_PER_WIDTH) -> int:
+    """The lines a text wraps to in a cell this wide."""
+    if not isinstance(text, str) or not text:
+        return 1
+    per_line = max(int(width * per_width), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
 def _fit_rows(ws) -> None:
     """Row heights that show every wrapped answer whole, on screen and in print: openpyxl does
     not measure text, and a spreadsheet keeps a written row at its default height."""
@@ -402,13 +510,11 @@ def _fit_rows(ws) -> None:
     for cells in ws.iter_rows(min_row=3):
         lines = 1
         for cell in cells:
-            if not isinstance(cell.value, str) or not cell.value:
-                continue
-            width = spans.get((cell.row, cell.column)) or (
-                ws.column_dimensions[cell.column_letter].width or 8.43
-            )
-            per_line = max(int(width * CHARACTERS_PER_WIDTH), 1)
-            needed = sum(max(1, -(-len(part) // per_line)) for part in cell.value.split("\n"))
-            lines = max(lines, needed)
+            if isinstance(cell.value, str) and cell.value:
+                width = spans.get((cell.row, cell.column)) or (
+                    ws.column_dimensions[cell.column_letter].width or 8.43
+                )
+                per_width = BOLD_PER_WIDTH if cell.font.b else CHARACTERS_PER_WIDTH
+                lines = max(lines, _lines(cell.value, width, per_width))
         if lines > 1:
             ws.row_dimensions[cells[0].row].height = min(lines * LINE_POINTS + 3, MOST_POINTS)

@@ -20,11 +20,10 @@ from itf_portal.forms import form_data
 from plans.diff import Change, part_changes
 from plans.exports.reader import WorkbookRefused, read_workbook
 from plans.exports.template import (
+    SHOWN_ONLY,
     CellProblem,
-    Heading,
     Table,
     Value,
-    Words,
     normal,
     sheets,
     value_of,
@@ -74,7 +73,7 @@ def _edits(plan: Plan, cells, snapshot: dict, current: dict) -> tuple[dict, dict
     round_ = plan.round
     for sheet in sheets(round_.year_labels, round_.baseline_label):
         for item in sheet.items:
-            if isinstance(item, (Heading, Words)) or item.part in cells.problems:
+            if isinstance(item, SHOWN_ONLY) or item.part in cells.problems:
                 continue
             if isinstance(item, Value):
                 value, cell = cells.values[(sheet.name, item.label)]

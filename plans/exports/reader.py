@@ -17,11 +17,14 @@ from openpyxl.utils import get_column_letter
 from itf_portal.uploads import UPLOAD_LIMIT
 from plans.exports.template import (
     EXPORT_PROPERTY,
+    SHOWN_ONLY,
+    TEXT,
     CellProblem,
     Heading,
     Table,
     Value,
     Words,
+    answer_joined,
     normal,
     sheets,
 )
@@ -273,23 +276,35 @@ def _read(book, formulas, years: list[str], baseline: str) -> WorkbookCells:
             )
         at = 2
         for number, item in enumerate(sheet.items):
-            if isinstance(item, (Heading, Words)):
+            if isinstance(item, SHOWN_ONLY):
                 continue
             problems = cells.problems.setdefault(item.part, [])
             if isinstance(item, Value):
                 at = _find(rows, at, item.label, sheet.name)
                 raw = rows[at][1] if len(rows[at]) > 1 else None
                 where = _cell(sheet.name, at + 1, 2)
+                at += 1
+                if item.kind == TEXT and isinstance(raw, str):
+                    # A long answer goes on in the rows below it that have nothing in column A.
+                    pieces = [raw]
+                    while at < len(rows) and not _text(rows[at][0]) and _piece(rows[at]):
+                        pieces.append(_piece(rows[at]))
+                        at += 1
+                    raw = answer_joined(pieces)
                 try:
                     cells.values[(sheet.name, item.label)] = (_normal(item.kind, raw), where)
                 except CellProblem as problem:
                     problems.append(f"{where.replace('!', ', cell ')}: {problem}")
-                at += 1
             else:
                 after = sheet.items[number + 1] if number + 1 < len(sheet.items) else None
                 at = _read_table(rows, at, item, sheet.name, cells, problems, _label(after))
     cells.problems = {part: found for part, found in cells.problems.items() if found}
     return cells
+
+
+def _piece(row: tuple) -> str:
+    value = row[1] if len(row) > 1 else None
+    return value if isinstance(value, str) else ""
 
 
 def _normal(kind: str, raw):

@@ -18,6 +18,7 @@ from governance.constants import Action
 from governance.models import Export, ExportFile
 from governance.signoff import readiness_checks
 from itf_portal.printing import PRINT_SECONDS, PrintFailed, pdf_print
+from plans.checks import Measure, minimum_of, total_of
 from plans.constants import PartKey, PartStatus, PlanState
 from plans.exports.excel import plan_workbook
 from plans.models import Plan
@@ -123,34 +124,43 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
     return rows
 
 
-def cover_lines(plan: Plan, snapshot: dict) -> list[tuple[str, Any, str, tuple | None]]:
-    """The template's Cover after the partners, in its own words: the Board's and the submission
-    dates, then each year's minimum and total agreed value of the pooled budget. Each line is
-    (label, value, kind, total of): kind "date" or "money", a value not yet known None, and a
-    total's (part, column) so a workbook can make it a live formula of that column's total."""
+class CoverLine(NamedTuple):
+    """A line of the template's Cover after the partners, in its own words."""
+
+    label: str
+    value: Any  # None while not yet known
+    kind: str  # "date" or "money"
+    # The figure the line shows, for a workbook's live formulas: a total is a formula of the
+    # table's own total; any other figure (a minimum) is held in the line's cell.
+    measure: Measure | None = None
+
+
+def cover_lines(plan: Plan, snapshot: dict) -> list[CoverLine]:
+    """The Board's and the submission dates, then each year's minimum and total agreed value of
+    the pooled budget."""
     years = snapshot["round"]["years"]
     allocations = snapshot.get("allocations") or {}
     contributions = (snapshot.get("parts", {}).get(PartKey.CONTRIBUTIONS) or {}).get("content")
     totals = pooled_budget(contributions or {}, years)
     minimums = {y: allocations.get(y, {}).get("minimum") for y in years}
     return [
-        ("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date", None),
-        ("Date submitted:", plan.submitted_on, "date", None),
+        CoverLine("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date"),
+        CoverLine("Date submitted:", plan.submitted_on, "date"),
         *(
-            (
+            CoverLine(
                 f"Minimum required value of ITF pooled budget: {year}",
                 Decimal(minimums[year]) if minimums[year] is not None else None,
                 "money",
-                None,
+                minimum_of(year),
             )
             for year in years
         ),
         *(
-            (
+            CoverLine(
                 f"Total agreed value of pooled budget: {year}",
                 totals[year],
                 "money",
-                (PartKey.CONTRIBUTIONS, year),
+                total_of(PartKey.CONTRIBUTIONS, "amount", year),
             )
             for year in years
         ),

@@ -97,6 +97,10 @@ class Column:
     derived: bool = False  # worked out by the portal: shown grey, never read back
     choices: object = None  # snapshot -> the labels its dropdown offers
     negated_by: str = ""  # the key of the Yes/No column that makes this amount count against
+    # What an amount column holds: its part's field ("amount", "spend") and the year, so that
+    # its total is the measure a check or the Cover names (`plans.checks.total_of`).
+    field: str = ""
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,42 @@ class Table:
     fields: object  # (plan, row, index) -> {column key: [(input name, value)]}
     key: tuple[str, ...] = ()
     total: bool = False
+    # The column whose values the table's amounts are also added up by, below it (the
+    # contributions by partner, the schemes by lead commissioner).
+    subtotal_by: str = ""
+
+
+@dataclass(frozen=True)
+class Subtotals:
+    """A table's amounts added up by the values of one of its columns, as live formulas of the
+    table's own cells; never read back."""
+
+    table: Table
+
+    @property
+    def part(self) -> str:
+        return self.table.part
+
+    @property
+    def by(self) -> Column:
+        return next(column for column in self.table.columns if column.key == self.table.subtotal_by)
+
+    @property
+    def title(self) -> str:
+        return f"{self.table.title}: totals by {self.by.header.lower()}"
+
+    @property
+    def amounts(self) -> list[Column]:
+        return [column for column in self.table.columns if column.kind in AMOUNTS]
+
+    def values(self, snapshot: dict) -> list[str]:
+        """Each value of the column once, in the order the table shows them."""
+        found = [str(row.get(self.table.subtotal_by) or "") for row in self.table.rows(snapshot)]
+        return [value for value in dict.fromkeys(found) if value]
+
+
+# The items a sheet shows that are never read back.
+SHOWN_ONLY = (Heading, Words, Subtotals)
 
 
 @dataclass(frozen=True)
@@ -312,6 +352,8 @@ def _column(cell: Cell | Derived, cells_by_name: dict) -> Column:
         if cell.kind in (Kind.CHOICE, Kind.PARTNER)
         else None,
         negated_by=negated_by,
+        field=cell.question.name,
+        period=cell.period,
     )
 
 
@@ -345,7 +387,16 @@ def row_table(spec: PartSpec, years: list[str]) -> Table:
         }
 
     money = any(cell_kind(cell.kind) in AMOUNTS for cell in by_name.values())
-    return Table(spec.table_heading, spec.key, rows, columns, fields, total=money)
+    partner = next((name for name, cell in by_name.items() if cell.kind == Kind.PARTNER), "")
+    return Table(
+        spec.table_heading,
+        spec.key,
+        rows,
+        columns,
+        fields,
+        total=money,
+        subtotal_by=partner if money else "",
+    )
 
 
 # ---- The pooled fund's grids: a row per partner and stream, or per commissioner line -------
@@ -464,11 +515,12 @@ GRIDS = {
         [
             Column("Partner", "partner"),
             Column("Funding stream", "stream"),
-            *(Column(year, year, MONEY) for year in years),
+            *(Column(year, year, MONEY, field="amount", period=year) for year in years),
         ],
         contribution_fields,
         key=("partner", "stream"),
         total=True,
+        subtotal_by="partner",
     ),
     PartKey.ARRANGEMENTS: lambda years, baseline: Table(
         "Agreed shares",
@@ -485,7 +537,7 @@ GRIDS = {
         [
             Column("Organisation", "line"),
             *(
-                Column(f"{year} {what}", f"{what} {year}", MONEY)
+                Column(f"{year} {what}", f"{what} {year}", MONEY, field=what, period=year)
                 for year in ([baseline, *years] if baseline else years)
                 for what in ("spend", "benefits")
             ),
@@ -515,7 +567,10 @@ def part_items(spec: PartSpec, years: list[str], baseline: str = "") -> list:
         items.append(row_table(spec, years))
     if spec.key in GRIDS:
         items.append(GRIDS[spec.key](years, baseline))
-    return items
+    return [
+        *items,
+        *(Subtotals(item) for item in items if isinstance(item, Table) and item.subtotal_by),
+    ]
 
 
 def part_words(spec: PartSpec) -> Words | None:
@@ -544,6 +599,36 @@ def sheets(years: list[str], baseline: str = "") -> list[Sheet]:
     # The Cover first, as on the template; the Checklist after the template's own sheets.
     checklist = by_name.pop(CHECKLIST)
     return [*by_name.values(), checklist]
+
+
+def answer_pieces(text: str, most: int, lines_of) -> list[str]:
+    """A long answer cut into the pieces that each fit one row of a sheet (at most `most` lines,
+    as `lines_of` counts them): after a paragraph's line break where it can, else after a space,
+    so that every piece but the last ends in the break or space it was cut at and
+    `answer_joined` puts them back exactly. A row holds at most 409 pt, and a spreadsheet prints
+    no more of a cell than its row shows."""
+    pieces = []
+    rest = text
+    while lines_of(rest) > most:
+        ends = [n + 1 for n, character in enumerate(rest) if character == "\n"]
+        spaces = [n + 1 for n, character in enumerate(rest) if character == " "]
+        fitting = [end for end in ends if lines_of(rest[:end]) <= most] or [
+            end for end in spaces if lines_of(rest[:end]) <= most
+        ]
+        if not fitting:
+            break  # one word longer than a row: it stays whole
+        pieces.append(rest[: fitting[-1]])
+        rest = rest[fitting[-1] :]
+    return [*pieces, rest]
+
+
+def answer_joined(pieces: list[str]) -> str:
+    """The answer that `answer_pieces` cut. A piece that does not end in a break or a space was
+    typed into a row of its own, so it starts a new paragraph."""
+    joined = pieces[0] if pieces else ""
+    for piece in pieces[1:]:
+        joined += ("" if joined.endswith((" ", "\n")) else "\n") + piece
+    return joined
 
 
 def value_of(snapshot: dict, item: Value):

@@ -167,7 +167,11 @@ def test_a_plan_awaiting_sign_off_exports_its_sealed_version(client, world, plan
     assert "By Chair of the HWB" in cover
     checklist = workbook(response)["Checklist"]
     answers = [row[1] for row in checklist.iter_rows(min_row=5, values_only=True) if row[0]]
-    assert answers and set(answers) == {"Yes"}
+    # The money checks are live formulas of the workbook's totals and minimums (their values are
+    # worked out by a spreadsheet: tests/plans/test_recalc.py); the others say what was found.
+    live = [answer for answer in answers if answer.startswith("=IF(")]
+    assert len(live) == 4  # the pool and the schemes' spend against the minimum, each year
+    assert answers and set(answers) - set(live) == {"Yes"}
     assert Export.objects.get().seal == seal.digest
 
 
@@ -184,11 +188,16 @@ def test_the_export_does_the_same_queries_with_300_schemes(
     save(plan, "schemes", {"rows": rows}, world.commissioner)
     with django_assert_max_num_queries(len(few)):
         response = client.get(URL)
-    sheet = workbook(response)["Pooled budget schemes"]
+    book = workbook(response)
+    sheet = book["Pooled budget schemes"]
     assert (
         sum(1 for row in sheet.iter_rows(values_only=True) if str(row[0]).startswith("Scheme "))
         == 300
     )
+    # A table over many pages repeats its headings on each; a sheet that fits one page does not.
+    header = next(c.row for c in sheet["A"] if c.value == "Scheme")
+    assert sheet.print_title_rows == f"${header}:${header}"
+    assert not book["Narrative"].print_title_rows
 
 
 def test_the_command_line_writes_the_workbook(world, plan, tmp_path):
@@ -232,7 +241,16 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
     from io import StringIO as Out
 
     from finance.services import plan_snapshot_now
-    from plans.exports.template import Heading, Table, Value, Words, normal, sheets, value_of
+    from plans.exports.template import (
+        Heading,
+        Subtotals,
+        Table,
+        Value,
+        Words,
+        normal,
+        sheets,
+        value_of,
+    )
     from plans.models import Area
 
     call_command("load_demo", stdout=Out())
@@ -251,6 +269,11 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
                 row = rows[column_a.index(item.label)]
                 assert normal(item.kind, row[1]) == normal(item.kind, value_of(snapshot, item))
                 checked += 1
+            elif isinstance(item, Subtotals):  # a row per value, each amount a formula
+                start = column_a.index(item.title) + 1
+                values = column_a[start + 1 : start + 1 + len(item.values(snapshot))]
+                assert values == item.values(snapshot) and values
+                assert all(str(v).startswith("=SUMIF") for v in rows[start + 1][1:3])
             else:
                 assert isinstance(item, Table)
                 start = column_a.index(item.title, 2) + 1  # A1 may hold the same name
@@ -317,8 +340,12 @@ def test_the_workbook_reads_and_prints_whole_in_the_templates_words(world, tmp_p
     """Every wrapped answer has a row tall enough to show it, every part carries the template's
     question and guidance, the Cover's totals are live formulas of the contributions' total,
     and no sheet needs shrinking below about 8 pt to fit A4."""
+    import pypdfium2 as pdfium
+
     from plans.exports.excel import PRINT_WIDTH
+    from plans.exports.reader import read_workbook
     from plans.registry import PARTS
+    from plans.template import TEXT_LIMIT
     from tests.libreoffice import recalculated
 
     plan = plan_open(area=world.area, round=plan_current_round())
@@ -332,6 +359,20 @@ def test_the_workbook_reads_and_prints_whole_in_the_templates_words(world, tmp_p
         base_version=vision.version,
         user=world.commissioner,
     )
+    # The longest answer a field takes, in paragraphs: more lines than the tallest row holds.
+    governance = plan.parts.get(key="governance")
+    longest = "\n".join(
+        f"Paragraph {n}: " + "The board meets monthly to review the pooled fund. " * 8
+        for n in range(1, 100)
+    )[: TEXT_LIMIT - 40]
+    longest += " The last words of the longest answer."
+    part_save(
+        part=governance,
+        content={"text": longest},
+        status="complete",
+        base_version=governance.version,
+        user=world.commissioner,
+    )
     path = tmp_path / "plan.xlsx"
     path.write_bytes(plan_export_xlsx(plan=plan, user=None)[0])
     book = load_workbook(path)
@@ -343,6 +384,34 @@ def test_the_workbook_reads_and_prints_whole_in_the_templates_words(world, tmp_p
     narrative = book["Narrative"]
     answer = next(c for c in cells(narrative) if c.value == long)
     assert narrative.row_dimensions[answer.row].height >= 15 * 2400 / 130  # some 18 lines
+    # The longest answer goes on over rows (a row holds at most 409 pt), each tall enough for
+    # its piece; it is read back whole, also once LibreOffice has saved it, and printed whole.
+    start = next(c.row for c in narrative["A"] if c.value == "Governance")
+    pieces = [narrative.cell(start, 2).value]
+    while (
+        narrative.cell(start + len(pieces), 2).value
+        and not narrative.cell(start + len(pieces), 1).value
+    ):
+        pieces.append(narrative.cell(start + len(pieces), 2).value)
+    assert len(pieces) >= 3 and "".join(pieces).replace("\n", "") == longest.replace("\n", "")
+    for number, piece in enumerate(pieces, start=start):
+        lines = sum(-(-len(paragraph) // 132) for paragraph in piece.split("\n"))
+        assert 15 * lines <= narrative.row_dimensions[number].height <= 409
+    read = read_workbook(path.read_bytes(), years=plan.round.year_labels, baseline="2013/14")
+    assert read.values[("Narrative", "Governance")][0] == longest
+    saved = (recalculated([path], tmp_path / "saved") / "plan.xlsx").read_bytes()
+    read = read_workbook(saved, years=plan.round.year_labels, baseline="2013/14")
+    assert read.values[("Narrative", "Governance")][0] == longest
+    printed = pdfium.PdfDocument(recalculated([path], tmp_path / "print", to="pdf") / "plan.pdf")
+    text = ""
+    for page in printed:
+        characters = page.get_textpage()
+        text += characters.get_text_range() + " "
+        width, height = page.get_size()
+        boxes = [characters.get_charbox(n) for n in range(characters.count_chars())]
+        outside = [b for b in boxes if b[1] < 0 or b[3] > height or b[0] < 0 or b[2] > width]
+        assert not outside, "text printed beyond the page: a cell is cut"
+    assert "The last words of the longest answer." in " ".join(text.split())
     for ws in book:
         if ws.sheet_state == "visible":
             assert sum(d.width for d in ws.column_dimensions.values()) <= PRINT_WIDTH, ws.title

@@ -835,3 +835,53 @@ def test_a_bad_cell_is_named_while_the_good_changes_still_preview(demo):
     [left] = preview.left_out
     assert left.key == "contributions"
     assert f"Pooled fund contributions, cell {amount.coordinate}: Enter a number" in left.reasons[0]
+
+
+def test_a_long_answer_over_several_rows_comes_back_whole_with_its_edits(demo):
+    """An answer longer than a row holds goes on in the rows below its label: an edit to any of
+    them changes only the words edited, and a line typed into a row inserted below an answer is
+    a new paragraph of it."""
+    from plans.exports.reader import read_workbook
+
+    plan = demo_plan("walsall")
+    commissioner = person("walsall-commissioner")
+    paragraphs = [f"Paragraph {n}: the Integration Board meets monthly. " * 9 for n in range(20)]
+    long = "\n".join(paragraphs)
+    governance = plan.parts.get(key="governance")
+    part_save(
+        part=governance,
+        content={"text": long},
+        status="in_progress",
+        base_version=governance.version,
+        user=commissioner,
+    )
+    data = exported(plan, commissioner)
+    assert import_preview(plan=plan, user=commissioner, data=data).parts == []
+    ws = load_workbook(BytesIO(data))["Narrative"]
+    start = next(c.row for c in ws["A"] if c.value == "Governance")
+    second = ws.cell(start + 1, 2).value
+    assert ws.cell(start + 1, 1).value is None and second and second != long
+    changed = edited(
+        data, {("Narrative", f"B{start + 1}"): second.replace("Paragraph", "Section", 1)}
+    )
+    [part] = import_preview(plan=plan, user=commissioner, data=changed).parts
+    assert part.key == "governance"
+    years = plan.round.year_labels
+    read = read_workbook(changed, years=years, baseline="2013/14")
+    assert read.values[("Narrative", "Governance")][0] == long.replace(
+        second, second.replace("Paragraph", "Section", 1)
+    )
+
+    book = load_workbook(BytesIO(data))
+    vision = next(
+        c.row for c in book["Narrative"]["A"] if c.value == "Vision for Health and Care Services"
+    )
+    answer = book["Narrative"].cell(vision, 2).value
+    book["Narrative"].insert_rows(vision + 1)
+    book["Narrative"].cell(vision + 1, 2).value = "A further paragraph."
+    out = BytesIO()
+    book.save(out)
+    read = read_workbook(out.getvalue(), years=years, baseline="2013/14")
+    assert read.values[("Narrative", "Vision for Health and Care Services")][0] == (
+        f"{answer}\nA further paragraph."
+    )
