@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 PORT ?= 8000
+DEMO ?=
 export DEMO_PASSWORD ?= Better-Care-2014
 
 PYTEST_ARGS ?=
@@ -25,7 +26,7 @@ run: setup
 	@$(LOCAL_ENV) DJANGO_SITE_URL=http://127.0.0.1:$(PORT) $(PY) -m itf_portal.pgembed bash -c '\
 	  set -e; \
 	  $(MANAGE) migrate --noinput -v0; \
-	  $(MANAGE) load_demo; \
+	  $(MANAGE) load_demo $(DEMO); \
 	  echo "Sign in at http://127.0.0.1:$(PORT)/ as e.g. southampton-commissioner, password $$DEMO_PASSWORD"; \
 	  $(MANAGE) db_worker --queue-name "*" --no-reload -v0 & worker=$$!; \
 	  $(VENV)/bin/gunicorn itf_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
@@ -35,7 +36,7 @@ run: setup
 
 dev: setup
 	DJANGO_DEBUG=1 DJANGO_SITE_URL=http://127.0.0.1:$(PORT) $(PY) -m itf_portal.pgembed bash -c '\
-	  $(MANAGE) migrate --noinput -v0 && $(MANAGE) load_demo || exit 1; \
+	  $(MANAGE) migrate --noinput -v0 && $(MANAGE) load_demo $(DEMO) || exit 1; \
 	  $(MANAGE) db_worker --queue-name "*" -v0 & worker=$$!; \
 	  $(MANAGE) runserver 127.0.0.1:$(PORT) & web=$$!; \
 	  trap "kill -TERM $$web $$worker 2>/dev/null" INT TERM HUP; \

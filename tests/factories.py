@@ -142,7 +142,10 @@ def plan_make_ready(plan, user):
         )
     for year in range(plan.round.first_year, plan.round.last_year + 1):
         Allocation.objects.update_or_create(
-            area=plan.area, round=plan.round, year=year, defaults={"minimum": Decimal("1000")}
+            area=plan.area,
+            round=plan.round,
+            year=year,
+            defaults={"minimum": Decimal("1000"), "performance_element": Decimal("0")},
         )
     for organisation in plan.partner_organisations:
         member_make(plan.area, Role.SIGNATORY, organisation=organisation)

@@ -105,6 +105,12 @@ def sign_in(page, username: str, password: str):
 
 @pytest.fixture
 def demo():
-    """The demo areas and people, as `make run` loads them (tests/conftest.py makes their
-    passwords quick to check)."""
+    """The demo areas and people with every plan in Drafting, to be edited and taken through
+    sign-off (tests/conftest.py makes their passwords quick to check)."""
+    call_command("load_demo", "--drafting", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def demo_as_run():
+    """The demo as `make run` loads it: a plan in each state of sign-off."""
     call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -14,8 +14,9 @@ PLAN = "/areas/southampton/plans/itf-2014/"
 
 
 def test_a_commissioner_completes_a_part_and_the_task_list_shows_it(page, demo):
-    sign_in(page, "southampton-commissioner", demo_password())
-    page.goto(PLAN)
+    plan = "/areas/rotherham/plans/itf-2014/"
+    sign_in(page, "rotherham-commissioner", demo_password())
+    page.goto(plan)
     violations = axe_violations(page)
     before = page.get_by_test_id("progress").inner_text()
     page.get_by_role("link", name="Patient, service user and public engagement").click()
@@ -23,13 +24,13 @@ def test_a_commissioner_completes_a_part_and_the_task_list_shows_it(page, demo):
     page.get_by_label("Your answer").fill("We held six listening events with Healthwatch.")
     page.get_by_label("Yes, mark it as complete").check()
     page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url(f"**{PLAN}")
+    page.wait_for_url(f"**{plan}")
     assert "Patient, service user and public engagement saved (complete)" in page.content()
     complete_before = int(before.split()[0])
     assert page.get_by_test_id("progress").inner_text().startswith(f"{complete_before + 1} of")
     status = page.locator("#public_engagement-status").inner_text()
     assert status.strip() == "Complete"
-    page.goto(PLAN + "parts/public_engagement/history/")
+    page.goto(plan + "parts/public_engagement/history/")
     assert "listening events" in page.content()
     violations += axe_violations(page)
     assert violations == []
@@ -83,29 +84,33 @@ def test_a_reviewer_comments_and_sees_the_part_read_only(page, demo):
 
 
 def test_a_finance_lead_enters_contributions_and_sees_the_totals(page, demo):
-    sign_in(page, "devon-finance", demo_password())
-    page.goto("/areas/devon/plans/itf-2014/parts/contributions/")
+    """Rotherham's demo pool holds the CCG's £20m for 2015/16; its finance lead adds three
+    more amounts, one of them wrong at first."""
+    plan = "/areas/rotherham/plans/itf-2014/"
+    council, ccg = "Rotherham Metropolitan Borough Council", "NHS Rotherham CCG"
+    sign_in(page, "rotherham-finance", demo_password())
+    page.goto(plan + "parts/contributions/")
     violations = axe_violations(page)
-    page.get_by_label(
-        "Devon County Council, Capital, of which Disabled Facilities Grant, 2015/16"
-    ).fill("2,000,000")
-    page.get_by_label("NHS South Devon and Torbay CCG, CCG reablement, 2015/16").fill("£1,710,000")
-    page.get_by_label("NHS South Devon and Torbay CCG, Carers' breaks, 2015/16").fill("-3")
+    page.get_by_label(f"{council}, Capital, of which Disabled Facilities Grant, 2015/16").fill(
+        "2,000,000"
+    )
+    page.get_by_label(f"{ccg}, CCG reablement, 2015/16").fill("£1,710,000")
+    page.get_by_label(f"{ccg}, Carers' breaks, 2015/16").fill("-3")
     page.get_by_role("button", name="Save", exact=True).click()
     assert "There is a problem" in page.content()
     violations += axe_violations(page)
-    page.get_by_label("NHS South Devon and Torbay CCG, Carers' breaks, 2015/16").fill("740,000")
+    page.get_by_label(f"{ccg}, Carers' breaks, 2015/16").fill("740,000")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url("**/areas/devon/plans/itf-2014/")
-    page.goto("/areas/devon/plans/itf-2014/parts/contributions/")
+    page.wait_for_url(f"**{plan}")
+    page.goto(plan + "parts/contributions/")
     budget = page.get_by_test_id("pooled-budget").all_inner_texts()
-    assert budget == ["£0", "£4,450,000"]
+    assert budget == ["£0", "£24,450,000"]
     violations += axe_violations(page)
-    page.goto("/areas/devon/plans/itf-2014/parts/summary/")
-    assert "£4,450,000" in page.content()
-    page.goto("/areas/devon/plans/itf-2014/finance/")
+    page.goto(plan + "parts/summary/")
+    assert "£24,450,000" in page.content()
+    page.goto(plan + "finance/")
     chart = page.get_by_role("img", name="Contributions 2015/16, by partner and stream")
-    assert chart.locator("rect").count() == 3
+    assert chart.locator("rect").count() == 5
     assert "£2,000,000" in chart.text_content()
     violations += axe_violations(page)
     assert violations == []
@@ -183,11 +188,9 @@ def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser
     from django.conf import settings as django_settings
 
     from plans.models import Plan
-    from tests.factories import plan_make_ready
 
     shots = Path(django_settings.BASE_DIR) / "test-results" / "devon-sign-off"
     shots.mkdir(parents=True, exist_ok=True)
-    plan_make_ready(Plan.objects.get(area__slug="devon"), None)
     base = "/areas/devon/plans/itf-2014/"
     violations = []
 
@@ -251,4 +254,36 @@ def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser
     assert admin.get_by_test_id("verify-result").is_visible()
     violations += axe_violations(admin)
     assert len(list(shots.glob("*.png"))) == 6
+    assert violations == []
+
+
+def test_the_demo_as_run_shows_each_state_and_devons_second_ccg_signs_it(new_page, demo_as_run):
+    """A newcomer sees every state without walking the journey: each area's plan page names its
+    state, and Devon's second CCG signatory finds the plan waiting and signs it."""
+    expected = {
+        "rotherham": "Drafting",
+        "devon": "Awaiting sign-off",
+        "walsall": "Signed by all partners",
+        "southampton": "Approved by the Health and Wellbeing Board",
+        "plymouth": "Submitted",
+    }
+    violations = []
+    for slug, state in expected.items():
+        page = new_page()
+        sign_in(page, f"{slug}-reviewer", demo_password())
+        page.goto(f"/areas/{slug}/plans/itf-2014/sign-off/")
+        assert page.get_by_test_id("state").inner_text() == state, slug
+        violations += axe_violations(page)
+    base = "/areas/devon/plans/itf-2014/"
+    page = new_page()
+    sign_in(page, "devon-ccg2-signatory", demo_password())
+    page.goto(base + "sign-off/")
+    violations += axe_violations(page)
+    page.get_by_label("Password", exact=True).fill(demo_password())
+    page.get_by_label("Your position (job title)").fill("Accountable Officer")
+    organisation = "NHS South Devon and Torbay CCG"
+    page.get_by_role("button", name=f"Sign on behalf of {organisation}").click()
+    page.wait_for_url(f"**{base}sign-off/")
+    assert f"Signed on behalf of {organisation}." in page.content()
+    assert page.get_by_test_id("state").inner_text() == "Signed by all partners"
     assert violations == []

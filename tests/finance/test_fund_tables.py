@@ -33,8 +33,9 @@ ROW_TABLES = [
 
 @pytest.fixture
 def demo(db, settings):
+    """The demo with every plan in Drafting, so that any of them can be edited and imported."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--drafting", stdout=io.StringIO())
 
 
 def everything() -> dict:

@@ -42,3 +42,48 @@ def test_load_demo_leaves_an_area_changed_by_its_users_alone(db, settings):
     plymouth.refresh_from_db()
     assert plymouth.boundary_differences == "Changed by the area"
     assert extra in plymouth.partners.all()
+
+
+def test_the_demo_has_a_plan_in_each_state_taken_there_by_the_moves_people_make(db, settings):
+    """Rotherham drafting, Devon awaiting its second CCG's signature, Walsall signed by both
+    partners, Southampton approved on its Board's date and Plymouth submitted; each sealed plan
+    has a seal, its signatures and its decision log, and loading again moves nothing."""
+    from governance.models import Decision
+    from plans.constants import PlanState
+    from plans.models import Plan
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _load()
+    plans = {plan.area.slug: plan for plan in Plan.objects.select_related("area")}
+    assert {slug: plan.state for slug, plan in plans.items()} == {
+        "rotherham": PlanState.DRAFTING,
+        "devon": PlanState.AWAITING_SIGNOFF,
+        "walsall": PlanState.SIGNED,
+        "southampton": PlanState.APPROVED,
+        "plymouth": PlanState.SUBMITTED,
+    }
+    assert not plans["rotherham"].seals.exists()
+    devon = plans["devon"].seals.get()
+    assert sorted(devon.signatures.values_list("organisation__name", flat=True)) == [
+        "Devon County Council",
+        "NHS Northern, Eastern and Western Devon CCG",
+    ]
+    assert str(plans["southampton"].hwb_agreed_on) == "2014-01-29"
+    assert plans["plymouth"].submitted_on is not None
+    for slug in ("walsall", "southampton", "plymouth"):
+        assert plans[slug].seals.get().signatures.count() == 2
+    decisions = Decision.objects.count()
+    _load()
+    assert Decision.objects.count() == decisions
+    assert {p.area.slug: p.state for p in Plan.objects.select_related("area")} == {
+        slug: plan.state for slug, plan in plans.items()
+    }
+
+
+def test_the_demo_can_leave_every_plan_in_drafting(db, settings):
+    from plans.constants import PlanState
+    from plans.models import Plan
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", "--drafting", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert set(Plan.objects.values_list("state", flat=True)) == {PlanState.DRAFTING}

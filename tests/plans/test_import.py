@@ -26,8 +26,9 @@ REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 @pytest.fixture
 def demo(db, settings):
+    """The demo with every plan in Drafting, so that any of them can be edited and imported."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--drafting", stdout=io.StringIO())
 
 
 def person(username: str):
@@ -48,6 +49,21 @@ def edited(data: bytes, changes: dict) -> bytes:
     book = load_workbook(BytesIO(data))
     for (sheet, cell), value in changes.items():
         book[sheet][cell].value = value
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def answer_replaced(data: bytes, sheet: str, label: str, text: str) -> bytes:
+    """The workbook with an answer replaced whole, as a person would: typed over its first
+    cell, and the rows a long answer goes on in below it emptied."""
+    book = load_workbook(BytesIO(data))
+    ws = book[sheet]
+    row = next(c.row for c in ws["A"] if c.value == label)
+    ws.cell(row, 2).value = text
+    while ws.cell(row + 1, 2).value and not ws.cell(row + 1, 1).value:
+        row += 1
+        ws.cell(row, 2).value = None
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -86,6 +102,14 @@ def test_an_edited_export_changes_exactly_the_edited_cells(demo):
                     commissioner_data, "National Conditions", "NHS Number is the primary identifier"
                 ),
             ): "No",
+            (
+                "National Conditions",
+                find(commissioner_data, "National Conditions", "NHS Number in place by"),
+            ): None,
+            (
+                "National Conditions",
+                find(commissioner_data, "National Conditions", "Commitment to the NHS Number"),
+            ): None,
         },
     )
     # Saying No needs the commitment and date: the part's own checks, named by cell, while the
@@ -450,8 +474,9 @@ def test_a_workbook_saved_by_libreoffice_comes_back_with_only_its_edits(demo, tm
     data = exported(plan, admin)
     unedited, edited_path = tmp_path / "unedited.xlsx", tmp_path / "edited.xlsx"
     unedited.write_bytes(data)
-    cell = find(data, "Narrative", "Governance")
-    edited_path.write_bytes(edited(data, {("Narrative", cell): "Saved by LibreOffice"}))
+    edited_path.write_bytes(
+        answer_replaced(data, "Narrative", "Governance", "Saved by LibreOffice")
+    )
     out = recalculated([unedited, edited_path], tmp_path)
     preview = import_preview(plan=plan, user=admin, data=(out / "unedited.xlsx").read_bytes())
     assert preview.parts == [] and preview.notices == []  # the export's id survived the save
@@ -713,9 +738,10 @@ def test_a_sealed_export_edited_after_the_plan_is_reopened_imports_against_the_s
         reason="The board asked for changes",
     )
     plan.refresh_from_db()
-    cell = find(data, "Narrative", "Governance")
     preview = import_preview(
-        plan=plan, user=commissioner, data=edited(data, {("Narrative", cell): "After the board"})
+        plan=plan,
+        user=commissioner,
+        data=answer_replaced(data, "Narrative", "Governance", "After the board"),
     )
     assert [(p.key, p.conflict) for p in preview.parts] == [("governance", "")]
 

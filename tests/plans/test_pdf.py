@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from governance.constants import Role
 from governance.models import Export, Membership
 from governance.signoff import plan_approve, plan_submit_for_signoff, signature_add
-from plans.models import Plan
+from plans.models import Area, Plan
 from plans.registry import PARTS
 from plans.services import plan_current_round, plan_open
 from tests.factories import PASSWORD, area_make, member_make, plan_make_ready
@@ -33,9 +33,11 @@ def pdf_download(client, url: str, run_tasks):
     return client.get(url)
 
 
-def test_the_board_paper_has_every_part_the_seed_figures_and_draft_on_every_page(
+def test_the_demos_board_papers_have_every_part_their_figures_and_their_state_on_every_page(
     client, db, settings, run_tasks
 ):
+    """Southampton's demo plan is signed and approved: its paper says so on every page, with
+    its seal, the Board's date and both signatures; Rotherham's is a draft and says that."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     from django.contrib.auth import get_user_model
@@ -46,10 +48,22 @@ def test_the_board_paper_has_every_part_the_seed_figures_and_draft_on_every_page
     for spec in PARTS:
         assert spec.title in whole
     assert "£17,285,000" in whole  # derived, not the paper's £17,258k
-    assert all("DRAFT — not signed" in page for page in text)
+    plan = plan_open(area=Area.objects.get(slug="southampton"), round=plan_current_round())
+    digest = plan.seals.get().digest
+    for page in text:
+        assert "Approved by the Health and Wellbeing Board" in page
+        assert digest[:12] in page and "DRAFT" not in page
     assert f"Page 1 of {len(text)}" in text[0]
-    assert "Authorisation and sign-off" in text[-1]
+    assert "29/01/2014" in text[0]  # Date agreed at Health and Well-Being Board
+    signoff = text[-1]
+    assert "Authorisation and sign-off" in signoff
+    assert "Director of People" in signoff and "Chief Officer" in signoff
     assert Export.objects.get().format == "pdf"
+
+    client.force_login(get_user_model().objects.get(username="rotherham-reviewer"))
+    text = pages(pdf_download(client, URL.format("rotherham"), run_tasks))
+    assert all("DRAFT — not signed" in page for page in text)
+    assert "Not yet set" in text[0]  # its 2014/15 minimum
 
 
 def test_an_approved_plan_prints_its_seal_and_no_draft_mark(client, world, settings, run_tasks):

@@ -1,4 +1,5 @@
-"""Load the demo: the five seed areas with their real 2014 partners, and a user for every role.
+"""Load the demo: the five seed areas with their real 2014 partners, a user for every role, and
+their plans, one in each state of sign-off (`fixtures/demo_signoff.json`).
 
 Idempotent: run it again and it changes nothing (except resetting demo passwords to DEMO_PASSWORD).
 """
@@ -13,16 +14,24 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.http import HttpRequest
 
 from finance.models import Allocation
 from finance.services import allocations_load, part_save
-from governance.constants import NATIONAL_ADMIN_GROUP
+from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.milestones import milestones_set
 from governance.models import Membership
 from governance.permissions import national_admin_group_sync
 from governance.services import membership_add
+from governance.signoff import (
+    plan_approve,
+    plan_mark_submitted,
+    plan_submit_for_signoff,
+    readiness_checks,
+    signature_add,
+)
 from itf_portal.forms import form_data
-from plans.constants import OrganisationKind, PartStatus
+from plans.constants import OrganisationKind, PartStatus, PlanState
 from plans.models import Area, Organisation
 from plans.registry import PART_BY_KEY
 from plans.services import (
@@ -43,7 +52,14 @@ def demo_password() -> str:
 class Command(BaseCommand):
     help = "Create or refresh the demo areas, partners and users (one per role per area)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--drafting",
+            action="store_true",
+            help="Leave every plan in Drafting, to walk the whole sign-off from its start.",
+        )
+
+    def handle(self, *args, drafting: bool = False, **options):
         with open(settings.BASE_DIR / "fixtures" / "demo.json") as handle:
             demo = json.load(handle)
         # Every demo user shares one public password: hash it once, not once per user.
@@ -53,12 +69,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             logins = self._load(demo)
             for slug, parts in plans.items():
-                self._plan(Area.objects.get(slug=slug), parts)
+                if not slug.startswith("_"):  # "_illustrative": what the papers do not give
+                    self._plan(Area.objects.get(slug=slug), parts)
             self._milestones()
-            # Seed 000 gives Southampton's estimated share for 2015/16, which is its minimum.
-            if not Allocation.objects.exists():
-                allocations = settings.BASE_DIR / "fixtures" / "demo_allocations.csv"
-                allocations_load(planning_round=plan_current_round(), text=allocations.read_text())
+            self._allocations()
+            with open(settings.BASE_DIR / "fixtures" / "demo_signoff.json") as handle:
+                for slug, steps in json.load(handle).items():
+                    if not slug.startswith("_") and not drafting:
+                        self._signoff(Area.objects.get(slug=slug), steps)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(demo['areas'])} areas."))
         self.stdout.write(f"Demo logins (password for all: {demo_password()}):")
         for area, usernames in logins.items():
@@ -103,6 +121,65 @@ class Command(BaseCommand):
                 reason="Demo content from the source papers",
             )
 
+    def _allocations(self) -> None:
+        """The minimums of the areas that have none yet (a national admin may have set some)."""
+        text = (settings.BASE_DIR / "fixtures" / "demo_allocations.csv").read_text()
+        header, *rows = text.splitlines()
+        known = set(
+            Allocation.objects.filter(round=plan_current_round()).values_list(
+                "area__slug", flat=True
+            )
+        )
+        wanted = [row for row in rows if row.split(",")[0] not in known]
+        if wanted:
+            allocations_load(planning_round=plan_current_round(), text="\n".join([header, *wanted]))
+
+    def _signoff(self, area: Area, steps: dict) -> None:
+        """Take a plan nobody has taken through sign-off yet as far as `steps` says, by the same
+        moves people make: the commissioner submits it, each partner's signatory signs (with the
+        demo password), the chair approves it and the area admin marks it submitted. A plan
+        that is not ready (someone has changed it) is left in Drafting, and that is said."""
+        plan = plan_open(area=area, round=plan_current_round())
+        if plan.state != PlanState.DRAFTING or plan.seals.exists():
+            return
+        failing = [check.message for check in readiness_checks(plan) if not check.passed]
+        if failing:
+            self.stdout.write(f"{area.name}'s plan stays in Drafting: {failing[0]}")
+            return
+        person = {
+            suffix: get_user_model().objects.get(username=f"{area.slug}-{suffix}")
+            for suffix in ("commissioner", "chair", "admin")
+        }
+        request = HttpRequest()  # the sign-in lockout counts a wrong password by its address
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        seal = plan_submit_for_signoff(plan=plan, user=person["commissioner"])
+        for suffix, position in steps["signed_by"]:
+            membership = Membership.objects.select_related("user", "partnership__organisation").get(
+                user__username=f"{area.slug}-{suffix}", partnership__area=area, role=Role.SIGNATORY
+            )
+            signature_add(
+                plan=plan,
+                user=membership.user,
+                organisation=membership.partnership.organisation,
+                password=demo_password(),
+                position=position,
+                request=request,
+                read_seal=seal.digest,
+            )
+        if agreed := steps.get("hwb_agreed_on"):
+            plan_approve(
+                plan=plan,
+                user=person["chair"],
+                password=demo_password(),
+                agreed_on=date.fromisoformat(agreed),
+                request=request,
+                read_seal=seal.digest,
+            )
+        if submitted := steps.get("submitted_on"):
+            plan_mark_submitted(
+                plan=plan, user=person["admin"], submitted_on=date.fromisoformat(submitted)
+            )
+
     def _milestones(self) -> None:
         """The seeds' timelines, for plans whose milestones nobody has set yet."""
         with open(settings.BASE_DIR / "fixtures" / "demo_milestones.json") as handle:
@@ -132,6 +209,13 @@ class Command(BaseCommand):
             content["amounts"] = [
                 {**e, "organisation": ids[e["organisation_name"]]} for e in content["amounts"]
             ]
+        if "lines" in content:  # health and care spend: a CCG's line is keyed by its id
+            content["lines"] = {
+                (f"ccg_{ids[key[5:]]}" if key.startswith("ccg: ") else key): amounts
+                for key, amounts in content["lines"].items()
+            }
+        if content.get("host_partner"):
+            content["host_partner"] = ids[content["host_partner"]]
         if "shares" in content:  # agreed risk shares, by partner
             content["shares"] = {str(ids[name]): share for name, share in content["shares"].items()}
         if any("lead_commissioner" in row for row in content.get("rows", [])):
