@@ -510,7 +510,7 @@ def _fit_rows(ws) -> None:
     for cells in ws.iter_rows(min_row=3):
         lines = 1
         for cell in cells:
-            if isinstance(cell.value, str) and cell.value:
+            if isinstance(cell.value, str) and cell.value and cell.data_type != "f":
                 width = spans.get((cell.row, cell.column)) or (
                     ws.column_dimensions[cell.column_letter].width or 8.43
                 )

@@ -69,6 +69,22 @@ def test_the_demo_has_a_plan_in_each_state_taken_there_by_the_moves_people_make(
         "NHS Northern, Eastern and Western Devon CCG",
     ]
     assert str(plans["southampton"].hwb_agreed_on) == "2014-01-29"
+    # Dated as the area made each move, not as the demo was loaded: written, sealed, signed,
+    # then approved on the Board's day.
+    southampton = plans["southampton"].seals.get()
+    assert str(southampton.created_at.date()) == "2014-01-20"
+    signed = sorted(str(s.signed_at.date()) for s in southampton.signatures.all())
+    assert signed == ["2014-01-22", "2014-01-23"]
+    log = [(d.action, str(d.at.date())) for d in plans["southampton"].decisions.order_by("at")]
+    assert log == [
+        ("submitted_for_signoff", "2014-01-20"),
+        ("signed_by_all", "2014-01-23"),
+        ("approved", "2014-01-29"),
+    ]
+    assert all(
+        part.updated_at <= southampton.created_at
+        for part in plans["southampton"].parts.filter(version__gt=0)
+    )
     assert plans["plymouth"].submitted_on is not None
     for slug in ("walsall", "southampton", "plymouth"):
         assert plans[slug].seals.get().signatures.count() == 2

@@ -274,6 +274,7 @@ def test_every_label_of_the_template_and_every_value_of_a_seed_plan_is_in_the_wo
                 values = column_a[start + 1 : start + 1 + len(item.values(snapshot))]
                 assert values == item.values(snapshot) and values
                 assert all(str(v).startswith("=SUMIF") for v in rows[start + 1][1:3])
+                assert ws.row_dimensions[start + 2].height is None  # a formula is no text
             else:
                 assert isinstance(item, Table)
                 start = column_a.index(item.title, 2) + 1  # A1 may hold the same name

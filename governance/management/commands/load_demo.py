@@ -6,7 +6,7 @@ Idempotent: run it again and it changes nothing (except resetting demo passwords
 
 import json
 import os
-from datetime import date
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,12 +15,13 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from finance.models import Allocation
 from finance.services import allocations_load, part_save
-from governance.constants import NATIONAL_ADMIN_GROUP, Role
+from governance.constants import NATIONAL_ADMIN_GROUP, Action, Role
 from governance.milestones import milestones_set
-from governance.models import Membership
+from governance.models import Decision, Membership, Seal
 from governance.permissions import national_admin_group_sync
 from governance.services import membership_add
 from governance.signoff import (
@@ -32,7 +33,7 @@ from governance.signoff import (
 )
 from itf_portal.forms import form_data
 from plans.constants import OrganisationKind, PartStatus, PlanState
-from plans.models import Area, Organisation
+from plans.models import Area, Organisation, Part
 from plans.registry import PART_BY_KEY
 from plans.services import (
     area_save,
@@ -153,7 +154,7 @@ class Command(BaseCommand):
         request = HttpRequest()  # the sign-in lockout counts a wrong password by its address
         request.META["REMOTE_ADDR"] = "127.0.0.1"
         seal = plan_submit_for_signoff(plan=plan, user=person["commissioner"])
-        for suffix, position in steps["signed_by"]:
+        for suffix, position, _ in steps["signed_by"]:
             membership = Membership.objects.select_related("user", "partnership__organisation").get(
                 user__username=f"{area.slug}-{suffix}", partnership__area=area, role=Role.SIGNATORY
             )
@@ -179,6 +180,33 @@ class Command(BaseCommand):
             plan_mark_submitted(
                 plan=plan, user=person["admin"], submitted_on=date.fromisoformat(submitted)
             )
+        self._dated(plan, seal, steps)
+
+    @staticmethod
+    def _dated(plan, seal, steps: dict) -> None:
+        """Each move dated as the area made it in 2014, not as the demo was loaded: its parts as
+        written by the morning it was sealed, each signature and decision on its day."""
+
+        def day(text: str, hour: int = 10) -> datetime:
+            return timezone.make_aware(datetime.combine(date.fromisoformat(text), time(hour)))
+
+        written = day(steps["sealed_on"], 9)
+        Part.objects.filter(plan=plan, version__gt=0).update(updated_at=written)
+        Part.history.filter(plan_id=plan.pk).update(history_date=written)
+        Seal.objects.filter(pk=seal.pk).update(created_at=day(steps["sealed_on"]))
+        for suffix, _, signed_on in steps["signed_by"]:
+            seal.signatures.filter(user__username=f"{plan.area.slug}-{suffix}").update(
+                signed_at=day(signed_on)
+            )
+        last_signature = max(signed_on for _, _, signed_on in steps["signed_by"])
+        for action, when in (
+            (Action.SUBMITTED_FOR_SIGNOFF, steps["sealed_on"]),
+            (Action.SIGNED_BY_ALL, last_signature),
+            (Action.APPROVED, steps.get("hwb_agreed_on")),
+            (Action.MARKED_SUBMITTED, steps.get("submitted_on")),
+        ):
+            if when:
+                Decision.objects.filter(plan=plan, action=action).update(at=day(when, 11))
 
     def _milestones(self) -> None:
         """The seeds' timelines, for plans whose milestones nobody has set yet."""
