@@ -25,7 +25,7 @@ from plans.parts import (
     shown_cell,
 )
 from plans.template import PARTS as DESCRIBED
-from plans.template import Cell, PartSpec, cells
+from plans.template import Cell, Kind, PartSpec, cells
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
             shown.append(total)
         # An optional column nobody filled in (no scheme has a provider) is left out of the
         # reading; the template's columns per year always stay.
-        yearly = [
-            isinstance(item, Cell) and bool(item.period) for item in form.row_form.shown_cells(plan)
-        ]
+        shown_cells = form.row_form.shown_cells(plan)
+        yearly = [isinstance(item, Cell) and bool(item.period) for item in shown_cells]
+        money = [isinstance(item, Cell) and item.kind == Kind.MONEY for item in shown_cells]
         kept = [
             n
             for n in range(len(columns))
@@ -107,5 +107,6 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
             "headers": [columns[n][0] for n in kept],
             "rows": [[row[n] for n in kept] for row in shown],
             "label": form.row_label,
+            "money": [money[n] for n in kept],  # which columns hold amounts
         }
     return {"fields": fields, "table": table}

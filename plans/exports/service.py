@@ -170,10 +170,6 @@ def cover_lines(plan: Plan, snapshot: dict) -> list[CoverLine]:
 WIDE_COLUMNS = 7
 
 
-def _is_money(value) -> bool:
-    return str(value).startswith(("£", "(£")) or value in ("", None)
-
-
 # What every page of the board paper says the plan is, at the top.
 PRINT_MARK = {
     PlanState.DRAFTING: "DRAFT — not signed",
@@ -210,10 +206,7 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
         # landscape page; the one answer of a narrative part prints under its question, unlabelled.
         table = display.get("table") or {}
         rows = table.get("rows") or []
-        numeric = [
-            bool(rows) and all(_is_money(row[n]) for row in rows)
-            for n in range(len(table.get("headers", [])))
-        ]
+        numeric = table.get("money") or []
         labels = [label for label, _ in display.get("fields", [])]
         sections.append(
             {
