@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,6 +44,7 @@ from plans.services import (
 
 # The parts that show the pooled budget's totals and its minimum rule.
 FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS, PartKey.SCHEMES}
+HISTORY_PAGE = 20  # versions of a part on a page of its history
 
 STATUS_TAGS = {
     PartStatus.NOT_STARTED: "nhsuk-tag--grey",
@@ -240,14 +242,26 @@ def part_page(request, slug, round_slug, key):
 
 @login_required
 def part_history(request, slug, round_slug, key):
+    """A part's versions, newest first, a page at a time: only the page's differences are
+    worked out, each against the version before it (one more is read for the page's last)."""
     plan = plan_for_user(request.user, slug, round_slug)
     spec, part = _part(plan, key)
-    records = list(part.history.select_related("history_user").order_by("-history_id"))
+    history = part.history.select_related("history_user").order_by("-history_id")
+    page = Paginator(history, HISTORY_PAGE).get_page(request.GET.get("page"))
+    start = (page.number - 1) * HISTORY_PAGE
+    records = list(history[start : start + HISTORY_PAGE + 1])
     versions = []
-    for index, record in enumerate(records):
+    for index, record in enumerate(records[:HISTORY_PAGE]):
         before = records[index + 1] if index + 1 < len(records) else None
         changes = part_changes(spec, before.content if before else {}, record.content)
-        versions.append({"record": record, "changes": changes, "first": before is None})
+        versions.append(
+            {
+                "record": record,
+                "changes": changes,
+                "first": before is None,
+                "latest": start + index == 0,
+            }
+        )
     return render(
         request,
         "plans/history.html",
@@ -256,6 +270,7 @@ def part_history(request, slug, round_slug, key):
             "spec": spec,
             "part": part,
             "versions": versions,
+            "page": page,
             "can_edit": plan_editable(plan)
             and has_area_perm(request.user, spec.edit_permission, plan.area),
         },

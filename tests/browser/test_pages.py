@@ -102,3 +102,34 @@ def test_the_accessibility_check_catches_a_real_violation(page):
     ids = " ".join(axe_violations(page))
     assert "image-alt" in ids
     assert "label" in ids
+
+
+def test_a_long_history_pages_through_its_versions_accessibly(page, demo):
+    """Rotherham's vision saved 45 times: its history shows 20 entries a page, with NHS.UK
+    previous and next links between them."""
+    from django.contrib.auth import get_user_model
+
+    from plans.models import Part
+    from plans.services import part_save
+
+    part = Part.objects.get(plan__area__slug="rotherham", key="vision")
+    author = get_user_model().objects.get(username="rotherham-commissioner")
+    for number in range(part.version + 1, part.version + 46):
+        part_save(
+            part=part,
+            content={"text": f"Our vision, draft {number}."},
+            status="in_progress",
+            base_version=number - 1,
+            user=author,
+        )
+    sign_in(page, "rotherham-reviewer", demo_password())
+    page.goto("/areas/rotherham/plans/itf-2014/parts/vision/history/")
+    assert page.get_by_test_id("history-entry").count() == 20
+    violations = axe_violations(page)
+    page.get_by_role("link", name="Next : Older versions").click()
+    page.wait_for_url("**?page=2")
+    assert page.get_by_test_id("history-entry").count() == 20
+    violations += axe_violations(page)
+    page.get_by_role("link", name="Previous : Newer versions").click()
+    page.wait_for_url("**?page=1")
+    assert violations == []

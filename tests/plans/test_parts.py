@@ -494,3 +494,42 @@ def test_an_empty_new_row_with_a_date_in_it_is_not_saved(client, world, plan):
     assert client.post(part_url(plan, "metrics"), data).status_code == 302
     rows = plan.parts.get(key="metrics").content["rows"]
     assert [row["national"] for row in rows] == [True] * 5
+
+
+def test_a_long_history_is_paged_each_page_in_the_same_queries(
+    client, world, plan, django_assert_max_num_queries
+):
+    """500 saves: 20 entries a page, newest first, each compared with the version before it
+    (the last of a page too, with the first of the next); any page costs what the first page
+    costs, and only the newest version cannot be restored."""
+    from plans.services import part_save
+
+    part = plan.parts.get(key="vision")
+    for number in range(1, 501):
+        part_save(
+            part=part,
+            content={"text": f"Version {number} of our vision."},
+            status="in_progress",
+            base_version=number - 1,
+            user=world.commissioner,
+        )
+    client.force_login(world.commissioner)
+    url = part_url(plan, "vision", "part_history")
+    with django_assert_max_num_queries(30) as first:
+        page = client.get(url).content.decode()
+    assert page.count('data-testid="history-entry"') == 20
+    assert "Entries 1 to 20 of 500, newest first." in page
+    assert "<del>499</del>" in page and "<ins>500</ins>" in page
+    assert "<del>480</del>" in page and "<ins>481</ins>" in page  # the page's last entry
+    assert page.count("Restore version") == 19  # not the newest
+    assert 'href="?page=2"' in page and 'rel="prev"' not in page
+    with django_assert_max_num_queries(len(first)):
+        page = client.get(url + "?page=2").content.decode()
+    assert "<del>479</del>" in page and "<ins>480</ins>" in page
+    assert page.count("Restore version") == 20
+    assert 'href="?page=1"' in page and 'href="?page=3"' in page
+    last = client.get(url + "?page=25").content.decode()
+    assert "Entries 481 to 500 of 500" in last and 'rel="next"' not in last
+    assert "Version 1 of our vision." in last
+    assert "Entries 481 to 500 of 500" in client.get(url + "?page=999").content.decode()
+    assert "Entries 1 to 20 of 500" in client.get(url + "?page=x").content.decode()
