@@ -62,6 +62,7 @@ urlpatterns = [
     path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),
     path(PART + "history/", parts_views.part_history, name="part_history"),
+    path(PART + "comments/all/", parts_views.part_comments, name="part_comments"),
     path(
         PART + "history/<int:history_id>/restore/",
         parts_views.part_restore_view,

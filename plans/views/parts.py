@@ -45,6 +45,8 @@ from plans.services import (
 # The parts that show the pooled budget's totals and its minimum rule.
 FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS, PartKey.SCHEMES}
 HISTORY_PAGE = 20  # versions of a part on a page of its history
+COMMENTS_SHOWN = 10  # the latest comments on a part's page; all of them, paged, on their own
+COMMENTS_PAGE = 20
 
 STATUS_TAGS = {
     PartStatus.NOT_STARTED: "nhsuk-tag--grey",
@@ -153,7 +155,12 @@ def _part_page(
     keep_form=False,
 ):
     others = presence_others(part=part, user=request.user)
-    comments = list(part.comments.select_related("author", "resolved_by"))
+    # The latest comments, oldest of them first; the rest are on the part's comments pages.
+    latest = part.comments.select_related("author", "resolved_by").order_by("-created_at", "-pk")
+    comments = list(latest[:COMMENTS_SHOWN])[::-1]
+    counts = part.comments.aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(resolved_at__isnull=True))
+    )
     editable = plan_editable(plan)
     return render(
         request,
@@ -167,7 +174,8 @@ def _part_page(
             "display": part_display(spec, plan, part.content),
             "presence": presence_text(others),
             "comments": comments,
-            "open_comments": sum(1 for c in comments if not c.resolved_at),
+            "open_comments": counts["open"],
+            "all_comments": counts["total"],
             "comment_form": comment_form or CommentForm(),
             "can_edit": editable and has_area_perm(request.user, spec.edit_permission, plan.area),
             # A refused save still shows what the person typed, so they can copy it.
@@ -367,7 +375,30 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     comment = get_object_or_404(Comment, pk=pk, part=part)
     comment_resolve(comment=comment, user=request.user, resolved=resolved)
     messages.success(request, "Comment resolved." if resolved else "Comment reopened.")
+    page = request.POST.get("comments_page", "")
+    if page.isdigit():  # resolved from a page of all the comments: back to that page
+        return redirect(_part_url(plan, key, "_comments") + f"?page={page}")
     return redirect(_part_url(plan, key) + "#comments")
+
+
+@login_required
+def part_comments(request, slug, round_slug, key):
+    """All of a part's comments, newest first, a page at a time."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    spec, part = _part(plan, key)
+    comments = part.comments.select_related("author", "resolved_by").order_by("-created_at", "-pk")
+    page = Paginator(comments, COMMENTS_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "plans/comments.html",
+        {
+            "plan": plan,
+            "spec": spec,
+            "page": page,
+            "comments": page.object_list,
+            "can_comment": has_area_perm(request.user, COMMENT_PLAN, plan.area),
+        },
+    )
 
 
 @login_required

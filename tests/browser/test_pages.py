@@ -133,3 +133,29 @@ def test_a_long_history_pages_through_its_versions_accessibly(page, demo):
     page.get_by_role("link", name="Previous : Newer versions").click()
     page.wait_for_url("**?page=1")
     assert violations == []
+
+
+def test_all_of_a_parts_comments_are_a_link_away_and_accessible(page, demo):
+    from django.contrib.auth import get_user_model
+
+    from plans.models import Part
+    from plans.services import comment_add
+
+    part = Part.objects.get(plan__area__slug="rotherham", key="vision")
+    author = get_user_model().objects.get(username="rotherham-reviewer")
+    for number in range(1, 26):
+        comment_add(part=part, author=author, text=f"Point {number} to consider.")
+    sign_in(page, "rotherham-reviewer", demo_password())
+    page.goto("/areas/rotherham/plans/itf-2014/parts/vision/")
+    assert page.get_by_test_id("comment").count() == 10
+    page.get_by_role("link", name="See all 25 comments").click()
+    page.wait_for_url("**/parts/vision/comments/all/")
+    assert page.get_by_test_id("comment").count() == 20
+    violations = axe_violations(page)
+    page.get_by_role("link", name="Next : Older comments").click()
+    page.wait_for_url("**?page=2")
+    page.get_by_role("button", name="Resolve this comment").first.click()
+    page.wait_for_url("**/comments/all/?page=2")
+    assert "Comment resolved." in page.content()
+    violations += axe_violations(page)
+    assert violations == []

@@ -533,3 +533,49 @@ def test_a_long_history_is_paged_each_page_in_the_same_queries(
     assert "Version 1 of our vision." in last
     assert "Entries 481 to 500 of 500" in client.get(url + "?page=999").content.decode()
     assert "Entries 1 to 20 of 500" in client.get(url + "?page=x").content.decode()
+
+
+def test_a_part_shows_its_latest_comments_and_pages_all_of_them_in_the_same_queries(
+    client, world, plan, django_assert_max_num_queries
+):
+    """35 comments, 5 of them resolved: the part's page shows the latest 10 and counts 30
+    open; all of them are on pages of 20, newest first, and resolving one from its page goes
+    back to that page."""
+    from plans.services import comment_add, comment_resolve
+
+    part = plan.parts.get(key="vision")
+    comments = [
+        comment_add(part=part, author=world.reviewer, text=f"Comment number {n}.")
+        for n in range(1, 36)
+    ]
+    for comment in comments[:5]:
+        comment_resolve(comment=comment, user=world.reviewer, resolved=True)
+    client.force_login(world.reviewer)
+    with django_assert_max_num_queries(40) as few:
+        page = client.get(part_url(plan, "vision")).content.decode()
+    assert page.count('data-testid="comment"') == 10
+    assert "Comment number 26." in page and "Comment number 25." not in page
+    assert "(30 open)" in page and "See all 35 comments" in page
+    comment_add(part=part, author=world.reviewer, text="One more.")
+    with django_assert_max_num_queries(len(few)):
+        client.get(part_url(plan, "vision"))
+    url = part_url(plan, "vision", "part_comments")
+    first = client.get(url).content.decode()
+    assert first.count('data-testid="comment"') == 20
+    assert "Comments 1 to 20 of 36, newest first." in first
+    assert first.index("One more.") < first.index("Comment number 35.")
+    second = client.get(url + "?page=2").content.decode()
+    assert second.count('data-testid="comment"') == 16 and "Comment number 1." in second
+    response = client.post(
+        part_url(plan, "vision", "comment_reopen", pk=comments[0].pk), {"comments_page": "2"}
+    )
+    assert response.status_code == 302 and response["Location"] == url + "?page=2"
+    comments[0].refresh_from_db()
+    assert comments[0].resolved_at is None
+    response = client.post(
+        part_url(plan, "vision", "comment_resolve", pk=comments[0].pk),
+        {"comments_page": "https://elsewhere.example/"},
+    )
+    assert response["Location"].endswith("/parts/vision/#comments")  # never another address
+    client.force_login(world.outsider)
+    assert client.get(url).status_code == 404
