@@ -35,7 +35,7 @@ def main():
 
     with throwaway_database():
         with open(os.devnull, "w") as quiet:
-            call_command("load_demo", stdout=quiet)
+            call_command("load_demo", "--drafting", stdout=quiet)
         plan = plan_open(area=Area.objects.get(slug=AREA), round=plan_current_round())
         user = get_user_model().objects.get(username=f"{AREA}-reviewer")
         html, _ = plan_print_html(plan)
