@@ -44,7 +44,9 @@ def dashboard(request):
     plans = list(Plan.objects.filter(round=current, area__in=areas))
     overdue = overdue_counts(plans)
     overdue_by_area = {plan.area_id: overdue[plan.pk] for plan in plans}
+    states = {plan.area_id: plan.get_state_display() for plan in plans}
     for area in areas:
+        area.plan_state = states.get(area.pk, "")
         area.my_roles = sorted(set(roles.get(area.pk, [])))
         area.progress = progress.get(area.pk)
         area.overdue = overdue_by_area.get(area.pk)
