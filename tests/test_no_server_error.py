@@ -926,7 +926,17 @@ def comment_resolve_form(w, draw, client):
     client.force_login(user)
     pk = _one(draw, list(Comment.objects.values_list("pk", flat=True)), [2**31 - 1, 2**40])
     view = draw(st.sampled_from(["comment_resolve", "comment_reopen"]))
-    send(client, "post", _plan_url(view, place, key=key, pk=pk), mutated(draw, w, {}, {}))
+    back = {"comments_page": draw(st.one_of(st.text(max_size=20), st.integers(0, 2**70).map(str)))}
+    send(client, "post", _plan_url(view, place, key=key, pk=pk), mutated(draw, w, back, {}))
+
+
+def paged_list(w, draw, client):
+    """A part's history or its comments at any page a person (or a link) may ask for."""
+    place, key = _part_place(w, draw)
+    client.force_login(_one(draw, [place.reviewer, place.commissioner], [w.other.admin]))
+    view = draw(st.sampled_from(["part_history", "part_comments"]))
+    page = draw(st.one_of(st.integers(-(2**70), 2**70).map(str), st.text(max_size=30)))
+    send(client, "get", _plan_url(view, place, key=key), {"page": page})
 
 
 def assign(w, draw, client):
@@ -1040,6 +1050,7 @@ TARGETS = [
             import_confirm,
             comment_form,
             comment_resolve_form,
+            paged_list,
             assign,
             presence,
             restore,

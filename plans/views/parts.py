@@ -376,7 +376,7 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     comment_resolve(comment=comment, user=request.user, resolved=resolved)
     messages.success(request, "Comment resolved." if resolved else "Comment reopened.")
     page = request.POST.get("comments_page", "")
-    if page.isdigit():  # resolved from a page of all the comments: back to that page
+    if page.isascii() and page.isdigit():  # from a page of all the comments: back to it
         return redirect(_part_url(plan, key, "_comments") + f"?page={page}")
     return redirect(_part_url(plan, key) + "#comments")
 
