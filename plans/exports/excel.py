@@ -41,6 +41,7 @@ DERIVED = PatternFill("solid", fgColor="D9D9D9")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 WORDS = Font(italic=True, color="425563")  # the template's question and guidance
 GREEN = PatternFill("solid", fgColor="C6EFCE")
 RED = PatternFill("solid", fgColor="FFC7CE")
@@ -51,8 +52,11 @@ LABEL_WIDTH, ANSWER_WIDTH, TEXT_WIDTH, NARROWEST = 38, 22, 20, 11
 KIND_WIDTHS = {MONEY: 17, NUMBER: 12, YES_NO: 9, DATE: 12}
 ANSWER_TO = 6  # an answer is merged across columns B to F
 PRINT_WIDTH = 200  # what A4 landscape holds at a scale of about 75 %, 8 pt from 11 pt
-CHARACTERS_PER_WIDTH = 1.2  # average characters of wrapped text per unit of width
-BOLD_PER_WIDTH = 0.85  # of a bold label, which prints wider
+# Characters of wrapped text a unit of width holds, measured for the widest font a reader's
+# spreadsheet may print with (LibreOffice without Calibri uses a wider sans): a row too tall
+# wastes a little paper, one too short cuts its text.
+CHARACTERS_PER_WIDTH = 1.0
+BOLD_PER_WIDTH = 0.8  # of a bold label
 PAGE_POINTS = 600  # about the height of rows a landscape page holds at its print scale
 LINE_POINTS, MOST_POINTS = 15, 409  # a line of 11 pt text; the tallest row a sheet allows
 MOST_LINES = (MOST_POINTS - 3) // LINE_POINTS  # of an answer in one row; a longer one spans rows
@@ -84,6 +88,7 @@ def _label(ws, row: int, column: int, text: str, font=BOLD):
     cell.value = printable(str(text))
     cell.data_type = "s"
     cell.font = font
+    cell.alignment = TOP  # level with its value, which wraps from the top of a tall row
     return cell
 
 
@@ -490,11 +495,24 @@ def answer_rows(widths: list[float], text) -> list[str]:
 
 
 def _lines(text, width: float, per_width: float = CHARACTERS_PER_WIDTH) -> int:
-    """The lines a text wraps to in a cell this wide."""
+    """The lines a text wraps to in a cell this wide, word by word as a spreadsheet wraps it
+    (a word that does not fit the line's end starts the next line)."""
     if not isinstance(text, str) or not text:
         return 1
     per_line = max(int(width * per_width), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split(" "):
+            if used and used + 1 + len(word) > per_line:
+                lines += 1
+                used = 0
+            used += (1 if used else 0) + len(word)
+            while used > per_line:  # a word longer than a line breaks where the line ends
+                lines += 1
+                used -= per_line
+    return lines
 
 
 def _fit_rows(ws) -> None:

@@ -4,6 +4,7 @@ so that what a sealed plan prints is made once (`governance.models.ExportFile`).
 import hashlib
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.contrib.staticfiles import finders
@@ -20,6 +21,7 @@ from governance.signoff import readiness_checks
 from itf_portal.printing import PRINT_SECONDS, PrintFailed, pdf_print
 from plans.checks import Measure, minimum_of, total_of
 from plans.constants import PartKey, PartStatus, PlanState
+from plans.exports import excel, template
 from plans.exports.excel import plan_workbook
 from plans.models import Plan
 from plans.registry import PARTS, part_display
@@ -40,7 +42,11 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
     checks = readiness_checks(plan)
     signoff = signoff_rows(plan, seal if digest else None, snapshot_frame(snapshot))
     cover = cover_lines(plan, snapshot)
-    key = _key("xlsx", digest, repr(checks), repr(signoff), repr(cover)) if digest else ""
+    key = (
+        _key("xlsx", WORKBOOK_WRITER, digest, repr(checks), repr(signoff), repr(cover))
+        if digest
+        else ""
+    )
     kept = ExportFile.objects.filter(key=key, status=ExportFile.DONE).first() if key else None
     if kept:
         Export.objects.create(plan=plan, user=user, format="xlsx", seal=digest)
@@ -57,6 +63,13 @@ def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
             workbook,
         )
     return workbook, name
+
+
+# What a kept workbook was made by: once the writer or the layout changes (a new release), a
+# sealed plan's workbook is made afresh, from the same sealed version, in the new layout.
+WORKBOOK_WRITER = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (excel, template))
+).hexdigest()
 
 
 def _key(*inputs: str) -> str:

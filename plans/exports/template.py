@@ -612,14 +612,27 @@ def answer_pieces(text: str, most: int, lines_of) -> list[str]:
     while lines_of(rest) > most:
         ends = [n + 1 for n, character in enumerate(rest) if character == "\n"]
         spaces = [n + 1 for n, character in enumerate(rest) if character == " "]
-        fitting = [end for end in ends if lines_of(rest[:end]) <= most] or [
-            end for end in spaces if lines_of(rest[:end]) <= most
-        ]
-        if not fitting:
+        cut = _last_fitting(ends, rest, most, lines_of) or _last_fitting(
+            spaces, rest, most, lines_of
+        )
+        if not cut:
             break  # one word longer than a row: it stays whole
-        pieces.append(rest[: fitting[-1]])
-        rest = rest[fitting[-1] :]
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
     return [*pieces, rest]
+
+
+def _last_fitting(ends: list[int], text: str, most: int, lines_of) -> int:
+    """The last of the (rising) `ends` whose text up to it fits `most` lines, or 0: a binary
+    search, since a longer text never takes fewer lines."""
+    low, high, found = 0, len(ends) - 1, 0
+    while low <= high:
+        middle = (low + high) // 2
+        if lines_of(text[: ends[middle]]) <= most:
+            found, low = ends[middle], middle + 1
+        else:
+            high = middle - 1
+    return found
 
 
 def answer_joined(pieces: list[str]) -> str:

@@ -347,6 +347,11 @@ def test_a_sealed_plans_workbook_is_made_once_and_a_drafts_each_time(client, wor
     assert len(made) == 3 and first.content == again.content
     assert ExportFile.objects.get().format == "xlsx"
     assert Export.objects.filter(format="xlsx").count() == 4
+    # A release that changes the workbook's writer makes the sealed workbook afresh, once.
+    monkeypatch.setattr(service, "WORKBOOK_WRITER", "a later release")
+    client.get(url)
+    client.get(url)
+    assert len(made) == 4
 
 
 def _rendered(pdf: bytes):
