@@ -20,6 +20,7 @@ def test_a_commissioner_completes_a_part_and_the_task_list_shows_it(page, demo):
     violations = axe_violations(page)
     before = page.get_by_test_id("progress").inner_text()
     page.get_by_role("link", name="Patient, service user and public engagement").click()
+    page.wait_for_url(f"**{plan}parts/public_engagement/")
     violations += axe_violations(page)
     page.get_by_label("Your answer").fill("We held six listening events with Healthwatch.")
     page.get_by_label("Yes, mark it as complete").check()
