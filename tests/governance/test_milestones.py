@@ -29,6 +29,7 @@ def test_the_area_admin_sets_milestones_and_overdue_ones_are_flagged(client, wor
     assert str(deadline.due_on) == "2014-02-14" and deadline.done_on is None
     page = client.get(reverse("dashboard")).content.decode()
     assert "Overdue" in page and "1 milestone" in page
+    assert "1 milestone</a></td>" in page  # only what is overdue is counted, no "0 parts"
     client.force_login(world.reviewer)
     page = client.get(URL).content.decode()
     assert "14 February 2014" in page and "Overdue" in page
