@@ -20,7 +20,7 @@ from common import median_seconds, throwaway_database  # sets Django up first
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from plans.checks import total_of
+from plans.checks import is_total, total_of
 from plans.exports.excel import answer_rows, column_widths
 from plans.exports.template import (
     AMOUNTS,
@@ -78,7 +78,7 @@ def floor_workbook(snapshot: dict, *, seal: str, checks: list, signoff: list, co
             for label, value, kind, measure in [*lines, *cover]:
                 ws.cell(row, 1, label)
                 ws.cell(row, 2, plain(value, MONEY if kind == "money" else kind))
-                if measure and measure[0] == "total":
+                if measure and is_total(measure):
                     waiting.append((ws.cell(row, 2), f"={{{measure}}}", (measure,)))
                 elif measure and value is not None:
                     anchors[measure] = f"'{ws.title}'!$B${row}"

@@ -18,6 +18,11 @@ def minimum_of(year: str) -> Measure:
     return ("minimum", year)
 
 
+def is_total(measure: Measure) -> bool:
+    """A total is its table's own Total cell; any other measure is held where it is shown."""
+    return measure[0] == "total"
+
+
 @dataclass(frozen=True)
 class Check:
     """A named rule with its answer, for the plan's readiness checklist."""

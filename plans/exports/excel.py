@@ -15,7 +15,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from itf_portal.money import LIMIT
-from plans.checks import total_of
+from plans.checks import is_total, total_of
 from plans.exports.template import (
     AMOUNTS,
     CHECKLIST,
@@ -213,9 +213,10 @@ def _table(
     return row + 1
 
 
-def _subtotals(ws, row: int, item: Subtotals, snapshot: dict, placed: dict) -> int:
-    """The table's amounts by the values of one of its columns: a row per value, each amount a
-    SUMIF of the table's own rows, so it follows every edit (and a row inserted in the table)."""
+def _subtotals(ws, row: int, item: Subtotals, placed: dict) -> int:
+    """The table's amounts by the values of one of its columns: a row per value the table's
+    cells hold (as `Subtotals.values` lists them), each amount a SUMIF of the table's own rows,
+    so it follows every edit (and a row inserted in the table)."""
     if item.table.title not in placed:
         return row
     header, total, letters = placed[item.table.title]
@@ -230,8 +231,10 @@ def _subtotals(ws, row: int, item: Subtotals, snapshot: dict, placed: dict) -> i
     def rows_of(letter: str) -> str:
         return f"${letter}${header}:${letter}${total}"
 
-    by = rows_of(letters[item.table.subtotal_by])
-    for value in item.values(snapshot):
+    letter = letters[item.table.subtotal_by]
+    by = rows_of(letter)
+    written = (ws[f"{letter}{number}"].value for number in range(header + 1, total))
+    for value in [value for value in dict.fromkeys(str(v or "") for v in written) if value]:
         _put(ws, row, 1, value, fill=DERIVED)
         for number, column in enumerate(amounts, start=2):
             spend = rows_of(letters[column.key])
@@ -334,7 +337,7 @@ def plan_workbook(
                     validations.add_choice(cell, lists.source(choices))
                 row += len(pieces)
             elif isinstance(item, Subtotals):
-                row = _subtotals(ws, row, item, snapshot, placed)
+                row = _subtotals(ws, row, item, placed)
             else:
                 start = row + 2
                 row = _table(ws, row + 1, item, snapshot, validations, lists, anchors, placed)
@@ -380,8 +383,8 @@ def _cover(
         _label(ws, row, 1, line.label).alignment = WRAP
         value = "" if line.value is None else line.value
         cell = _put(ws, row, 2, value, MONEY if line.kind == "money" else DATE, fill=DERIVED)
-        if line.measure and line.measure[0] == "total":
-            waiting.append((cell, lambda anchors, m=line.measure: _is(anchors, m)))
+        if line.measure and is_total(line.measure):
+            waiting.append((cell, lambda anchors, m=line.measure: _formula_of(anchors, m)))
         elif line.measure and line.value is not None:  # a minimum not yet set is no figure
             anchors[line.measure] = f"'{ws.title}'!$B${row}"
         row += 1
@@ -402,7 +405,7 @@ def _cover(
     return row
 
 
-def _is(anchors: dict, measure) -> str | None:
+def _formula_of(anchors: dict, measure) -> str | None:
     return f"={anchors[measure]}" if measure in anchors else None
 
 

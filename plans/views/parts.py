@@ -156,8 +156,7 @@ def _part_page(
 ):
     others = presence_others(part=part, user=request.user)
     # The latest comments, oldest of them first; the rest are on the part's comments pages.
-    latest = part.comments.select_related("author", "resolved_by").order_by("-created_at", "-pk")
-    comments = list(latest[:COMMENTS_SHOWN])[::-1]
+    comments = list(_comments_newest_first(part)[:COMMENTS_SHOWN])[::-1]
     counts = part.comments.aggregate(
         total=Count("pk"), open=Count("pk", filter=Q(resolved_at__isnull=True))
     )
@@ -381,13 +380,16 @@ def comment_resolve_view(request, slug, round_slug, key, pk, resolved):
     return redirect(_part_url(plan, key) + "#comments")
 
 
+def _comments_newest_first(part):
+    return part.comments.select_related("author", "resolved_by").order_by("-created_at", "-pk")
+
+
 @login_required
 def part_comments(request, slug, round_slug, key):
     """All of a part's comments, newest first, a page at a time."""
     plan = plan_for_user(request.user, slug, round_slug)
     spec, part = _part(plan, key)
-    comments = part.comments.select_related("author", "resolved_by").order_by("-created_at", "-pk")
-    page = Paginator(comments, COMMENTS_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(_comments_newest_first(part), COMMENTS_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "plans/comments.html",
