@@ -1,46 +1,39 @@
-"""The floor for the load benchmark: bare WSGI views that read the same rows as the task list
-and a part page, with no middleware, sessions, permissions or templates."""
+"""The floor for the load benchmark: the HTML load.py captured from the app for each page, served
+as it is by one bare Django view. Django's WSGI handler and URL resolver, no middleware, no
+sessions, database, permissions or templates. BENCH_FLOOR_PAGES names the folder of pages."""
 
+import json
 import os
+from pathlib import Path
 
-import django
+from django.conf import settings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itf_portal.settings")
-django.setup()
+settings.configure(
+    DEBUG=False,
+    SECRET_KEY="the floor keeps no secrets",  # noqa: S106 - nothing is signed here
+    ALLOWED_HOSTS=["127.0.0.1", "localhost"],
+    ROOT_URLCONF=__name__,
+    MIDDLEWARE=[],
+    INSTALLED_APPS=[],
+)
 
-from django.db.models import Count, Q  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import HttpResponse, HttpResponseNotFound  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from plans.models import Part  # noqa: E402
-
-AREA = os.environ.get("BENCH_AREA", "plymouth")
-
-
-def _task_list() -> str:
-    parts = (
-        Part.objects.filter(plan__area__slug=AREA)
-        .select_related("assignee", "plan__area")
-        .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))
-    )
-    return "\n".join(f"{p.key} {p.status} {p.assignee_id} {p.open_comments}" for p in parts)
-
-
-def _part(key: str) -> str:
-    part = Part.objects.select_related("plan__area", "updated_by").get(
-        plan__area__slug=AREA, key=key
-    )
-    comments = list(part.comments.select_related("author"))
-    viewers = list(part.viewers.select_related("user"))
-    return f"{part.content}\n{[c.text for c in comments]}\n{[v.user_id for v in viewers]}"
+FOLDER = Path(os.environ["BENCH_FLOOR_PAGES"])
+PAGES = {
+    path: ((FOLDER / page["file"]).read_bytes(), page["content_type"])
+    for path, page in json.loads((FOLDER / "manifest.json").read_text()).items()
+}
 
 
-def application(environ, start_response):
-    path = environ.get("PATH_INFO", "")
-    if path == "/floor/task-list":
-        body = _task_list()
-    elif path.startswith("/floor/part/"):
-        body = _part(path.rsplit("/", 1)[-1])
-    else:
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found"]
-    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-    return [body.encode()]
+def page(request):
+    if request.path not in PAGES:
+        return HttpResponseNotFound(b"not found")
+    body, content_type = PAGES[request.path]
+    return HttpResponse(body, content_type=content_type)
+
+
+urlpatterns = [re_path(r"", page)]
+application = get_wsgi_application()

@@ -147,8 +147,8 @@ class SchemesForm(part_form(Schemes)):
 
     def clean(self):
         data = super().clean()
-        complete = data.get("status") == PartStatus.COMPLETE
-        if complete and self.rows is not None and not any(form.kept for form in self.rows.forms):
+        rows = [row for row in self.rows.forms if row.kept] if self.rows else self.stored_rows
+        if data.get("status") == PartStatus.COMPLETE and not rows:
             self.add_error(None, "Add at least one scheme before marking this part complete.")
         return data
 

@@ -347,6 +347,14 @@ def part_save(
     )
 
 
+def part_row_save(*, part: Part, **change) -> Part:
+    """Change, add or remove one row of a long table part (`plans.services.part_row_save`); a
+    fund part's rows are written to the fund's tables in the same transaction."""
+    return plans_services.part_row_save(
+        part=part, **change, store=fund_store if PART_BY_KEY[part.key].in_tables else None
+    )
+
+
 def part_restore(*, part: Part, history_id: int, base_version: int, user) -> Part:
     """Bring back an earlier version of a part as a new version."""
     return plans_services.part_restore(

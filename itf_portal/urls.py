@@ -7,6 +7,7 @@ from governance import accounts
 from governance import views as governance_views
 from plans.views import areas as plans_views
 from plans.views import parts as parts_views
+from plans.views import rows as rows_views
 from plans.views import workbooks as workbook_views
 
 PLAN = "areas/<slug:slug>/plans/<slug:round_slug>/"
@@ -62,6 +63,9 @@ urlpatterns = [
     path("allocations/", finance_views.allocations, name="allocations"),
     path(PART, parts_views.part_page, name="part"),
     path(PART + "history/", parts_views.part_history, name="part_history"),
+    path(PART + "rows/new/", rows_views.row_page, name="part_row_add"),
+    path(PART + "rows/<int:number>/", rows_views.row_page, name="part_row"),
+    path(PART + "rows/<int:number>/remove/", rows_views.row_remove, name="part_row_remove"),
     path(PART + "comments/all/", parts_views.part_comments, name="part_comments"),
     path(
         PART + "history/<int:history_id>/restore/",

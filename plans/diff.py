@@ -31,8 +31,24 @@ def _marked(tag: str, text: str) -> str:
 
 
 def words_diff(old: str, new: str) -> SafeString:
-    """The new text with removed words in <del> and added words in <ins>, all escaped."""
-    before, after = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    """The new text with removed words in <del> and added words in <ins>, all escaped.
+
+    Paragraphs are matched first and words only within the paragraphs that differ, so a long
+    answer with one paragraph changed costs that paragraph, not the whole answer squared."""
+    before = (old or "").splitlines(keepends=True)
+    after = (new or "").splitlines(keepends=True)
+    out = []
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(before[a1:a2])))
+        else:
+            out.append(_words_diff("".join(before[a1:a2]), "".join(after[b1:b2])))
+    return _safe("".join(out))
+
+
+def _words_diff(old: str, new: str) -> str:
+    before, after = _TOKENS.findall(old), _TOKENS.findall(new)
     out = []
     matcher = SequenceMatcher(None, before, after, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -43,7 +59,7 @@ def words_diff(old: str, new: str) -> SafeString:
             out.append(_marked("del", "".join(before[a1:a2])))
         if op in ("insert", "replace"):
             out.append(_marked("ins", "".join(after[b1:b2])))
-    return _safe("".join(out))
+    return "".join(out)
 
 
 def _field_change(label: str, cell: Cell | None, old: dict, new: dict, model) -> Change | None:

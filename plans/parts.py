@@ -7,9 +7,11 @@ that come and go, the national measures that cannot be removed, and its checks a
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django import forms
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.utils.functional import classproperty
 
 from itf_portal.forms import DayMonthYearField, MoneyField, field_anchor
 from itf_portal.money import LIMIT, money_format
@@ -298,6 +300,7 @@ class RowForm(forms.Form):
     """
 
     content_model: type[Content] = Content
+    alone = False  # edited on its own page (`row_page_form`), where it is always kept
 
     def __init__(self, *args, plan=None, index=0, **kwargs):
         self.plan = plan
@@ -309,6 +312,8 @@ class RowForm(forms.Form):
     @property
     def kept(self) -> bool:
         """Whether this row is saved: something was typed in it and it is not marked for removal."""
+        if self.alone:
+            return True
         if "DELETE" in self.fields and self["DELETE"].data:
             return False
         return any(_something_typed(self[name].data) for name in self.fields if name != "DELETE")
@@ -328,6 +333,16 @@ class RowForm(forms.Form):
             item
             for item in layout(cls.content_model, plan.round.year_labels)
             if isinstance(item, Derived) or not item.question.ask.other_of
+        ]
+
+    @classmethod
+    def overview_cells(cls, plan) -> list[Cell | Derived]:
+        """The columns of the overview of a table whose rows are edited one to a page."""
+        chosen = cls.content_model.overview
+        return [
+            item
+            for item in cls.shown_cells(plan)
+            if (item.label if isinstance(item, Derived) else item.question.name) in chosen
         ]
 
     @classmethod
@@ -387,7 +402,16 @@ class PartForm(forms.Form):
     )
     base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, data=None, *, plan, content=None, version=0, status=PartStatus.IN_PROGRESS):
+    def __init__(
+        self,
+        data=None,
+        *,
+        plan,
+        content=None,
+        version=0,
+        status=PartStatus.IN_PROGRESS,
+        with_rows=True,
+    ):
         self.plan = plan
         content = content or {}
         initial = {
@@ -399,7 +423,10 @@ class PartForm(forms.Form):
         super().__init__(data, initial=initial)
         _prepare(self, self.content_model, plan)
         self.rows = None
-        if self.row_form:
+        # Without its rows (the web page of a long table, whose rows are each edited on their
+        # own page) the form keeps the rows as given; the workbook's import takes them all.
+        self.stored_rows = list(content.get("rows", []))
+        if self.row_form and with_rows:
             factory = forms.formset_factory(
                 self.row_form, formset=RowFormSet, extra=1, can_delete=True, max_num=1000
             )
@@ -409,6 +436,11 @@ class PartForm(forms.Form):
                 initial=[self.row_form.initial_from(row, plan) for row in content.get("rows", [])],
                 form_kwargs={"plan": plan},
             )
+
+    @classproperty
+    def rows_apart(cls) -> bool:
+        """Whether the part's rows are each edited on their own page, under an overview."""
+        return cls.row_form is not None and bool(cls.row_form.content_model.overview)
 
     @classmethod
     def labelled(cls, content: dict) -> dict[str, str]:
@@ -448,6 +480,8 @@ class PartForm(forms.Form):
         content = _stored(self, self.content_model, self.plan.round.year_labels)
         if self.rows is not None:
             content["rows"] = [form.content() for form in self.rows.forms if form.kept]
+        elif self.row_form is not None:
+            content["rows"] = self.stored_rows
         return content
 
     def row_errors(self) -> list[tuple[str, str]]:
@@ -462,6 +496,49 @@ class PartForm(forms.Form):
             for message in form.non_field_errors():
                 items.append(("", f"{self.row_label} {number}: {message}"))
         return items
+
+
+class RowPage:
+    """A row form on the row's own page: beside the row's fields, the part's version and the row
+    as it was when the page was drawn (`plans.services.row_fingerprint`, empty for a new row),
+    and where the row goes in the table. Every row is checked as kept (a blank one is refused,
+    not left out)."""
+
+    alone = True
+    place_fields = {
+        "base_version": forms.IntegerField(widget=forms.HiddenInput, min_value=0),
+        "was": forms.CharField(widget=forms.HiddenInput, required=False, max_length=64),
+        "position": forms.IntegerField(
+            label="Position in the table",
+            widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4"}),
+            error_messages={
+                "required": "Enter the position in the table, as a whole number.",
+                "invalid": "Enter the position in the table, as a whole number.",
+            },
+        ),
+    }
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.place_fields:  # after the row's own, as the page lays them out
+            self.fields[name] = self.fields.pop(name)
+        position = self.fields["position"]
+        position.help_text = (
+            f"1 is first, {count} is last." if count > 1 else "It is the only one for now."
+        )
+        message = f"Enter a position from 1 to {count}."
+        position.validators = [MinValueValidator(1, message), MaxValueValidator(count, message)]
+
+    @property
+    def content_bound(self) -> list:
+        """The row's own inputs, in order (the place's are laid out apart)."""
+        return [self[name] for name in self.fields if name not in self.place_fields]
+
+
+@cache
+def row_page_form(row_form: type[RowForm]) -> type:
+    """The form of a row's own page (`RowPage`) for a part's row form."""
+    return type(f"{row_form.__name__}Page", (RowPage, row_form), dict(RowPage.place_fields))
 
 
 def part_form(model: type[Content], base: type = None) -> type:

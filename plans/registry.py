@@ -37,6 +37,11 @@ class PartPage:
     form: type[PartForm]
     form_template: str = "plans/includes/part_form.html"
 
+    def page_form(self, *args, **kwargs) -> PartForm:
+        """The part's form as its web page shows it: a long table's rows are each edited on
+        their own page (`plans.views.rows`), so its form leaves them as they are."""
+        return self.form(*args, with_rows=not self.form.rows_apart, **kwargs)
+
     def __getattr__(self, name: str):
         # Everything else a page reads of a part (key, title, words …) is its description's.
         if name == "described":  # not set yet (copying, unpickling)
@@ -110,3 +115,31 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
             "money": [money[n] for n in kept],  # which columns hold amounts
         }
     return {"fields": fields, "table": table}
+
+
+def rows_overview(spec: PartPage, plan, content: dict) -> dict | None:
+    """The overview of a long table whose rows are each edited on their own page: a few of each
+    row's columns (`Content.overview`), numbered as the rows' pages are, and the table's totals."""
+    form = spec.form
+    if not form.rows_apart:
+        return None
+    rows = spec.content.rows_shown(content or {})
+    shown = form.row_form.overview_cells(plan)
+    model = form.row_form.content_model
+    every = form.row_form.shown_cells(plan)
+    total = form.row_form.total_row(plan, rows) if rows else None
+    money = [isinstance(item, Cell) and item.kind == Kind.MONEY for item in shown]
+    # Each heading and value with whether it is an amount (set to the right).
+    return {
+        "headers": list(
+            zip([getattr(item, "header", None) or item.label for item in shown], money, strict=True)
+        ),
+        "rows": [
+            (number, list(zip([shown_cell(i, row, model) for i in shown], money, strict=True)))
+            for number, row in enumerate(rows, start=1)
+        ],
+        # The totals row is laid out under every column: keep those of the overview's.
+        "total": list(zip([total[every.index(item)] for item in shown], money, strict=True))
+        if total
+        else None,
+    }

@@ -1,5 +1,8 @@
 """Domain functions for areas, their partners, and the plan's parts."""
 
+import contextlib
+import hashlib
+import json
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
@@ -305,6 +308,82 @@ def part_save(
     current._history_user = user
     current.save()
     return current
+
+
+def row_fingerprint(row: dict) -> str:
+    """A stored row's fingerprint: a row's own page carries it, so the save finds the row it was
+    drawn from even after colleagues have added, moved or removed others."""
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _row_index(rows: list[dict], was: str, number: int) -> int | None:
+    """Where the row that read `was` (drawn as row `number`) is now, or None if it has changed
+    or gone."""
+    if 1 <= number <= len(rows) and row_fingerprint(rows[number - 1]) == was:
+        return number - 1
+    return next((index for index, row in enumerate(rows) if row_fingerprint(row) == was), None)
+
+
+@transaction.atomic
+def part_row_save(
+    *,
+    part: Part,
+    number: int | None,
+    was: str,
+    row: dict | None,
+    position: int | None,
+    base_version: int,
+    user,
+    store=None,
+) -> Part:
+    """Change one row of a long table part (row `number` as drawn, which read `was`), add one
+    (no `number`) or remove one (no `row`), and put it at `position` (1 is first; none: where it
+    was, or last). A save by someone else since `base_version` does not stop it when that save
+    left this row as the person saw it (they changed another row): the change is made on top of
+    theirs. When this row has changed or gone since, StaleEdit, and nothing is saved. The part is
+    checked whole by `part_save`, as any save."""
+    label = PART_BY_KEY[part.key].row_label or "Row"
+    # Locked in `part_save`'s order (plan, then part): the rows read here are the ones changed.
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.plan_id)
+    current = Part.objects.select_for_update().get(pk=part.pk)
+    before = list(current.content.get("rows", []))
+    if row is not None:
+        # As it would be stored, so that a row saved unchanged is seen to be (a row that does
+        # not fit is refused whole, with its reasons, by part_save).
+        with contextlib.suppress(ContentError):
+            row = content_check(part.key, {"rows": [row]}, plan.round.year_labels)["rows"][0]
+    rows = list(before)
+    if number is None:
+        if current.version != base_version and row is not None and rows and rows[-1] == row:
+            return current  # the same new row posted twice (a second click): added once
+        index, reason = len(rows), f"{label} added"
+    else:
+        found = _row_index(rows, was, number)
+        if found is None:
+            raise StaleEdit(current)
+        index = found
+        rows.pop(index)
+        reason = f"{label} {index + 1} {'changed' if row is not None else 'removed'}"
+    if row is not None:
+        place = index if position is None else min(max(position, 1), len(rows) + 1) - 1
+        rows.insert(place, row)
+        if number is None:
+            reason += f" as {place + 1}"
+        elif place != index:
+            reason += f" and moved to {place + 1}"
+    if rows == before:
+        return current  # saved as it was: no new version
+    status = PartStatus.IN_PROGRESS if current.status == PartStatus.NOT_STARTED else current.status
+    return part_save(
+        part=current,
+        content={**current.content, "rows": rows},
+        status=status,
+        base_version=current.version,
+        user=user,
+        reason=reason,
+        store=store,
+    )
 
 
 def part_restore(*, part: Part, history_id: int, base_version: int, user, store=None) -> Part:

@@ -172,6 +172,9 @@ class Content(BaseModel):
     derived: ClassVar[tuple[Derived, ...]] = ()
     # Whether the part's heading labels its one answer (a narrative part's), else each field's.
     asks_heading: ClassVar[bool] = False
+    # A row model's columns in the overview of a long table whose rows are each edited on their
+    # own page (the field names, or a derived column's label); empty: the rows are edited together.
+    overview: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def rows_shown(cls, content: dict) -> list[dict]:
@@ -583,6 +586,8 @@ class Scheme(Content):
     spend: Annotated[dict[str, Money], Ask("spend", per="year")] = Field(default_factory=dict)
     benefits: Annotated[dict[str, Money], Ask("benefits", per="year")] = Field(default_factory=dict)
 
+    overview = ("name", "scheme_type", "lead_commissioner", "stream", "spend", "benefits")
+
 
 class Schemes(Content):
     rows: list[Scheme] = Field(default_factory=list, max_length=ROW_LIMIT)
@@ -646,6 +651,7 @@ class Risk(Content):
             value=lambda row: risk_rating(row.get("impact"), row.get("probability")),
         ),
     )
+    overview = ("description", "impact", "probability", "Risk Rating", "owner")
 
 
 class Risks(Content):

@@ -72,6 +72,44 @@ def part_post_data(plan, key: str, content: dict, *, status="in_progress", versi
     return form_data(form)
 
 
+def row_url(plan, key: str, number: int | None = None, suffix: str = "") -> str:
+    """A row's own page of a long table part (schemes, key risks); no number: adding one."""
+    from django.urls import reverse
+
+    part = reverse(
+        "part", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "key": key}
+    )
+    return part + "rows/" + (f"{number}/" if number else "new/") + suffix
+
+
+def row_post_data(plan, key: str, row: dict, *, number=None, position=None, version=None) -> dict:
+    """The POST a browser sends from a row's own page showing this row: row `number` as it is
+    stored now, or a new row (no number)."""
+    from itf_portal.forms import form_data
+    from plans.parts import row_page_form
+    from plans.registry import PART_BY_KEY
+    from plans.services import row_fingerprint
+
+    spec = PART_BY_KEY[key]
+    part = plan.parts.get(key=key)
+    rows = spec.content.rows_shown(part.content)
+    form_class = row_page_form(spec.form.row_form)
+    initial = {
+        **form_class.initial_from(row, plan),
+        "base_version": part.version if version is None else version,
+        "was": row_fingerprint(rows[number - 1]) if number else "",
+        "position": position or number or len(rows) + 1,
+    }
+    return form_data(form_class(plan=plan, initial=initial, prefix="row", count=len(rows) + 1))
+
+
+def rows_add(client, plan, key: str, rows: list[dict]) -> None:
+    """Add each row through its own page, as a person does."""
+    for row in rows:
+        response = client.post(row_url(plan, key), row_post_data(plan, key, row))
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+
 def plan_make_ready(plan, user):
     """Fill every part of the plan as complete, set the minimums and give every partner a
     signatory: a plan that passes every readiness check."""

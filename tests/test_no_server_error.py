@@ -72,8 +72,16 @@ from plans.exports.importer import import_pending, import_preview
 from plans.exports.service import plan_export_xlsx
 from plans.forms import AreaForm, OrganisationForm
 from plans.models import Comment, Organisation, Part
+from plans.parts import row_page_form
 from plans.registry import PART_BY_KEY
-from plans.services import area_save, comment_add, comment_resolve, plan_current_round, plan_open
+from plans.services import (
+    area_save,
+    comment_add,
+    comment_resolve,
+    plan_current_round,
+    plan_open,
+    row_fingerprint,
+)
 from plans.views.parts import AssignForm, CommentForm
 from plans.views.workbooks import UploadForm
 from tests.factories import (
@@ -619,13 +627,44 @@ def part_form(w, draw, client, key):
     user = _one(draw, [editor], [place.reviewer, w.other.admin, w.national])
     client.force_login(user)
     part = place.plan.parts.get(key=key)
-    form = spec.form(
+    form = spec.page_form(
         plan=place.plan, content=part.content, version=part.version, status=part.status
     )
     data = form_payload(draw, w, form)
     if draw(st.integers(0, 5)) == 5:
         data["add_row"] = "1"
     send(client, "post", _plan_url("part", place, key=key), data)
+
+
+def row_page(w, draw, client):
+    """One row of a long table part (schemes, key risks) changed, added or removed on its own
+    page, including for a row that is not there."""
+    key = draw(st.sampled_from([s.key for s in PART_BY_KEY.values() if s.form.rows_apart]))
+    spec = PART_BY_KEY[key]
+    place = _one(draw, [w.drafting], [w.awaiting, w.other])
+    editor = next(u for u in place.people if has_area_perm(u, spec.edit_permission, place.area))
+    client.force_login(_one(draw, [editor], [place.reviewer, w.other.admin]))
+    part = place.plan.parts.get(key=key)
+    rows = spec.content.rows_shown(part.content)
+    number = _one(draw, [None, *range(1, len(rows) + 1)], [0, len(rows) + 1, 2**40])
+    row = rows[number - 1] if number and number <= len(rows) else {}
+    form_class = row_page_form(spec.form.row_form)
+    initial = {
+        **form_class.initial_from(row, place.plan),
+        "base_version": part.version,
+        "was": row_fingerprint(row) if row else "",
+        "position": number or len(rows) + 1,
+    }
+    form = form_class(plan=place.plan, prefix="row", count=len(rows) + 1, initial=initial)
+    if number is None:
+        url, data = _plan_url("part_row_add", place, key=key), form_payload(draw, w, form)
+    elif draw(st.booleans()):
+        url = _plan_url("part_row_remove", place, key=key, number=number)
+        data = mutated(draw, w, {"base_version": part.version, "was": initial["was"]}, {})
+    else:
+        url = _plan_url("part_row", place, key=key, number=number)
+        data = form_payload(draw, w, form)
+    send(client, "post", url, data)
 
 
 def calculator(w, draw, client):
@@ -1032,6 +1071,7 @@ TARGETS = [
     *(
         pytest.param(target, id=target.__name__)
         for target in [
+            row_page,
             calculator,
             sign,
             decline,

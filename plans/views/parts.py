@@ -30,7 +30,7 @@ from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
 from plans.exports.service import plan_export_xlsx, plan_pdf_ask, plan_pdf_served
 from plans.models import Comment
-from plans.registry import PART_BY_KEY, PARTS, part_display
+from plans.registry import PART_BY_KEY, PARTS, part_display, rows_overview
 from plans.services import (
     PlanNotEditable,
     StaleEdit,
@@ -171,6 +171,8 @@ def _part_page(
             "form": form,
             "conflict": conflict,
             "display": part_display(spec, plan, part.content),
+            "overview": rows_overview(spec, plan, part.content),
+            "rows_url": _part_url(plan, spec.key) + "rows/",
             "presence": presence_text(others),
             "comments": comments,
             "open_comments": counts["open"],
@@ -206,11 +208,13 @@ def part_page(request, slug, round_slug, key):
     plan = plan_for_user(request.user, slug, round_slug)
     spec, part = _part(plan, key)
     if request.method == "GET":
-        form = spec.form(plan=plan, content=part.content, version=part.version, status=part.status)
+        form = spec.page_form(
+            plan=plan, content=part.content, version=part.version, status=part.status
+        )
         return _part_page(request, plan, spec, part, form)
 
     plan = plan_for_user(request.user, slug, round_slug, spec.edit_permission)
-    form = spec.form(
+    form = spec.page_form(
         request.POST, plan=plan, content=part.content, version=part.version, status=part.status
     )
     if not form.is_valid():
@@ -227,11 +231,11 @@ def part_page(request, slug, round_slug, key):
         # Keep every word the person wrote; base the next save on what is there now.
         data = request.POST.copy()
         data["base_version"] = str(stale.current.version)
-        mine = spec.form(data, plan=plan, content=stale.current.content)
+        mine = spec.page_form(data, plan=plan, content=stale.current.content)
         mine.is_valid()
         conflict = {
             "current": stale.current,
-            "changes": part_changes(spec, stale.current.content, form.content()),
+            "changes": part_changes(spec, stale.current.content, mine.content()),
             "display": part_display(spec, plan, stale.current.content),
         }
         return _part_page(request, plan, spec, stale.current, mine, status=409, conflict=conflict)
@@ -342,7 +346,7 @@ def part_assign_view(request, slug, round_slug, key):
             errors_to_form(form, error)
     if form.errors:
         # Shown again beside the part, with the date as it was typed.
-        page_form = spec.form(
+        page_form = spec.page_form(
             plan=plan, content=part.content, version=part.version, status=part.status
         )
         return _part_page(request, plan, spec, part, page_form, status=400, assign_form=form)
@@ -357,7 +361,7 @@ def comment_add_view(request, slug, round_slug, key):
     spec, part = _part(plan, key)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        page_form = spec.form(
+        page_form = spec.page_form(
             plan=plan, content=part.content, version=part.version, status=part.status
         )
         return _part_page(request, plan, spec, part, page_form, status=400, comment_form=form)

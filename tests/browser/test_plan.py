@@ -141,6 +141,50 @@ def test_every_pooled_fund_page_is_accessible(new_page, demo):
     assert violations == []
 
 
+def test_a_finance_lead_finds_changes_and_adds_a_scheme_without_scrolling_past_the_others(
+    new_page, demo
+):
+    plan = "/areas/plymouth/plans/itf-2014/parts/schemes/"
+    page = new_page()
+    sign_in(page, "plymouth-finance", demo_password())
+    page.goto(plan)
+    overview = page.get_by_test_id("rows-overview")
+    expect(overview).to_be_visible()
+    assert page.locator("input[name^='rows-']").count() == 0  # no form of every scheme
+    first = overview.locator("tbody a").first
+    name, count = first.inner_text(), overview.locator("tbody a").count()
+    first.click()
+    page.wait_for_url(f"**{plan}rows/1/")
+    violations = axe_violations(page)
+    expect(page.get_by_label("Scheme", exact=True)).to_have_value(name)
+    page.get_by_label("Provider").fill("Livewell Southwest")
+    page.get_by_role("button", name="Save scheme").click()
+    page.wait_for_url(f"**{plan}#row-1")
+    assert "Scheme 1 saved." in page.content()
+    violations += axe_violations(page)
+    page.get_by_role("link", name="Add a scheme").click()
+    page.wait_for_url(f"**{plan}rows/new/")
+    page.get_by_role("button", name="Save scheme").click()
+    assert "There is a problem" in page.content()  # a blank scheme is refused, and said why
+    violations += axe_violations(page)
+    page.get_by_label("Scheme", exact=True).fill("Falls response service")
+    page.get_by_label("Scheme type").select_option(label="Other, please describe")
+    page.get_by_label("If other, describe the type").fill("Falls response")
+    page.get_by_label("Position in the table").fill("1")
+    page.get_by_role("button", name="Save scheme").click()
+    page.wait_for_url(f"**{plan}#row-1")
+    assert overview.locator("tbody a").first.inner_text() == "Falls response service"
+    assert overview.locator("tbody a").count() == count + 1
+    page.goto(plan + "rows/2/remove/")
+    assert name in page.content()  # the scheme that was first, now second
+    violations += axe_violations(page)
+    page.get_by_role("button", name="Remove scheme 2").click()
+    page.wait_for_url(f"**{plan}")
+    assert overview.locator("tbody a").first.inner_text() == "Falls response service"
+    assert overview.locator("tbody a").count() == count
+    assert violations == []
+
+
 def test_the_sign_off_pages_are_accessible(new_page, demo):
     from plans.models import Plan
     from tests.factories import plan_make_ready

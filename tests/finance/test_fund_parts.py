@@ -9,7 +9,7 @@ from finance.rules import scheme_net_spend
 from finance.services import part_save
 from governance.constants import Role
 from plans.services import plan_current_round, plan_open
-from tests.factories import member_make, part_post_data
+from tests.factories import member_make, part_post_data, row_post_data, row_url, rows_add
 
 
 @pytest.fixture
@@ -64,12 +64,7 @@ def contribute(plan, amount, user):
 def test_schemes_with_an_income_line_show_whether_they_balance_the_pool(client, world, plan, lead):
     contribute(plan, "1000000.00", lead)
     rows = [scheme("Reablement", "900000"), scheme("Charges", "100000", income=True)]
-    assert (
-        client.post(
-            url(plan, "schemes"), part_post_data(plan, "schemes", {"rows": rows})
-        ).status_code
-        == 302
-    )
+    rows_add(client, plan, "schemes", rows)
     content = plan.parts.get(key="schemes").content
     assert scheme_net_spend(content, ["2015/16"])["2015/16"] == Decimal("800000")
     assert "£200,000 of the pooled budget is not yet planned to be spent on a scheme" in (
@@ -84,32 +79,36 @@ def test_schemes_with_an_income_line_show_whether_they_balance_the_pool(client, 
     [
         (
             {"name": "", "scheme_type": "reablement", "spend": {"2015/16": "5"}},
-            "Scheme 1: Name the scheme.",
+            "Name the scheme.",
         ),
-        ({"name": "X", "scheme_type": "other", "spend": {}}, "Scheme 1: Describe the scheme type."),
+        ({"name": "X", "scheme_type": "other", "spend": {}}, "Describe the scheme type."),
         (
             {"name": "X", "scheme_type": "reablement", "spend": {"2015/16": "-5"}},
             "2015/16 spend: Enter an amount of 0 or more.",
         ),
         (
             {"name": "X", "scheme_type": "warp", "spend": {}},
-            "Scheme 1: Scheme type: choose one of the options given.",
+            "Scheme type: choose one of the options given.",
         ),
+        ({}, "Name the scheme."),  # a blank scheme is refused, not quietly left out
     ],
 )
 def test_bad_scheme_rows_are_named_and_nothing_is_saved(client, plan, lead, row, message):
-    data = part_post_data(plan, "schemes", {"rows": [{"income": False, "benefits": {}, **row}]})
-    response = client.post(url(plan, "schemes"), data)
+    data = row_post_data(plan, "schemes", {"income": False, "benefits": {}, **row})
+    response = client.post(row_url(plan, "schemes"), data)
     assert response.status_code == 400
-    assert message in response.content.decode()
+    page = response.content.decode()
+    assert message in page
+    if row.get("name"):
+        assert 'value="X"' in page  # what was typed is kept
     assert plan.parts.get(key="schemes").version == 0
 
 
 def test_a_lead_commissioner_from_another_area_is_refused(client, world, plan, lead):
     foreign = world.other_area.partners.first()
-    data = part_post_data(plan, "schemes", {"rows": [scheme("X", "5")]})
-    data["rows-0-lead_commissioner"] = str(foreign.pk)
-    assert client.post(url(plan, "schemes"), data).status_code == 400
+    data = row_post_data(plan, "schemes", scheme("X", "5"))
+    data["row-lead_commissioner"] = str(foreign.pk)
+    assert client.post(row_url(plan, "schemes"), data).status_code == 400
     assert plan.parts.get(key="schemes").version == 0
 
 

@@ -1,12 +1,20 @@
 import pytest
 from django.urls import reverse
 
+from finance.services import part_save
 from governance.constants import Role
 from plans.constants import PartStatus, PlanState
 from plans.models import Comment, Part
 from plans.registry import PARTS
 from plans.services import plan_current_round, plan_open
-from tests.factories import date_typed, member_make, part_post_data
+from tests.factories import (
+    date_typed,
+    member_make,
+    part_post_data,
+    row_post_data,
+    row_url,
+    rows_add,
+)
 
 
 @pytest.fixture
@@ -85,12 +93,6 @@ def test_complete_needs_every_answer(client, world, plan):
             },
             "2014/15 projected delivery must be a number",
         ),
-        (
-            "risks",
-            {"rows": [{"description": "Providers resist change", "impact": "X"}]},
-            "Risk 1: Impact: choose one of the options given.",
-        ),
-        ("risks", {"rows": [{"mitigation": "Talk"}]}, "Risk 1: Describe the risk."),
     ],
 )
 def test_bad_input_is_explained_and_changes_nothing(client, world, plan, key, content, message):
@@ -149,12 +151,15 @@ def test_risks_are_added_and_removed_and_their_rating_is_derived(client, world, 
         {"description": "Savings fall short", "impact": "H", "probability": "M", "owner": "CFO"},
         {"description": "Staff resist change", "impact": "L", "probability": "L"},
     ]
-    assert save(client, plan, "risks", {"rows": risks}).status_code == 302
-    page = client.get(part_url(plan, "risks")).content.decode()
-    assert "Rating (from impact and probability, as last saved): <strong>High</strong>" in page
-    data = part_post_data(plan, "risks", plan.parts.get(key="risks").content)
-    data["rows-1-DELETE"] = "on"
-    assert client.post(part_url(plan, "risks"), data).status_code == 302
+    rows_add(client, plan, "risks", risks)
+    overview = client.get(part_url(plan, "risks")).content.decode()
+    assert '<td class="nhsuk-table__cell">High</td>' in overview  # the rating, worked out
+    page = client.get(row_url(plan, "risks", 1)).content.decode()
+    assert "Savings fall short" in page
+    assert "Remove this risk" in page
+    was = client.get(row_url(plan, "risks", 2, "remove/")).context["was"]
+    removed = client.post(row_url(plan, "risks", 2, "remove/"), {"base_version": "2", "was": was})
+    assert removed.status_code == 302
     rows = plan.parts.get(key="risks").content["rows"]
     assert [row["description"] for row in rows] == ["Savings fall short"]
 
@@ -241,19 +246,11 @@ def test_a_restore_from_a_stale_history_page_changes_nothing(client, world, plan
 
 def test_history_shows_field_level_changes_for_data(client, world, plan):
     client.force_login(world.commissioner)
-    save(
-        client,
-        plan,
-        "risks",
-        {"rows": [{"description": "Staff", "impact": "L", "probability": "L"}]},
-    )
-    save(
-        client,
-        plan,
-        "risks",
-        {"rows": [{"description": "Staff", "impact": "H", "probability": "L"}]},
-    )
+    rows_add(client, plan, "risks", [{"description": "Staff", "impact": "L", "probability": "L"}])
+    changed = {"description": "Staff", "impact": "H", "probability": "L"}
+    client.post(row_url(plan, "risks", 1), row_post_data(plan, "risks", changed, number=1))
     page = client.get(part_url(plan, "risks", "part_history")).content.decode()
+    assert "Risk 1 changed" in page  # the reason the row's page gives its save
     assert "Risk 1 (Staff): Impact" in page
     assert "<del>Low</del> → <ins>High</ins>" in page
 
@@ -352,6 +349,7 @@ def test_query_counts_do_not_grow_with_rows_comments_or_history(
         part_url(plan, "risks"),
         part_url(plan, "metrics"),
         part_url(plan, "risks", "part_history"),
+        row_url(plan, "risks"),
     ]
     counts = {}
     for url in pages:
@@ -360,13 +358,21 @@ def test_query_counts_do_not_grow_with_rows_comments_or_history(
         counts[url] = len(captured)
     risks = [{"description": f"Risk {i}", "impact": "M", "probability": "L"} for i in range(40)]
     for round_number in range(3):
-        save(client, plan, "risks", {"rows": risks[: 20 + round_number * 10]})
+        part = plan.parts.get(key="risks")
+        part_save(
+            part=part,
+            content={"rows": risks[: 20 + round_number * 10]},
+            status="in_progress",
+            base_version=part.version,
+            user=world.commissioner,
+        )
+    pages.append(row_url(plan, "risks", 40))
     metrics = [{"name": f"Local {i}", "national": False} for i in range(20)]
     save(client, plan, "metrics", {"rows": metrics})
     for i in range(15):
         client.post(part_url(plan, "risks", "comment_add"), {"comment-text": f"Comment {i}"})
     for url in pages:
-        with django_assert_max_num_queries(counts[url]):
+        with django_assert_max_num_queries(counts.get(url, counts[row_url(plan, "risks")])):
             assert client.get(url).status_code == 200
 
 
@@ -405,37 +411,35 @@ def test_the_plan_summary_starts_from_the_areas_boundary_note(client, world):
     assert summary.content == {"boundary_differences": "Written by the authors."}
 
 
-def test_a_stale_save_of_a_list_part_reaches_the_conflict_page_and_keeps_both_risks(
+def test_a_stale_save_of_a_list_part_reaches_the_conflict_page_and_keeps_both_documents(
     client, world, plan
 ):
     client.force_login(world.commissioner)
-    one = [{"description": "Savings fall short", "impact": "H", "probability": "M"}]
-    save(client, plan, "risks", {"rows": one})
-    # Both open the page with one risk (and one blank row).
-    opened = plan.parts.get(key="risks").content
-    alice = part_post_data(plan, "risks", opened)
-    alice.update(
-        {
-            "rows-1-description": "Staff resist change",
-            "rows-1-impact": "L",
-            "rows-1-probability": "L",
-        }
-    )
-    bob = part_post_data(plan, "risks", opened)
-    bob["rows-0-mitigation"] = "Validate the benefits"
-    assert client.post(part_url(plan, "risks"), alice).status_code == 302
-    response = client.post(part_url(plan, "risks"), bob)
+    one = [{"title": "Section 75 agreement", "url": "https://example.org/s75"}]
+    save(client, plan, "related_documents", {"rows": one})
+    # Both open the page with one document (and one blank row).
+    opened = plan.parts.get(key="related_documents").content
+    alice = part_post_data(plan, "related_documents", opened)
+    alice.update({"rows-1-title": "Joint strategy", "rows-1-url": "https://example.org/js"})
+    bob = part_post_data(plan, "related_documents", opened)
+    bob["rows-0-title"] = "Section 75 agreement, signed in March"
+    assert client.post(part_url(plan, "related_documents"), alice).status_code == 302
+    response = client.post(part_url(plan, "related_documents"), bob)
     assert response.status_code == 409
-    assert "Validate the benefits" in response.content.decode()
-    rows = plan.parts.get(key="risks").content["rows"]
-    assert [row["description"] for row in rows] == ["Savings fall short", "Staff resist change"]
-    # The conflict page's form is based on the current version: saving it keeps Alice's risk.
+    assert "Section 75 agreement, signed in March" in response.content.decode()
+    rows = plan.parts.get(key="related_documents").content["rows"]
+    assert [row["title"] for row in rows] == ["Section 75 agreement", "Joint strategy"]
+    # The conflict page's form is based on the current version: saving it keeps Alice's row.
     base = response.context["form"]["base_version"].value()
-    merged = part_post_data(plan, "risks", plan.parts.get(key="risks").content, version=int(base))
-    merged["rows-0-mitigation"] = "Validate the benefits"
-    assert client.post(part_url(plan, "risks"), merged).status_code == 302
-    rows = plan.parts.get(key="risks").content["rows"]
-    assert [row["mitigation"] for row in rows] == ["Validate the benefits", ""]
+    current = plan.parts.get(key="related_documents").content
+    merged = part_post_data(plan, "related_documents", current, version=int(base))
+    merged["rows-0-title"] = "Section 75 agreement, signed in March"
+    assert client.post(part_url(plan, "related_documents"), merged).status_code == 302
+    rows = plan.parts.get(key="related_documents").content["rows"]
+    assert [row["title"] for row in rows] == [
+        "Section 75 agreement, signed in March",
+        "Joint strategy",
+    ]
 
 
 def test_a_tampered_row_count_cannot_drop_the_national_measures(client, world, plan):
