@@ -161,7 +161,17 @@ def plan_snapshot_now(plan, number: int = 0) -> dict:
     return plan_snapshot(plan, number, allocations=allocations_snapshot(plan))
 
 
-def plan_fund_summary(plan) -> dict:
+def fund_contents(plan) -> dict:
+    """The content of the parts the fund's rules and charts read (contributions, schemes), by
+    key: read once for a page that shows both."""
+    return dict(
+        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
+            "key", "content"
+        )
+    )
+
+
+def plan_fund_summary(plan, contents: dict | None = None) -> dict:
     """Each year's minimum (from the allocation), total pooled budget (from the contributions)
     and net scheme spend, with the answers of the fund's rules."""
     labels = plan.round.year_labels
@@ -170,11 +180,7 @@ def plan_fund_summary(plan) -> dict:
         for a in Allocation.objects.filter(area_id=plan.area_id, round_id=plan.round_id)
     }
     minimums = {year: a.minimum for year, a in allocations.items()}
-    contents = dict(
-        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
-            "key", "content"
-        )
-    )
+    contents = fund_contents(plan) if contents is None else contents
     contributions = contents.get(PartKey.CONTRIBUTIONS) or {}
     schemes = contents.get(PartKey.SCHEMES) or {}
     # The totals are summed in SQL over the fund's tables; the rules read the same content.
@@ -281,14 +287,9 @@ def risk_share_calculator(plan, overspend: str, year: str, *, shown: dict | None
     return result
 
 
-def plan_charts_now(plan) -> list[dict]:
+def plan_charts_now(plan, contents: dict | None = None) -> list[dict]:
     """The charts of the plan as it is now (the draft)."""
-    contents = dict(
-        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
-            "key", "content"
-        )
-    )
-    return plan_finance_charts(plan, contents)
+    return plan_finance_charts(plan, fund_contents(plan) if contents is None else contents)
 
 
 def plan_finance_charts(frame, contents: dict) -> list[dict]:

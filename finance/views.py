@@ -10,6 +10,7 @@ from finance.services import (
     allocation_check,
     allocations_load,
     allocations_save,
+    fund_contents,
     plan_charts_now,
     plan_fund_summary,
     risk_share_calculator,
@@ -24,10 +25,15 @@ UPLOAD_LIMIT = 1024 * 1024
 @login_required
 def fund_summary(request, slug, round_slug):
     plan = plan_for_user(request.user, slug, round_slug)
+    contents = fund_contents(plan)
     return render(
         request,
         "finance/summary.html",
-        {"plan": plan, "fund": plan_fund_summary(plan), "charts": plan_charts_now(plan)},
+        {
+            "plan": plan,
+            "fund": plan_fund_summary(plan, contents),
+            "charts": plan_charts_now(plan, contents),
+        },
     )
 
 

@@ -10,7 +10,6 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
-from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_user_perms, remove_perm
 
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
@@ -28,7 +27,7 @@ from plans.constants import (
     VIEW_AREA,
 )
 from plans.models import Area
-from plans.services import plan_get
+from plans.services import plan_by_slugs
 
 _MEMBER = frozenset({VIEW_AREA, COMMENT_PLAN})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -125,22 +124,23 @@ def is_national_admin(user) -> bool:
 
 
 # Where a user object keeps what guardian has told it about its areas (see has_area_perm).
-CHECKER = "_area_permission_checker"
+CHECKER = "_area_permissions_held"
 
 
 def has_area_perm(user, codename: str, area: Area) -> bool:
     """May the user do this in the area: a national admin's global permission, or one their
-    roles in the area give. The area permissions are read once per user object, as Django reads
-    global ones: a request's checks after the first are answered from memory (guardian's
-    ObjectPermissionChecker, kept on the user; `permissions_sync` lets go of it)."""
-    if not user.is_authenticated:
+    roles in the area give. The area permissions are read once per user object and area, as
+    Django reads global ones: a request's checks after the first are answered from memory (kept
+    on the user; `permissions_sync` lets go of them). Roles give permissions to the person, never
+    to a group (`permissions_sync`), so one query reads them."""
+    if not (user.is_authenticated and user.is_active):
         return False
     if user.has_perm(f"plans.{codename}"):
         return True
-    checker = user.__dict__.get(CHECKER)
-    if checker is None:
-        checker = user.__dict__[CHECKER] = ObjectPermissionChecker(user)
-    return checker.has_perm(codename, area)
+    held = user.__dict__.setdefault(CHECKER, {})
+    if area.pk not in held:
+        held[area.pk] = set(get_user_perms(user, area))
+    return codename in held[area.pk]
 
 
 def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:
@@ -150,11 +150,15 @@ def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:
 def area_for_user(user, slug: str, codename: str = VIEW_AREA) -> Area:
     """The area, if the user may see it (else 404) and holds the permission (else 403)."""
     area = Area.objects.filter(slug=slug).first()
+    _area_allowed(user, area, codename)
+    return area
+
+
+def _area_allowed(user, area: Area | None, codename: str) -> None:
     if area is None or not has_area_perm(user, VIEW_AREA, area):
         raise Http404("No such area.")
     if codename != VIEW_AREA and not has_area_perm(user, codename, area):
         raise PermissionDenied(REFUSALS[codename])
-    return area
 
 
 def require_national_admin(
@@ -166,8 +170,9 @@ def require_national_admin(
 
 def plan_for_user(user, slug: str, round_slug: str, codename: str = VIEW_AREA):
     """The area's plan for the round, under the same rule as the area (404, then 403)."""
-    area = area_for_user(user, slug, codename)
-    plan = plan_get(area=area, round_slug=round_slug)
+    plan = plan_by_slugs(slug, round_slug)  # with its area: one query for both
     if plan is None:
+        area_for_user(user, slug, codename)
         raise Http404("No such planning round.")
+    _area_allowed(user, plan.area, codename)
     return plan

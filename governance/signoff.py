@@ -28,13 +28,13 @@ from plans.template import PARTS
 def decision_log(plan: Plan) -> list[dict]:
     """The plan's decisions, each signature and each withdrawal of a signature, in time order
     (two queries whatever their number)."""
+    # A seal's snapshot (every part of the plan) is not what the log shows: left unread.
     entries: list[dict] = [
         {"at": decision.at, "decision": decision}
-        for decision in plan.decisions.select_related("actor", "seal")
+        for decision in plan.decisions.select_related("actor", "seal").defer("seal__snapshot")
     ]
-    for signature in Signature.objects.filter(seal__plan=plan).select_related(
-        "seal", "organisation"
-    ):
+    signatures = Signature.objects.filter(seal__plan=plan).select_related("seal", "organisation")
+    for signature in signatures.defer("seal__snapshot"):
         entries.append({"at": signature.signed_at, "signature": signature})
         if signature.withdrawn_at:
             entries.append({"at": signature.withdrawn_at, "withdrawn": signature})

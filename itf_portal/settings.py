@@ -105,7 +105,12 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 elif DEBUG or env_flag("ITF_EMBEDDED_POSTGRES", False):
     DATABASES = {
-        "default": {"ENGINE": "itf_portal.pgembed", "NAME": "postgres", "USER": "postgres"}
+        "default": {
+            "ENGINE": "itf_portal.pgembed",
+            "NAME": "postgres",
+            "USER": "postgres",
+            "CONN_MAX_AGE": 60,
+        }
     }
 else:
     raise ImproperlyConfigured(
@@ -113,6 +118,9 @@ else:
         "postgres://itf:secret@db.internal:5432/itf. (The embedded PostgreSQL is for `make run`, "
         "`make test` and `make manage` on a developer's machine.)"
     )
+# A choice list (ModelChoiceField) reads its rows through .iterator(): with a server-side cursor
+# that is three round trips (DECLARE, FETCH, CLOSE) for a list of a few people.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (emails, the national composite) is a row in PostgreSQL, run by the task worker

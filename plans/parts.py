@@ -246,9 +246,7 @@ def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
         return ""  # a flag that is not set reads as nothing, not "No"
     match cell.kind:
         case Kind.MONEY:
-            negated = any(
-                q.ask.negates == cell.question.name and row.get(q.name) for q in questions(model)
-            )
+            negated = any(row.get(name) for name in _negated_by(model, cell.question.name))
             return money_format(Decimal(value), brackets=negated)
         case Kind.PARTNER:
             recorded = recorded_name(model, cell.question.name)
@@ -260,13 +258,30 @@ def shown_cell(cell: Cell | Derived, row: dict, model: type[Content]) -> str:
         case Kind.YES_NO:
             return dict(YesNo.choices).get(value, value)
         case Kind.CHOICE:
-            described = next(
-                (q.name for q in questions(model) if q.ask.other_of == cell.question.name), ""
-            )
+            described = _described_by(model, cell.question.name)
             if value == OTHER and described and row.get(described):
                 return str(row[described])  # "Other" reads as what it is
-            return str(dict(cell.question.ask.choices.choices).get(value, value))
+            return str(_choice_labels(cell.question.ask.choices).get(value, value))
     return str(value)
+
+
+# What a cell's reading depends on beside its value, worked out once per model (a table of 300
+# schemes reads 2,700 cells).
+@cache
+def _negated_by(model: type[Content], name: str) -> tuple[str, ...]:
+    """The flags that, when set, show this amount in brackets (an income line's spend)."""
+    return tuple(q.name for q in questions(model) if q.ask.negates == name)
+
+
+@cache
+def _described_by(model: type[Content], name: str) -> str:
+    """The field that describes this choice's "Other", or ""."""
+    return next((q.name for q in questions(model) if q.ask.other_of == name), "")
+
+
+@cache
+def _choice_labels(choices) -> dict:
+    return dict(choices.choices)
 
 
 def needed(model: type[Content]) -> tuple[str, ...]:

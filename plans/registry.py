@@ -80,8 +80,9 @@ PARTS: list[PartPage] = [
 PART_BY_KEY: dict[str, PartPage] = {spec.key: spec for spec in PARTS}
 
 
-def part_display(spec: PartPage, plan, content: dict) -> dict:
-    """A part's stored content laid out for reading: its fields, then its rows as a table."""
+def part_display(spec: PartPage, plan, content: dict, *, table: bool = True) -> dict:
+    """A part's stored content laid out for reading: its fields, then its rows as a table
+    (`table=False`: not the rows, which a long table's page shows as `rows_overview`)."""
     content = content or {}
     form = spec.form
     if (own := form.display(plan, content)) is not None:
@@ -91,8 +92,8 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
         for cell in cells(spec.content, plan.round.year_labels)
     ]
     fields += list(form.labelled(content).items())
-    table = None
-    if form.row_form is not None:
+    rows_table = None
+    if form.row_form is not None and table:
         rows = spec.content.rows_shown(content)
         columns = form.row_form.columns(plan)
         shown = [[value(row) for _, value in columns] for row in rows]
@@ -108,13 +109,13 @@ def part_display(spec: PartPage, plan, content: dict) -> dict:
             for n in range(len(columns))
             if n == 0 or yearly[n] or any(row[n] for row in shown[: len(rows)])
         ]
-        table = {
+        rows_table = {
             "headers": [columns[n][0] for n in kept],
             "rows": [[row[n] for n in kept] for row in shown],
             "label": form.row_label,
             "money": [money[n] for n in kept],  # which columns hold amounts
         }
-    return {"fields": fields, "table": table}
+    return {"fields": fields, "table": rows_table}
 
 
 def rows_overview(spec: PartPage, plan, content: dict) -> dict | None:

@@ -230,6 +230,15 @@ def plan_get(*, area: Area, round_slug: str) -> Plan | None:
     return plan
 
 
+def plan_by_slugs(area_slug: str, round_slug: str) -> Plan | None:
+    """The plan of the area and round with these slugs, with both, in one query."""
+    return (
+        Plan.objects.select_related("area", "round")
+        .filter(area__slug=area_slug, round__slug=round_slug)
+        .first()
+    )
+
+
 def plan_open(*, area: Area, round: PlanningRound) -> Plan:
     """The area's plan for the round, with a row for every part, made if it is missing: when an
     area or a round is stored, and by scripts that write (the demo, the importer)."""

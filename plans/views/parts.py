@@ -114,9 +114,10 @@ def task_list(request, slug, round_slug):
     plan = plan_for_user(request.user, slug, round_slug)
     parts = {
         part.key: part
-        for part in plan.parts.select_related("assignee").annotate(
-            open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True))
-        )
+        # The list shows each part's state, not its content (300 schemes are 200 KB of it).
+        for part in plan.parts.select_related("assignee")
+        .defer("content")
+        .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))
     }
     groups: list[tuple[str, list]] = []
     for spec in PARTS:
@@ -134,7 +135,7 @@ def task_list(request, slug, round_slug):
             "groups": groups,
             "complete": complete,
             "total": len(PARTS),
-            "seals": list(plan.seals.order_by("number")),
+            "seals": list(plan.seals.order_by("number").defer("snapshot")),
             "decisions": decision_log(plan),
             "actions": plan_actions(request.user, plan),
         },
@@ -170,7 +171,8 @@ def _part_page(
             "part": part,
             "form": form,
             "conflict": conflict,
-            "display": part_display(spec, plan, part.content),
+            # A long table's rows are read in its overview, each on its own page.
+            "display": part_display(spec, plan, part.content, table=not spec.form.rows_apart),
             "overview": rows_overview(spec, plan, part.content),
             "rows_url": _part_url(plan, spec.key) + "rows/",
             "presence": presence_text(others),
@@ -236,7 +238,9 @@ def part_page(request, slug, round_slug, key):
         conflict = {
             "current": stale.current,
             "changes": part_changes(spec, stale.current.content, mine.content()),
-            "display": part_display(spec, plan, stale.current.content),
+            "display": part_display(
+                spec, plan, stale.current.content, table=not spec.form.rows_apart
+            ),
         }
         return _part_page(request, plan, spec, stale.current, mine, status=409, conflict=conflict)
     except PlanNotEditable as frozen:
