@@ -119,8 +119,20 @@ def national_admin_group_sync() -> Group:
     return group
 
 
+# Where a user object keeps whether it is a national admin (asked by every page's header).
+NATIONAL = "_is_national_admin"
+
+
 def is_national_admin(user) -> bool:
-    return user.is_authenticated and user.has_perm("plans.change_area")
+    """A member of the national admins' group (whose permissions `national_admin_group_sync`
+    sets), or a superuser: one query, answered from memory after the first."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if NATIONAL not in user.__dict__:
+        user.__dict__[NATIONAL] = (
+            user.is_superuser or user.groups.filter(name=NATIONAL_ADMIN_GROUP).exists()
+        )
+    return user.__dict__[NATIONAL]
 
 
 # Where a user object keeps what guardian has told it about its areas (see has_area_perm).
@@ -135,12 +147,13 @@ def has_area_perm(user, codename: str, area: Area) -> bool:
     to a group (`permissions_sync`), so one query reads them."""
     if not (user.is_authenticated and user.is_active):
         return False
-    if user.has_perm(f"plans.{codename}"):
-        return True
     held = user.__dict__.setdefault(CHECKER, {})
     if area.pk not in held:
         held[area.pk] = set(get_user_perms(user, area))
-    return codename in held[area.pk]
+    # A member's own roles answer most checks; only then the global permissions (two queries).
+    return codename in held[area.pk] or (
+        is_national_admin(user) and user.has_perm(f"plans.{codename}")
+    )
 
 
 def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:

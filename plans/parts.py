@@ -525,7 +525,7 @@ class RowPage:
         "was": forms.CharField(widget=forms.HiddenInput, required=False, max_length=64),
         "position": forms.IntegerField(
             label="Position in the table",
-            widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4"}),
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
             error_messages={
                 "required": "Enter the position in the table, as a whole number.",
                 "invalid": "Enter the position in the table, as a whole number.",

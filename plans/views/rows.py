@@ -50,6 +50,10 @@ def _row_page(
 ):
     label = spec.row_label
     row = rows[number - 1] if number else None
+    read = _read_row(spec, plan, row) if row else []
+    heading = f"Add a {label.lower()}"
+    if row:
+        heading = f"{label} {number}" + (f": {read[0][1]}" if read[0][1] else "")
     editable = plan_editable(plan)
     return render(
         request,
@@ -61,8 +65,8 @@ def _row_page(
             "form": form,
             "number": number,
             "row": row,
-            "heading": f"{label} {number}" if number else f"Add a {label.lower()}",
-            "read": _read_row(spec, plan, row) if row else [],
+            "heading": heading,
+            "read": read,
             "action": _row_url(plan, spec.key, number),
             "conflict": conflict,
             "can_edit": editable and has_area_perm(request.user, spec.edit_permission, plan.area),
