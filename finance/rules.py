@@ -5,10 +5,15 @@ at least the area's minimum (its allocation). Totals are always derived here, ne
 """
 
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
+import holidays
+
+from finance.constants import DEFAULT_MATERIALITY_THRESHOLD, DEFAULT_NOTICE_DAYS
 from itf_portal.money import money_format
 from plans.checks import Check, minimum_of, total_of
 from plans.constants import FundingStream, PartKey, RiskShareBasis
@@ -191,6 +196,45 @@ def risk_share_split(amount: Decimal, weights: dict) -> dict:
     for key in by_remainder[:left]:
         floors[key] += 1
     return {key: Decimal(value) / 100 for key, value in floors.items()}
+
+
+@cache
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def working_day(day: date) -> bool:
+    """Monday to Friday and not one of England's bank holidays (the `holidays` package's, which
+    moves a holiday that falls on a weekend to the Monday, as the government does)."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def working_days_after(start: date, days: int) -> date:
+    """The day `days` working days after `start` (the day itself not counted): when a notice
+    raised on `start` is due."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        days -= working_day(day)
+    return day
+
+
+def variance_notice(variance: Decimal, arrangements: dict, raised: date) -> dict | None:
+    """What an over- or under-spend of `variance` in a year asks of the pool manager under the
+    arrangements: none below the materiality threshold; at or beyond it, a notice to every
+    partner within the agreed working days, and the variance is a material change that needs the
+    section 75 agreement amended."""
+    arrangements = arrangements or {}
+    threshold = Decimal(arrangements.get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD)
+    if abs(variance) < threshold or not variance:
+        return None
+    days = int(arrangements.get("notice_days") or DEFAULT_NOTICE_DAYS)
+    return {
+        "threshold": threshold,
+        "days": days,
+        "raised": raised,
+        "due": working_days_after(raised, days),
+    }
 
 
 def spend_lines(plan, content: dict | None = None) -> list[dict]:

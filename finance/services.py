@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from finance.charts import bar_chart
 from finance.fund import fund_store, fund_totals
@@ -21,6 +22,7 @@ from finance.rules import (
     shares_problem,
     spend_against_pool,
     spend_checks,
+    variance_notice,
 )
 from itf_portal.money import MoneyError, money_parse
 from plans import services as plans_services
@@ -275,6 +277,10 @@ def risk_share_calculator(plan, overspend: str, year: str, *, shown: dict | None
     result.update(
         amount=amount,
         basis=basis,
+        # Under the saved threshold and notice period, as if the over-spend were found today.
+        notice=variance_notice(
+            amount, contents.get(PartKey.ARRANGEMENTS) or {}, timezone.localdate()
+        ),
         rows=[
             {
                 "partner": p.name,

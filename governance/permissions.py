@@ -162,16 +162,15 @@ def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:
 
 def area_for_user(user, slug: str, codename: str = VIEW_AREA) -> Area:
     """The area, if the user may see it (else 404) and holds the permission (else 403)."""
-    area = Area.objects.filter(slug=slug).first()
-    _area_allowed(user, area, codename)
-    return area
+    return _area_allowed(user, Area.objects.filter(slug=slug).first(), codename)
 
 
-def _area_allowed(user, area: Area | None, codename: str) -> None:
+def _area_allowed(user, area: Area | None, codename: str) -> Area:
     if area is None or not has_area_perm(user, VIEW_AREA, area):
         raise Http404("No such area.")
     if codename != VIEW_AREA and not has_area_perm(user, codename, area):
         raise PermissionDenied(REFUSALS[codename])
+    return area
 
 
 def require_national_admin(

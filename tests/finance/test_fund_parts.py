@@ -152,6 +152,31 @@ def test_the_calculator_shares_by_contributions_by_default_and_explains_bad_inpu
     assert "Back to the pooled fund arrangements" in page
 
 
+def test_the_calculator_says_when_an_overspend_must_be_notified_and_by_when(client, plan, lead):
+    from django.utils import timezone
+
+    from finance.rules import working_days_after
+
+    contribute(plan, "300.00", lead)
+    part_save(
+        part=plan.parts.get(key="arrangements"),
+        content={"materiality_threshold": "500000", "notice_days": 10},
+        status="in_progress",
+        base_version=0,
+        user=lead,
+    )
+    small = client.get(calculator_url(plan) + "?overspend=499,999&year=2015/16")
+    assert 'data-testid="risk-share-notice"' not in small.content.decode()
+    page = client.get(calculator_url(plan) + "?overspend=26,742,000&year=2015/16").content.decode()
+    notice = page[page.index('data-testid="risk-share-notice"') :]
+    due = working_days_after(timezone.localdate(), 10)
+    assert "£26,742,000 is at or beyond the materiality threshold of £500,000" in notice
+    assert (
+        f"within 10 working days: found today, by <strong>{due:%A} {due.day} {due:%B %Y}" in notice
+    )
+    assert "the section 75 agreement needs amending" in notice
+
+
 def test_the_calculator_is_its_own_page_so_the_arrangements_form_is_never_reloaded(
     client, plan, lead
 ):

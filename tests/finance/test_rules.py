@@ -1,7 +1,9 @@
 """Money arithmetic in exact pennies, for any amounts (property-based)."""
 
+from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,8 @@ from finance.rules import (
     scheme_net_spend,
     spend_against_pool,
     spend_checks,
+    variance_notice,
+    working_days_after,
 )
 
 YEARS = ["2014/15", "2015/16"]
@@ -122,3 +126,44 @@ def test_an_empty_year_does_not_pass_the_balance_check():
     check = spend_checks({}, {}, {}, ["2014/15"])[0]
     assert not check.passed
     assert "Nothing has been entered for 2014/15 yet" in check.message
+
+
+@pytest.mark.parametrize(
+    "start,days,due",
+    [
+        # Christmas, Boxing Day, a weekend and New Year's Day are not counted.
+        (date(2014, 12, 22), 10, date(2015, 1, 8)),
+        # Good Friday and Easter Monday 2015.
+        (date(2015, 4, 1), 10, date(2015, 4, 17)),
+        # Boxing Day 2015 fell on a Saturday: the bank holiday was Monday 28 December.
+        (date(2015, 12, 24), 1, date(2015, 12, 29)),
+        # Raised on a Saturday: the first working day is the Monday.
+        (date(2014, 3, 29), 1, date(2014, 3, 31)),
+        # An ordinary fortnight, and the late-May bank holiday.
+        (date(2015, 5, 11), 10, date(2015, 5, 26)),
+        (date(2015, 5, 20), 10, date(2015, 6, 4)),
+    ],
+)
+def test_a_notice_is_due_ten_working_days_later_by_englands_bank_holidays(start, days, due):
+    assert working_days_after(start, days) == due
+
+
+def test_a_variance_at_the_materiality_threshold_needs_a_notice_and_one_below_does_not():
+    arrangements = {"materiality_threshold": "500000.00", "notice_days": 10}
+    monday = date(2015, 5, 11)
+    assert variance_notice(Decimal("499999.99"), arrangements, monday) is None
+    notice = variance_notice(Decimal("500000.00"), arrangements, monday)
+    assert notice == {
+        "threshold": Decimal("500000.00"),
+        "days": 10,
+        "raised": monday,
+        "due": date(2015, 5, 26),
+    }
+    assert variance_notice(Decimal("-26742000"), arrangements, monday)["due"] == notice["due"]
+    # The area's own figures, and the defaults (£500,000, 10 working days) when none is saved.
+    own = variance_notice(
+        Decimal("100000"), {"materiality_threshold": "50000", "notice_days": 3}, monday
+    )
+    assert own["due"] == date(2015, 5, 14)
+    assert variance_notice(Decimal("600000"), {}, monday)["days"] == 10
+    assert variance_notice(Decimal("400000"), {}, monday) is None
