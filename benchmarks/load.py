@@ -2,7 +2,7 @@
 
 Builds its data in a database of its own on the same server (`itf_bench`, dropped at the end, so
 the demo data is left as it was): the demo with every plan in Drafting, then on Plymouth a schemes
-part of 300 schemes and 500 more saved versions of its vision, 50 reviewers of the area and 50
+part of 300 schemes and 500 more saved versions of its vision, 50 area admins of the area and 50
 national admins, each with a session made directly (password hashing is not what is measured).
 
 Serves the app with gunicorn as `make run` does (2 workers x 4 threads) and captures each page's
