@@ -157,7 +157,10 @@ def has_area_perm(user, codename: str, area: Area) -> bool:
 
 
 def areas_for_user(user, codename: str = VIEW_AREA) -> QuerySet[Area]:
-    return get_objects_for_user(user, f"plans.{codename}", klass=Area, accept_global_perms=True)
+    # Global permissions count for national admins only, as in has_area_perm.
+    return get_objects_for_user(
+        user, f"plans.{codename}", klass=Area, accept_global_perms=is_national_admin(user)
+    )
 
 
 def area_for_user(user, slug: str, codename: str = VIEW_AREA) -> Area:

@@ -6,6 +6,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
+from difflib import SequenceMatcher
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
@@ -326,6 +327,23 @@ def row_fingerprint(row: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def row_now(part: Part, base_version: int, number: int) -> int | None:
+    """Where row `number` of the part as it was at `base_version` is now (its number), when
+    others' saves since replaced it one for one (changed it); None when it has gone, or when the
+    table around it changed so that which row it became cannot be told."""
+    drawn = part.history.filter(version=base_version).values_list("content", flat=True).first()
+    then = [row_fingerprint(row) for row in (drawn or {}).get("rows", [])]
+    now = [row_fingerprint(row) for row in part.content.get("rows", [])]
+    if not 1 <= number <= len(then):
+        return None
+    for op, a1, a2, b1, b2 in SequenceMatcher(None, then, now, autojunk=False).get_opcodes():
+        if a1 <= number - 1 < a2:
+            if op == "equal" or (op == "replace" and a2 - a1 == b2 - b1):
+                return b1 + (number - 1 - a1) + 1
+            return None
+    return None
+
+
 def _row_index(rows: list[dict], was: str, number: int) -> int | None:
     """Where the row that read `was` (drawn as row `number`) is now, or None if it has changed
     or gone."""
@@ -355,6 +373,7 @@ def part_row_save(
     label = PART_BY_KEY[part.key].row_label or "Row"
     # Locked in `part_save`'s order (plan, then part): the rows read here are the ones changed.
     plan = Plan.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.plan_id)
+    plan_edit_check(plan)
     current = Part.objects.select_for_update().get(pk=part.pk)
     before = list(current.content.get("rows", []))
     if row is not None:
@@ -363,13 +382,16 @@ def part_row_save(
         with contextlib.suppress(ContentError):
             row = content_check(part.key, {"rows": [row]}, plan.round.year_labels)["rows"][0]
     rows = list(before)
+    stale = current.version != base_version
     if number is None:
-        if current.version != base_version and row is not None and rows and rows[-1] == row:
+        if stale and row is not None and row in rows:
             return current  # the same new row posted twice (a second click): added once
         index, reason = len(rows), f"{label} added"
     else:
         found = _row_index(rows, was, number)
         if found is None:
+            if stale and row is not None and row in rows:
+                return current  # saved as posted already (a second click on Save)
             raise StaleEdit(current)
         index = found
         rows.pop(index)
@@ -384,6 +406,9 @@ def part_row_save(
     if rows == before:
         return current  # saved as it was: no new version
     status = PartStatus.IN_PROGRESS if current.status == PartStatus.NOT_STARTED else current.status
+    if not rows and status == PartStatus.COMPLETE:
+        status = PartStatus.IN_PROGRESS  # a table with no rows left is not complete
+        reason += ": no rows are left, so the part is in progress again"
     return part_save(
         part=current,
         content={**current.content, "rows": rows},

@@ -13,7 +13,7 @@ from finance.services import part_row_save
 from governance.permissions import has_area_perm, plan_for_user
 from plans.diff import part_changes
 from plans.parts import row_page_form, shown_cell
-from plans.services import PlanNotEditable, StaleEdit, plan_editable, row_fingerprint
+from plans.services import PlanNotEditable, StaleEdit, plan_editable, row_fingerprint, row_now
 from plans.views.parts import _part, _part_url
 
 
@@ -49,9 +49,9 @@ def _row_page(
     request, plan, spec, part, rows, number, form, *, status=200, conflict=None, keep_form=False
 ):
     label = spec.row_label
-    row = rows[number - 1] if number else None
+    row = rows[number - 1] if number and number <= len(rows) else None
     read = _read_row(spec, plan, row) if row else []
-    heading = f"Add a {label.lower()}"
+    heading = f"{label} {number}" if number else f"Add a {label.lower()}"
     if row:
         heading = f"{label} {number}" + (f": {read[0][1]}" if read[0][1] else "")
     editable = plan_editable(plan)
@@ -135,7 +135,8 @@ def _row_conflict(request, plan, spec, number, form, current):
     """Someone changed or removed this row since the page was drawn: show the row as it is now
     beside what the person typed (kept in the form), the next save based on what is there."""
     rows = spec.content.rows_shown(current.content)
-    there = number if number and number <= len(rows) else None
+    # Which row the one being edited has become (a colleague changed it), if that can be told.
+    there = row_now(current, form.cleaned_data["base_version"], number) if number else None
     data = request.POST.copy()
     data["row-base_version"] = str(current.version)
     data["row-was"] = row_fingerprint(rows[there - 1]) if there else ""
@@ -158,10 +159,10 @@ def _row_conflict(request, plan, spec, number, form, current):
 def row_remove(request, slug, round_slug, key, number):
     """Ask, then remove one row: only the row as it was shown is removed."""
     plan = plan_for_user(request.user, slug, round_slug)
-    spec, part, rows = _rows(plan, key, number)
+    spec, part, rows = _rows(plan, key, number, gone_is_stale=request.method == "POST")
     plan = plan_for_user(request.user, slug, round_slug, spec.edit_permission)
-    row = rows[number - 1]
     if request.method == "GET":
+        row = rows[number - 1]
         return render(
             request,
             "plans/row_remove.html",

@@ -187,7 +187,7 @@ def test_another_areas_schemes_and_missing_rows_are_not_found(client, world, pla
     other = plan_open(area=world.other_area, round=plan_current_round())
     assert client.get(row_url(other, "schemes", 1)).status_code in (403, 404)
     assert client.get(row_url(plan, "schemes", 2)).status_code == 404
-    assert client.get(row_url(plan, "schemes") + "../0/").status_code == 404
+    assert client.get(row_url(plan, "schemes").replace("new/", "0/")).status_code == 404
     assert client.get(row_url(plan, "vision", 1)).status_code == 404  # not a table part
     assert client.get(row_url(plan, "contingency")).status_code == 404  # edited all together
 
@@ -232,3 +232,60 @@ def test_the_schemes_pages_cost_the_same_at_300_schemes(
     assert overview.count('name="row-') == 0 and overview.count("/rows/") >= 300
     assert len(overview) < 300 * 1_200
     assert response.status_code == 200
+
+
+def _save_rows(plan, user, rows, status="in_progress"):
+    part = plan.parts.get(key="schemes")
+    part_save(
+        part=part,
+        content={"rows": rows},
+        status=status,
+        base_version=part.version,
+        user=user,
+    )
+
+
+def test_a_scheme_removed_from_the_middle_meanwhile_is_never_confused_with_the_next(
+    client, plan, lead
+):
+    rows_add(client, plan, "schemes", [scheme("Reablement"), scheme("Carers"), scheme("Falls")])
+    mine = row_post_data(plan, "schemes", scheme("Carers", "5000"), number=2)
+    rows = plan.parts.get(key="schemes").content["rows"]
+    _save_rows(plan, lead, [rows[0], rows[2]])  # a colleague removes Carers
+    response = client.post(row_url(plan, "schemes", 2), mine)
+    assert response.status_code == 409
+    assert "is no longer in the table" in response.content.decode()
+    assert response.context["action"].endswith("/rows/new/")  # not "replaces scheme 2" (Falls)
+    assert names(plan) == ["Reablement", "Falls"]
+
+
+def test_a_scheme_changed_and_moved_down_meanwhile_is_found_where_it_is_now(client, plan, lead):
+    rows_add(client, plan, "schemes", [scheme("Reablement"), scheme("Carers")])
+    mine = row_post_data(plan, "schemes", scheme("Carers", "5000"), number=2)
+    rows = plan.parts.get(key="schemes").content["rows"]
+    theirs = {**rows[1], "provider": "Carers Trust"}
+    _save_rows(plan, lead, [scheme("Falls"), rows[0], theirs])  # one added above, Carers changed
+    response = client.post(row_url(plan, "schemes", 2), mine)
+    assert response.status_code == 409
+    assert response.context["action"].endswith("/rows/3/")
+    assert "Carers Trust" in response.content.decode()  # their version, in the differences
+
+
+def test_a_save_or_remove_for_a_row_that_has_gone_is_never_a_server_error(client, plan, lead):
+    rows_add(client, plan, "schemes", [scheme("Reablement")])
+    blank = row_post_data(plan, "schemes", scheme(""), number=1)
+    assert client.post(row_url(plan, "schemes", 5), blank).status_code == 400
+    was = client.get(row_url(plan, "schemes", 1, "remove/")).context["was"]
+    data = {"base_version": plan.parts.get(key="schemes").version, "was": was}
+    assert client.post(row_url(plan, "schemes", 1, "remove/"), data).status_code == 302
+    again = client.post(row_url(plan, "schemes", 1, "remove/"), data, follow=True)
+    assert again.status_code == 200 and "has not been removed" in again.content.decode()
+
+
+def test_removing_the_last_scheme_of_a_complete_part_makes_it_in_progress(client, plan, lead):
+    _save_rows(plan, lead, [scheme("Reablement")], status="complete")
+    was = client.get(row_url(plan, "schemes", 1, "remove/")).context["was"]
+    version = plan.parts.get(key="schemes").version
+    client.post(row_url(plan, "schemes", 1, "remove/"), {"base_version": version, "was": was})
+    part = plan.parts.get(key="schemes")
+    assert part.content["rows"] == [] and part.status == "in_progress"
