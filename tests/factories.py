@@ -88,18 +88,20 @@ def row_post_data(plan, key: str, row: dict, *, number=None, position=None, vers
     from itf_portal.forms import form_data
     from plans.parts import row_page_form
     from plans.registry import PART_BY_KEY
-    from plans.services import row_fingerprint
+    from plans.views.rows import row_initial
 
     spec = PART_BY_KEY[key]
     part = plan.parts.get(key=key)
     rows = spec.content.rows_shown(part.content)
     form_class = row_page_form(spec.form.row_form)
     initial = {
-        **form_class.initial_from(row, plan),
-        "base_version": part.version if version is None else version,
-        "was": row_fingerprint(rows[number - 1]) if number else "",
-        "position": position or number or len(rows) + 1,
+        **row_initial(form_class, plan, part, rows, number),
+        **form_class.initial_from(row, plan),  # what the person typed over the stored row
     }
+    if version is not None:
+        initial["base_version"] = version
+    if position:
+        initial["position"] = position
     return form_data(form_class(plan=plan, initial=initial, prefix="row", count=len(rows) + 1))
 
 

@@ -80,9 +80,9 @@ from plans.services import (
     comment_resolve,
     plan_current_round,
     plan_open,
-    row_fingerprint,
 )
 from plans.views.parts import AssignForm, CommentForm
+from plans.views.rows import row_initial
 from plans.views.workbooks import UploadForm
 from tests.factories import (
     PASSWORD,
@@ -647,14 +647,8 @@ def row_page(w, draw, client):
     part = place.plan.parts.get(key=key)
     rows = spec.content.rows_shown(part.content)
     number = _one(draw, [None, *range(1, len(rows) + 1)], [0, len(rows) + 1, 2**40])
-    row = rows[number - 1] if number and number <= len(rows) else {}
     form_class = row_page_form(spec.form.row_form)
-    initial = {
-        **form_class.initial_from(row, place.plan),
-        "base_version": part.version,
-        "was": row_fingerprint(row) if row else "",
-        "position": number or len(rows) + 1,
-    }
+    initial = row_initial(form_class, place.plan, part, rows, number)
     form = form_class(plan=place.plan, prefix="row", count=len(rows) + 1, initial=initial)
     if number is None:
         url, data = _plan_url("part_row_add", place, key=key), form_payload(draw, w, form)

@@ -35,7 +35,9 @@ def _row_url(plan, key: str, number: int | None, suffix: str = "") -> str:
     return _part_url(plan, key) + "rows/" + place + suffix
 
 
-def _initial(form_class, plan, part, rows, number: int | None) -> dict:
+def row_initial(form_class, plan, part, rows, number: int | None) -> dict:
+    """What a row's page shows: the stored row (none for a new one), the part's version, the
+    row's fingerprint as drawn, and its position (a new row goes last)."""
     row = rows[number - 1] if number and number <= len(rows) else None
     return {
         **(form_class.initial_from(row, plan) if row else {}),
@@ -97,7 +99,7 @@ def row_page(request, slug, round_slug, key, number=None):
         plan = plan_for_user(request.user, slug, round_slug, spec.edit_permission)
     form_class = row_page_form(spec.form.row_form)
     count = len(rows) if number and number <= len(rows) else len(rows) + 1
-    initial = _initial(form_class, plan, part, rows, number)
+    initial = row_initial(form_class, plan, part, rows, number)
     if request.method == "GET":
         form = form_class(plan=plan, initial=initial, prefix="row", count=count)
         return _row_page(request, plan, spec, part, rows, number, form)
