@@ -17,7 +17,7 @@ from finance.constants import DEFAULT_MATERIALITY_THRESHOLD, DEFAULT_NOTICE_DAYS
 from itf_portal.money import money_format
 from plans.checks import Check, minimum_of, total_of
 from plans.constants import FundingStream, PartKey, RiskShareBasis
-from plans.template import spend_lines_for
+from plans.template import HealthSpend, spend_lines_for
 
 ZERO = Decimal("0.00")
 
@@ -273,6 +273,7 @@ def spend_table(content: dict, lines: list[dict], years: list[str]) -> dict:
         [sum(column, ZERO) for column in zip(*subtotals.values(), strict=True)] if subtotals else []
     )
     return {
+        "line_heading": HealthSpend.line_heading,
         "headers": [f"{year} {key}" for year, key in columns],
         "rows": rows,
         "subtotals": [{"organisation": name, "values": v} for name, v in subtotals.items()],

@@ -219,7 +219,7 @@ def _typed_shares(partners, typed: dict) -> tuple[dict, str]:
             share = Decimal(text) if text else None
         except InvalidOperation:
             share = Decimal(-1)
-        if share is not None and not (0 <= share <= 100):
+        if share is not None and not (share.is_finite() and 0 <= share <= 100):
             return {}, f"The share for {partner.name} must be a percentage from 0 to 100."
         shares[str(partner.pk)] = share
     if problem := shares_problem(list(shares.values())):
@@ -379,6 +379,9 @@ def contribution_set(
 ) -> Part:
     """Set one partner's contribution from one funding stream in one year (None takes it out),
     as a new version of the contributions part, checked as any save is."""
+    # The plan first, then its part, in the order every save takes them (plans.services.part_save),
+    # so this and a save of the grid at once wait for each other rather than deadlock.
+    Plan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     part = plan.parts.select_for_update().get(key=PartKey.CONTRIBUTIONS)
     amounts = [
         entry

@@ -1,55 +1,37 @@
 """Signing in and choosing a password, with the limits that keep an account safe.
 
 django-axes locks an account on one device after 5 wrong passwords; `SignInForm` adds the lock
-across devices, so guesses spread over many addresses stop too. Links to choose a password go to
-invited people who have never set one as well as to those who forgot theirs, at most
-`LINKS_PER_ACCOUNT` an hour for an account and `LINKS_PER_ADDRESS` an hour from one address.
+across devices (`governance.lockout`), so guesses spread over many addresses stop too. Links to
+choose a password go to invited people who have never set one as well as to those who forgot
+theirs, at most `LINKS_PER_ACCOUNT` an hour for an account and `LINKS_PER_ADDRESS` an hour from
+one address.
 """
 
 from datetime import timedelta
 
-from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
-from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from governance.lockout import account_locked
 from governance.models import PasswordLinkRequest
-from itf_portal.client_ip import USERNAME_LIMIT, client_ip
+from itf_portal.client_ip import client_ip
 from itf_portal.mail import email_send
 
-# Wrong passwords for one account, from any number of addresses, within the cool-off time.
-ACCOUNT_FAILURE_LIMIT = 20
 LINKS_PER_ACCOUNT = 3
 LINKS_PER_ADDRESS = 10
 LINK_WINDOW = timedelta(hours=1)
 
 
-def account_failures(username: str) -> int:
-    """Wrong passwords for this sign-in name from every address, within the cool-off time."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    total = AccessAttempt.objects.filter(
-        username__iexact=username[:USERNAME_LIMIT], attempt_time__gte=since
-    ).aggregate(total=Sum("failures_since_start"))["total"]
-    return total or 0
-
-
 class SignInForm(auth_forms.AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username")
-        if username and account_failures(username) >= ACCOUNT_FAILURE_LIMIT:
-            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-            raise ValidationError(
-                f"This account is locked for {minutes} minutes: there have been too many wrong "
-                "passwords for it, from more than one place. Wait, then sign in again, or reset "
-                "your password. If this was not you, tell your area admin.",
-                code="account_locked",
-            )
+        if username and (locked := account_locked(username)):
+            raise ValidationError(locked, code="account_locked")
         return super().clean()
 
 

@@ -19,10 +19,16 @@ from plans.services import plans_being_signed
 User = get_user_model()
 
 
+# The roles that act for an organisation: an area admin gives its roles, a signatory commits it.
+_ACTING_FOR_ORGANISATION = (Role.AREA_ADMIN, Role.SIGNATORY)
+
+
 def grant_check(*, actor, user, area: Area, organisation: Organisation, role: str) -> None:
-    """Separation of duties in who may give a role: nobody gives a role to themselves, and a
-    signatory for an organisation is added only by that organisation's own area admin or by a
-    national admin, so no admin can commit another partner. `actor` None is a trusted script."""
+    """Separation of duties in who may give a role: nobody gives a role to themselves; an area
+    admin or a signatory for an organisation is added only by that organisation's own area admin
+    or by a national admin, so no admin can act for another partner (nor make someone who will);
+    and the Health and Wellbeing Board's chair, who approves for the Board and no partner, is
+    added by a national admin only. `actor` None is a trusted script."""
     if actor is None:
         return
     if actor.pk == user.pk:
@@ -32,7 +38,17 @@ def grant_check(*, actor, user, area: Area, organisation: Organisation, role: st
                 "national admin."
             }
         )
-    if role == Role.SIGNATORY and not is_national_admin(actor):
+    if is_national_admin(actor):
+        return
+    if role == Role.HWB_CHAIR:
+        raise ValidationError(
+            {
+                "role": "Only a national admin can add the Health and Wellbeing Board chair, "
+                "who approves the plan for the Board. Ask a national admin."
+            }
+        )
+    if role in _ACTING_FOR_ORGANISATION:
+        who = "an area admin" if role == Role.AREA_ADMIN else "a signatory"
         own_admin = Membership.objects.filter(
             user=actor,
             role=Role.AREA_ADMIN,
@@ -43,7 +59,7 @@ def grant_check(*, actor, user, area: Area, organisation: Organisation, role: st
             raise ValidationError(
                 {
                     "role": f"Only an area admin from {organisation.name}, or a national admin, "
-                    f"can add a signatory for {organisation.name}."
+                    f"can add {who} for {organisation.name}."
                 }
             )
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from finance.services import plan_fund_summary, plan_snapshot_now
 from governance.constants import Move, Role
+from governance.lockout import account_locked
 from governance.models import Decision, Membership, Seal, Signature
 from governance.workflow import WORKFLOW, permission_check
 from itf_portal.mail import email_send
@@ -260,7 +261,11 @@ def _active_signatures(seal: Seal) -> QuerySet[Signature]:
 
 
 def _password_check(request, user, password: str) -> None:
-    # Through authenticate(), so a wrong password counts towards the sign-in lockout.
+    # Through authenticate(), so a wrong password counts towards the sign-in lockout, and never
+    # while the account is locked: a password guessed at sign-in from many addresses must not be
+    # tried here instead.
+    if locked := account_locked(user.get_username()):
+        raise ValidationError({"password": f"{locked} Nothing has been recorded."})
     if authenticate(request, username=user.get_username(), password=password) is None:
         raise ValidationError({"password": "The password is wrong. Nothing has been recorded."})
 

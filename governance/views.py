@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,7 @@ from itf_portal.tasks import email_resend
 from plans.diff import part_changes
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.snapshot import snapshot_frame
+from plans.template import COVER
 
 
 @login_required
@@ -264,7 +266,7 @@ class ApproveForm(forms.Form):
         error_messages={"required": "Enter your password to approve."},
     )
     agreed_on = DayMonthYearField(
-        label="Date agreed at the Health and Wellbeing Board",
+        label=COVER.hwb_agreed_on,
         name="Date agreed",
         required=True,
         error_messages={"required": "Enter the date agreed at the Health and Wellbeing Board."},
@@ -313,6 +315,7 @@ def _signoff_page(request, plan, *, status=200, forms_in_error=None, problem="")
             "actions": actions,
             "approve_form": forms_in_error.get("approve") or ApproveForm(initial=read),
             "submitted_form": forms_in_error.get("submitted") or MarkSubmittedForm(),
+            "cover": COVER,
         },
         status=status,
     )
@@ -535,7 +538,10 @@ def email_outbox(request):
     """National admins see every email not yet sent, and send a failed or stuck one again."""
     require_national_admin(request.user, "Only national admins can see the outbox.")
     if request.method == "POST":
-        email = get_object_or_404(Email.objects.needing_an_admin(), pk=request.POST.get("email"))
+        chosen = request.POST.get("email", "")
+        if not (chosen.isascii() and chosen.isdigit()):
+            raise Http404("No such email.")
+        email = get_object_or_404(Email.objects.needing_an_admin(), pk=int(chosen))
         email_resend(email=email)
         messages.success(request, f"“{email.subject}” will be sent again.")
         return redirect("email_outbox")

@@ -259,6 +259,21 @@ def plan_open(*, area: Area, round: PlanningRound) -> Plan:
     return plan
 
 
+def parts_complete() -> int:
+    """Give every plan a row for each part of the description: a part added to the template
+    reaches the plans made before it. Run after every migrate (`plans.apps`); returns how many
+    were made."""
+    present = set(Part.objects.values_list("plan_id", "key"))
+    missing = [
+        Part(plan_id=plan_id, key=key)
+        for plan_id in Plan.objects.values_list("pk", flat=True)
+        for key in PartKey.values
+        if (plan_id, key) not in present
+    ]
+    Part.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
 def plan_progress(*, round: PlanningRound, areas) -> dict[int, int]:
     """How many parts of each area's plan for the round are complete, by area id."""
     rows = (
@@ -443,7 +458,9 @@ def part_assign(*, part: Part, assignee, due_date, user=None) -> Part:
     ):
         raise ValidationError({"assignee": "Choose a member of this area."})
     part = (
-        Part.objects.select_for_update().select_related("plan__area", "plan__round").get(pk=part.pk)
+        Part.objects.select_for_update(of=("self",))
+        .select_related("plan__area", "plan__round")
+        .get(pk=part.pk)
     )
     newly_assigned = assignee is not None and assignee != part.assignee and assignee != user
     part.assignee = assignee

@@ -599,6 +599,8 @@ class LineAmounts(Content):
 
 
 class HealthSpend(Content):
+    # The heading of the table's first column, the commissioner each line is for.
+    line_heading: ClassVar[str] = "Organisation"
     note: Annotated[Text, Ask("Notes on these figures", lines=3)] = ""
     lines: dict[str, LineAmounts] = Field(default_factory=dict)
     line_labels: dict[str, Recorded] = Field(default_factory=dict)
@@ -946,6 +948,24 @@ PART_BY_KEY: dict[str, PartSpec] = {spec.key: spec for spec in PARTS}
 # The choices of `Part.key`: every part, under its title.
 PART_CHOICES = [(spec.key.value, spec.title) for spec in PARTS]
 
+
+@dataclass(frozen=True)
+class CoverWords:
+    """The template's Cover after the partners, and its sign-off block, in its own words: the
+    plan summary's page, the workbook's Cover and the paper all read them from here."""
+
+    hwb_agreed_on: str = "Date agreed at Health and Well-Being Board"
+    submitted_on: str = "Date submitted"
+    minimum: str = "Minimum required value of ITF pooled budget"
+    total: str = "Total agreed value of pooled budget"
+    signed_for_ccg: str = "Signed on behalf of the Clinical Commissioning Group"
+    signed_for_la: str = "Signed on behalf of the Local Authority"
+    signed_for_board: str = "Signed on behalf of the Health & Wellbeing Board"
+
+
+COVER = CoverWords()
+
+
 # The template's commissioner lines of "the total health and care spend for each commissioner":
 # (key, row label, whose sub-total it counts towards). "ccg" stands for one line per CCG.
 SPEND_LINES = [
@@ -1022,6 +1042,12 @@ def content_problems(error: ContentError) -> list[str]:
     """A refusal in words: where in the content, and what is wrong."""
     problems = []
     for item in error.errors():
+        if item["type"] == "too_long" and item["loc"] == ("rows",):
+            problems.append(
+                f"it would have {item['ctx']['actual_length']:,} rows, and the most a part can "
+                f"have is {ROW_LIMIT:,}: remove one before adding another"
+            )
+            continue
         where = ".".join(str(part) for part in item["loc"])
         problems.append(f"{where}: {item['msg']}" if where else item["msg"])
     return problems

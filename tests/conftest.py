@@ -1,8 +1,11 @@
+import io
 import os
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import override_settings
 
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.permissions import national_admin_group_sync
@@ -29,6 +32,21 @@ def world(db):
         national=national,
         nobody=UserFactory(username="nobody"),
     )
+
+
+@pytest.fixture(scope="module")
+def drafting_demo(django_db_setup, django_db_blocker):
+    """The demo with every plan in Drafting, loaded once for a module whose tests each run in a
+    transaction rolled back after it (`db`), so every test sees it as loaded; emptied again
+    after the module, as a transactional test leaves the database."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        call_command("load_demo", "--drafting", stdout=io.StringIO())
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -127,7 +127,7 @@ def test_forms_are_protected_against_cross_site_posts(path, world):
 
 
 def test_wrong_passwords_from_many_addresses_lock_the_account_everywhere(client, world):
-    from governance.accounts import ACCOUNT_FAILURE_LIMIT
+    from governance.lockout import ACCOUNT_FAILURE_LIMIT
 
     # Four wrong passwords from each of many addresses: never five from one, so axes's lock on
     # one device never trips, but the account's own count does.
@@ -148,7 +148,7 @@ def test_wrong_passwords_from_many_addresses_lock_the_account_everywhere(client,
 
 
 def test_choosing_a_new_password_lifts_the_lock(client, world, run_tasks):
-    from governance.accounts import ACCOUNT_FAILURE_LIMIT
+    from governance.lockout import ACCOUNT_FAILURE_LIMIT
 
     for attempt in range(ACCOUNT_FAILURE_LIMIT):
         client.post(

@@ -165,3 +165,32 @@ def test_a_refused_decline_opens_its_section_with_the_reason_kept(client, world,
     assert f'href="#id_decline{council.pk}-password"' in page
     assert "Figures wrong" in page
     assert page.count("Enter your password to decline.") == 2
+
+
+def test_no_box_stops_typing_at_its_limit_a_long_name_is_refused_beside_it_and_kept(client, world):
+    pages = [
+        (world.admin, reverse("member_add", kwargs={"slug": world.area.slug})),
+        (world.national, reverse("area_create")),
+        (world.national, reverse("organisation_create")),
+        (world.national, reverse("allocations")),
+    ]
+    for user, url in pages:
+        client.force_login(user)
+        assert " maxlength=" not in client.get(url).content.decode(), url
+    client.logout()
+    assert " maxlength=" not in client.get(reverse("login")).content.decode()
+    client.force_login(world.admin)
+    name = "Bartholomew-" * 20  # 240 characters, more than a first name holds
+    council = world.area.partners.get(kind="la")
+    page = client.post(
+        reverse("member_add", kwargs={"slug": world.area.slug}),
+        {
+            "email": "long.name@example.org",
+            "first_name": name,
+            "last_name": "New",
+            "organisation": council.pk,
+            "role": Role.COMMISSIONER,
+        },
+    ).content.decode()
+    assert page.count("at most 150 characters") == 2  # in the summary and beside the field
+    assert f'value="{name}"' in page

@@ -68,6 +68,7 @@ from governance.views import (
     VerifyForm,
 )
 from itf_portal.forms import form_data, posted_bound_fields
+from itf_portal.models import Email
 from plans.exports.importer import import_pending, import_preview
 from plans.exports.service import plan_export_xlsx
 from plans.forms import AreaForm, OrganisationForm
@@ -670,6 +671,28 @@ def calculator(w, draw, client):
     send(client, "get", _plan_url("part", w.drafting, key="arrangements"), query)
 
 
+def risk_share(w, draw, client):
+    """The calculator's own page, asked with the basis and shares typed on the arrangements
+    page (not yet saved), as its script asks it."""
+    client.force_login(_one(draw, [w.drafting.finance], [w.drafting.reviewer, w.national]))
+    partners = [o.pk for o in w.drafting.plan.partner_organisations]
+    query = {
+        "overspend": draw(st.one_of(NUMBERS, GENERIC)),
+        "year": draw(st.one_of(NUMBERS, GENERIC)),
+        "risk_share_basis": draw(st.one_of(st.sampled_from(["agreed", "contributions"]), GENERIC)),
+    }
+    for pk in draw(st.lists(st.sampled_from([*partners, 0, "x"]), max_size=4)):
+        query[f"share_{pk}"] = draw(st.one_of(NUMBERS, GENERIC))
+    send(client, "get", _plan_url("risk_share", w.drafting), query)
+
+
+def outbox(w, draw, client):
+    client.force_login(_one(draw, [w.national], [w.drafting.admin]))
+    failed = Email.objects.create(to=["a@example.org"], subject="Failed", body="", status="failed")
+    chosen = draw(st.one_of(st.sampled_from([str(failed.pk), str(failed.pk + 1)]), GENERIC))
+    send(client, "post", reverse("email_outbox"), {"email": chosen})
+
+
 def _signoff_form(w, draw, client, view, form_class, states):
     place = _one(draw, states, [w.drafting, w.other, w.submitted])
     organisations = place.plan.partner_organisations
@@ -1067,6 +1090,8 @@ TARGETS = [
         for target in [
             row_page,
             calculator,
+            risk_share,
+            outbox,
             sign,
             decline,
             approve,

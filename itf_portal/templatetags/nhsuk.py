@@ -46,12 +46,14 @@ def field(bound, label_size: str = "s", width: str = ""):
     if width:
         css += f" nhsuk-input--width-{width}"
     attrs: dict = {"class": css}
-    # A long answer shows the NHS.UK character count instead of the browser's maxlength, which
-    # would cut a pasted answer short without a word; the form still refuses one too long.
+    # Never the browser's maxlength, which stops the typing or cuts a paste short without a word:
+    # the form refuses what is too long beside the field and keeps it. A long answer shows the
+    # NHS.UK character count as well.
+    if getattr(bound.field, "max_length", None):
+        attrs["maxlength"] = False
     max_length = getattr(bound.field, "max_length", None) if kind == "textarea" else None
     if max_length:
         attrs["class"] += " nhsuk-js-character-count"
-        attrs["maxlength"] = False
     described_by = _described_by(bound, counted=bool(max_length))
     if described_by:
         attrs["aria-describedby"] = described_by

@@ -368,7 +368,9 @@ class ImportStale(Exception):
 def import_apply(*, pending: PlanImport, user, overwrite: set[str] = frozenset()) -> list[str]:
     """Save every part of a confirmed preview, or none. Parts in conflict are saved only when
     named in `overwrite`. Returns the keys of the parts saved."""
-    plan = Plan.objects.select_for_update().select_related("area").get(pk=pending.plan_id)
+    plan = (
+        Plan.objects.select_for_update(of=("self",)).select_related("area").get(pk=pending.plan_id)
+    )
     plan_edit_check(plan)
     pending = PlanImport.objects.select_for_update().get(pk=pending.pk)
     if pending.applied_at:

@@ -26,6 +26,7 @@ from plans.exports.excel import plan_workbook
 from plans.models import Plan
 from plans.registry import PARTS, part_display
 from plans.snapshot import snapshot_frame
+from plans.template import COVER
 
 
 @transaction.atomic
@@ -113,9 +114,7 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
         signature = signatures.get(organisation.pk)
         rows.append(
             SignOffRow(
-                "Signed on behalf of the Local Authority"
-                if organisation.is_local_authority
-                else "Signed on behalf of the Clinical Commissioning Group",
+                COVER.signed_for_la if organisation.is_local_authority else COVER.signed_for_ccg,
                 organisation.name,
                 "By",
                 signature.name if signature else "",
@@ -126,7 +125,7 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
     approval = plan.decisions.filter(action=Action.APPROVED).select_related("actor").last()
     rows.append(
         SignOffRow(
-            "Signed on behalf of the Health & Wellbeing Board",
+            COVER.signed_for_board,
             f"{plan.area.name} Health and Wellbeing Board",
             "By Chair of the HWB",
             (approval.actor.get_full_name() or approval.actor.get_username()) if approval else "",
@@ -157,11 +156,11 @@ def cover_lines(plan: Plan, snapshot: dict) -> list[CoverLine]:
     totals = pooled_budget(contributions or {}, years)
     minimums = {y: allocations.get(y, {}).get("minimum") for y in years}
     return [
-        CoverLine("Date agreed at Health and Well-Being Board:", plan.hwb_agreed_on, "date"),
-        CoverLine("Date submitted:", plan.submitted_on, "date"),
+        CoverLine(f"{COVER.hwb_agreed_on}:", plan.hwb_agreed_on, "date"),
+        CoverLine(f"{COVER.submitted_on}:", plan.submitted_on, "date"),
         *(
             CoverLine(
-                f"Minimum required value of ITF pooled budget: {year}",
+                f"{COVER.minimum}: {year}",
                 Decimal(minimums[year]) if minimums[year] is not None else None,
                 "money",
                 minimum_of(year),
@@ -170,7 +169,7 @@ def cover_lines(plan: Plan, snapshot: dict) -> list[CoverLine]:
         ),
         *(
             CoverLine(
-                f"Total agreed value of pooled budget: {year}",
+                f"{COVER.total}: {year}",
                 totals[year],
                 "money",
                 total_of(PartKey.CONTRIBUTIONS, "amount", year),

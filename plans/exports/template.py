@@ -27,6 +27,7 @@ from plans.template import (
     PARTS,
     Cell,
     Derived,
+    HealthSpend,
     Kind,
     PartSpec,
     cells,
@@ -535,7 +536,7 @@ GRIDS = {
         PartKey.SPEND,
         spend_rows,
         [
-            Column("Organisation", "line"),
+            Column(HealthSpend.line_heading, "line"),
             *(
                 Column(f"{year} {what}", f"{what} {year}", MONEY, field=what, period=year)
                 for year in ([baseline, *years] if baseline else years)

@@ -41,6 +41,7 @@ from plans.services import (
     presence_others,
     presence_touch,
 )
+from plans.template import COVER
 
 # The parts that show the pooled budget's totals and its minimum rule.
 FUND_PARTS = {PartKey.SUMMARY, PartKey.CONTRIBUTIONS, PartKey.SCHEMES}
@@ -194,6 +195,7 @@ def _part_page(
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
             "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
+            "cover": COVER,
             # Empty: it is worked out on its own page (finance.views.risk_share), never by
             # reloading this one, which would throw away what the person has typed here.
             "calculator": risk_share_calculator(plan, "", "")

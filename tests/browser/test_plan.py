@@ -268,7 +268,7 @@ def test_devon_goes_from_drafting_to_submitted_with_every_partner_in_the_browser
     sign_in(chair, "devon-chair", demo_password())
     chair.goto(base + "sign-off/")
     chair.get_by_label("Password").fill(demo_password())
-    fill_date(chair, "Date agreed at the Health and Wellbeing Board", "22", "1", "2014")
+    fill_date(chair, "Date agreed at Health and Well-Being Board", "22", "1", "2014")
     chair.get_by_role("button", name="Approve on behalf of the Health and Wellbeing Board").click()
     chair.wait_for_url(f"**{base}sign-off/")
     violations += axe_violations(chair)
@@ -336,4 +336,18 @@ def test_the_demo_as_run_shows_each_state_and_devons_second_ccg_signs_it(new_pag
     page.wait_for_url(f"**{base}sign-off/")
     assert f"Signed on behalf of {organisation}." in page.content()
     assert page.get_by_test_id("state").inner_text() == "Signed by all partners"
+    assert violations == []
+
+
+def test_a_checklist_with_checks_failing_links_to_what_each_person_can_fix(page, demo):
+    plan = "/areas/rotherham/plans/itf-2014/"
+    sign_in(page, "rotherham-commissioner", demo_password())
+    page.goto(plan + "check/")
+    violations = axe_violations(page)
+    checks = page.get_by_test_id("checks")
+    assert "Only a finance lead or the area admin can change this" in checks.inner_text()
+    fix = checks.get_by_role("link", name="Go to the part to fix it").first
+    fix.click()
+    page.wait_for_url(f"**{plan}parts/**")
+    violations += axe_violations(page)
     assert violations == []

@@ -102,7 +102,7 @@ def test_the_plan_summary_shows_the_minimum_and_the_derived_total(
     client.force_login(finance_lead)
     client.post(url(plan), grid_post(plan, {cell(plan, "ccg", "nhs", 1): "4,000,000"}))
     page = client.get(url(plan, "summary")).content.decode()
-    assert "Minimum required value of the pooled budget 2015/16" in page
+    assert "Minimum required value of ITF pooled budget: 2015/16" in page
     assert "£5,000,000" in page
     assert "£4,000,000" in page
     assert "is £1,000,000 short of the minimum of £5,000,000" in page

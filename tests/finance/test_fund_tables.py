@@ -2,13 +2,11 @@
 what must never be true, totals are SQL sums equal to the rules' figures, and the data
 migration fills the tables exactly as a save would."""
 
-import io
 from decimal import Decimal
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from finance import models as fund
@@ -32,10 +30,8 @@ ROW_TABLES = [
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(drafting_demo, db):
     """The demo with every plan in Drafting, so that any of them can be edited and imported."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", "--drafting", stdout=io.StringIO())
 
 
 def everything() -> dict:
@@ -157,6 +153,52 @@ def test_a_fund_part_is_saved_only_through_finance(demo):
         part=part, content={"rows": []}, status="in_progress", base_version=part.version, user=None
     )
     assert not fund.Scheme.objects.filter(plan=plan).exists()
+
+
+def test_writes_lock_their_own_rows_never_the_area_or_the_round_every_plan_shares(demo):
+    """A lock taken through a join locks the joined rows too: one on the planning round would
+    queue every area's saves behind each other. And the plan is locked before its part, in
+    every write, so two writes at once wait rather than deadlock."""
+    from io import BytesIO
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from openpyxl import load_workbook
+
+    from plans.exports.importer import import_apply, import_pending, import_preview
+    from plans.exports.service import plan_export_xlsx
+    from plans.services import part_assign
+
+    plan = Plan.objects.get(area__slug="walsall")
+    ccg = next(o for o in plan.partner_organisations if not o.is_local_authority)
+    commissioner = get_user_model().objects.get(username="walsall-commissioner")
+    book = load_workbook(BytesIO(plan_export_xlsx(plan=plan, user=commissioner)[0]))
+    governance = next(c for c in book["Narrative"]["A"] if c.value == "Governance")
+    book["Narrative"].cell(governance.row, 2).value = "A joint board."
+    out = BytesIO()
+    book.save(out)
+    preview = import_preview(plan=plan, user=commissioner, data=out.getvalue())
+    pending = import_pending(plan=plan, user=commissioner, preview=preview, file_name="w.xlsx")
+    writes = {
+        "assign": lambda: part_assign(
+            part=plan.parts.get(key="vision"), assignee=commissioner, due_date=None, user=None
+        ),
+        "contribution": lambda: contribution_set(
+            plan=plan, organisation=ccg, stream="carers", year="2015/16", amount=1, user=None
+        ),
+        "import": lambda: import_apply(pending=pending, user=commissioner),
+    }
+    for name, write in writes.items():
+        with CaptureQueriesContext(connection) as captured:
+            write()
+        locks = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert locks, name
+        for sql in locks:
+            assert "JOIN" not in sql or "FOR UPDATE OF" in sql, (name, sql)
+        tables = [sql.split(" FROM ", 1)[1].split()[0] for sql in locks]
+        if '"plans_plan"' in tables:  # the part alone (an assignment) waits for no plan
+            assert tables.index('"plans_plan"') < tables.index('"plans_part"'), name
 
 
 def test_contribution_set_changes_one_cell_as_a_new_version(demo):

@@ -85,6 +85,34 @@ def test_a_signatory_is_added_only_by_its_own_organisations_admin_or_a_national_
     assert Membership.objects.filter(role=Role.SIGNATORY).count() == 3
 
 
+def test_no_admin_makes_another_partners_admin_or_the_boards_chair_to_act_through(client, world):
+    # The way round the signatory rule the audit found: the council's admin makes a fresh account
+    # the CCG's area admin, who then adds the CCG's signatory; and makes a puppet the chair.
+    ccg = world.area.partners.get(kind="ccg")
+    council = world.area.partners.get(kind="la")
+    page = add(client, world.admin, world.area, ccg, Role.AREA_ADMIN, "puppet1@example.org")
+    assert page.status_code == 200
+    assert (
+        f"Only an area admin from {ccg.name}, or a national admin, can add an area admin"
+        in page.content.decode()
+    )
+    page = add(client, world.admin, world.area, council, Role.HWB_CHAIR, "puppet3@example.org")
+    assert page.status_code == 200
+    assert "Only a national admin can add the Health and Wellbeing Board chair" in (
+        page.content.decode()
+    )
+    assert not Membership.objects.filter(user__email__startswith="puppet").exists()
+    # The council's admin still adds the council's own admins; a national admin adds the rest.
+    assert (
+        add(client, world.admin, world.area, council, Role.AREA_ADMIN, "c@example.org").status_code
+        == 302
+    )
+    for role, email in [(Role.AREA_ADMIN, "d@example.org"), (Role.HWB_CHAIR, "e@example.org")]:
+        assert add(client, world.national, world.area, ccg, role, email).status_code == 302
+    made = Membership.objects.filter(user__email__in=["c@example.org", "d@example.org"])
+    assert made.count() == 2
+
+
 def _sealed(world, plan):
     ready = plan_make_ready(plan, world.commissioner)
     plan_submit_for_signoff(plan=ready, user=world.admin)

@@ -454,3 +454,21 @@ def test_an_email_subject_is_one_line_whatever_the_area_is_called(
     run_tasks()
     assert mail.outbox[-1].subject.endswith("Southampton Bcc: everyone@example.org")
     assert mail.outbox[-1].to == ["pat@example.org"]
+
+
+def test_a_locked_account_cannot_sign_even_with_the_right_password(devon, client):
+    from governance.lockout import ACCOUNT_FAILURE_LIMIT
+
+    plan, signers, _, _ = devon
+    organisation, signer = next(iter(signers.items()))
+    # Guesses spread over many addresses at sign-in, never five from one: the account is locked,
+    # and the signed-in session's password box must not take the guessing over.
+    for attempt in range(ACCOUNT_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": signer.username, "password": "wrong-password"},
+            REMOTE_ADDR=f"10.2.{attempt // 4}.1",
+        )
+    with pytest.raises(ValidationError, match="This account is locked for 15 minutes"):
+        sign(plan, organisation, signer)
+    assert not Signature.objects.exists()

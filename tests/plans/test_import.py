@@ -25,10 +25,8 @@ REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(drafting_demo, db):
     """The demo with every plan in Drafting, so that any of them can be edited and imported."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", "--drafting", stdout=io.StringIO())
 
 
 def person(username: str):

@@ -289,3 +289,20 @@ def test_removing_the_last_scheme_of_a_complete_part_makes_it_in_progress(client
     client.post(row_url(plan, "schemes", 1, "remove/"), {"base_version": version, "was": was})
     part = plan.parts.get(key="schemes")
     assert part.content["rows"] == [] and part.status == "in_progress"
+
+
+def test_a_table_at_its_most_rows_refuses_one_more_in_words_and_keeps_the_typing(
+    client, plan, lead
+):
+    from plans.template import ROW_LIMIT
+
+    _save_rows(plan, lead, [scheme(f"Scheme {n}") for n in range(ROW_LIMIT)])
+    response = client.post(
+        row_url(plan, "schemes"), row_post_data(plan, "schemes", scheme("One more"))
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "it would have 1,001 rows, and the most a part can have is 1,000" in page
+    assert "List should have" not in page
+    assert 'value="One more"' in page
+    assert len(names(plan)) == ROW_LIMIT

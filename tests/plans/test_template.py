@@ -2,6 +2,7 @@
 the pages, the workbook and the PDF show every part unless the description says why not."""
 
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -15,9 +16,11 @@ from plans.models import Part
 from plans.parts import described_fields
 from plans.registry import PART_BY_KEY as PAGES
 from plans.services import plan_current_round, plan_open
-from plans.template import PARTS, PDF, WEB, WORKBOOK, cells, questions
+from plans.template import PARTS, PDF, WEB, WORKBOOK, Kind, cells, questions
 
-SEED = open("/work/shared/seeds/003_c60d4e63bd1ea6be.txt").read()  # noqa: SIM115
+# The Draft Plan Submission Template's own text, as NHS England published it, kept in the
+# repository so the test reads the same words on any machine.
+SEED = (Path(__file__).parents[2] / "fixtures" / "template_words.txt").read_text()
 
 
 @pytest.fixture
@@ -71,37 +74,72 @@ def _in_workbook(spec, texts: dict[str, set], years: list[str]) -> bool:
     return bool(labels) and all(label in on_sheet for label in labels)
 
 
-def _shown_in(where: str, spec, *, web: str, workbook: dict, pdf: str, years) -> bool:
-    if where == WEB:
-        return spec.heading in web
-    if where == WORKBOOK:
-        return _in_workbook(spec, workbook, years)
-    return spec.heading in pdf
+def _marked(spec) -> tuple[dict, list[str]]:
+    """Content for the part with every text it asks (its rows' included) set to a text of its
+    own, and those texts: what each place that shows the part must show."""
+    marks: list[str] = []
+
+    def filled(model, where: str) -> dict:
+        content = {}
+        for question in questions(model):
+            if question.kind in (Kind.TEXT, Kind.SHORT_TEXT):
+                content[question.name] = f"Mark {spec.key} {where} {question.name}"
+                marks.append(content[question.name])
+                if question.ask.other_of:  # shown in the place of its choice, when "other"
+                    content[question.ask.other_of] = "other"
+        return content
+
+    content = filled(spec.content, "part")
+    if spec.row_model is not None:
+        content["rows"] = [filled(spec.row_model, "row")]
+    return content, marks
+
+
+def _on_the_web(client, plan, spec) -> str:
+    """The part's page, and its row's own page where its rows are each edited on their own."""
+    url = reverse("part", args=[plan.area.slug, plan.round.slug, spec.key])
+    pages = [client.get(url).content.decode()]
+    if spec.row_model is not None and spec.row_model.overview:
+        pages.append(client.get(url + "rows/1/").content.decode())
+    return "".join(pages)
 
 
 @pytest.mark.parametrize("where", [WEB, WORKBOOK, PDF])
 def test_every_part_is_on_the_pages_in_the_workbook_and_the_pdf_or_says_why_not(
     client, world, plan, where
 ):
-    client.force_login(world.commissioner)
-    web = "".join(
-        client.get(reverse("part", args=[world.area.slug, plan.round.slug, spec.key]))
-        .content.decode()
-        .replace("&amp;", "&")
-        for spec in PARTS
-    )
-    workbook = _workbook_texts(plan)
-    pdf, _ = plan_print_html(plan)
-    pdf = pdf.replace("&amp;", "&")
+    """Every part, each text it asks included, is on its page, its sheet and in the paper, unless
+    the description lists it as left out of that place with a reason."""
+    marks = {}
     for spec in PARTS:
-        shown = _shown_in(
-            where, spec, web=web, workbook=workbook, pdf=pdf, years=plan.round.year_labels
+        content, marks[spec.key] = _marked(spec)
+        part = plan.parts.get(key=spec.key)
+        part_save(
+            part=part, content=content, status="in_progress", base_version=part.version, user=None
         )
+    client.force_login(world.commissioner)
+    workbook = _workbook_texts(plan)
+    pdf = plan_print_html(plan)[0].replace("&amp;", "&") if where == PDF else ""
+    for spec in PARTS:
+        if where == WEB:
+            shown = _on_the_web(client, plan, spec).replace("&amp;", "&")
+            present = [spec.heading in shown, *(mark in shown for mark in marks[spec.key])]
+        elif where == WORKBOOK:
+            sheet = " ".join(str(v) for v in workbook.get(spec.sheet_name, ()))
+            present = [
+                _in_workbook(spec, workbook, plan.round.year_labels),
+                *(mark in sheet for mark in marks[spec.key]),
+            ]
+        else:
+            present = [spec.heading in pdf, *(mark in pdf for mark in marks[spec.key])]
         if where in spec.left_out:
             assert spec.left_out[where].strip(), f"{spec.key} is left out of {where} with no reason"
-            assert not shown, f"{spec.key} is listed as left out of {where} but is there"
+            assert not any(present), f"{spec.key} is listed as left out of {where} but is there"
         else:
-            assert shown, f"{spec.title} is missing from the {where} and not listed as left out"
+            missing = [
+                m for m, ok in zip(["heading", *marks[spec.key]], present, strict=True) if not ok
+            ]
+            assert not missing, f"{spec.title} is not whole in the {where}: {missing}"
 
 
 @pytest.mark.parametrize(
@@ -181,3 +219,43 @@ def test_a_part_over_its_text_limit_is_refused_in_words(world, plan):
     [message] = refused.value.messages
     assert "110,110 characters of text" in message
     assert "the most one part can hold is 100,000" in message
+
+
+def test_a_part_added_to_the_template_reaches_the_plans_made_before_it_at_migrate(
+    client, world, plan
+):
+    """The README's steps for adding a question: the description's new part has no row in a
+    plan made before it; the next migrate makes one, so its page, the task list and the
+    workbook work for that plan at once."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    plan.parts.filter(key=PartKey.GOVERNANCE).delete()  # as if the part were new
+    emit_post_migrate_signal(0, False, "default")
+    assert plan.parts.get(key=PartKey.GOVERNANCE).version == 0
+    assert plan.parts.count() == len(PARTS)
+    client.force_login(world.commissioner)
+    page = reverse("part", args=[plan.area.slug, plan.round.slug, PartKey.GOVERNANCE])
+    assert client.get(page).status_code == 200
+    tasks = reverse("task_list", args=[plan.area.slug, plan.round.slug])
+    assert client.get(tasks).status_code == 200
+    assert _workbook_texts(plan)
+
+
+def test_the_cover_and_the_spend_table_read_the_same_words_on_the_page_the_sheet_and_the_paper(
+    client, world, plan
+):
+    from plans.template import COVER, HealthSpend
+
+    assert f"{COVER.hwb_agreed_on}:" in SEED and f"{COVER.minimum}: 2014/15" in SEED
+    assert f"{HealthSpend.line_heading}\t2013/14 spend" in SEED
+    client.force_login(world.commissioner)
+    summary = client.get(reverse("part", args=[plan.area.slug, plan.round.slug, "summary"]))
+    spend = client.get(reverse("part", args=[plan.area.slug, plan.round.slug, "spend"]))
+    workbook = _workbook_texts(plan)
+    paper = plan_print_html(plan)[0].replace("&amp;", "&")
+    for words in (COVER.hwb_agreed_on, COVER.submitted_on, COVER.minimum, COVER.total):
+        assert words in summary.content.decode().replace("&amp;", "&")
+        assert any(str(text).startswith(words) for text in workbook["Cover"])
+        assert words in paper
+    assert f">{HealthSpend.line_heading}</th>" in spend.content.decode()
+    assert HealthSpend.line_heading in workbook[PAGES["spend"].sheet_name]
