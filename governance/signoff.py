@@ -6,6 +6,8 @@ records the decision in the append-only log, and sends its emails only once the 
 committed.
 """
 
+from dataclasses import replace
+
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,7 +22,7 @@ from governance.models import Decision, Membership, Seal, Signature
 from governance.workflow import WORKFLOW, permission_check
 from itf_portal.mail import email_send
 from plans.checks import Check
-from plans.constants import NATIONAL_METRICS, PartKey, PartStatus, YesNo
+from plans.constants import PartStatus
 from plans.models import Plan
 from plans.snapshot import seal_digest
 from plans.template import PARTS
@@ -60,36 +62,11 @@ def readiness_checks(plan: Plan) -> list[Check]:
         )
         for spec in PARTS
     ]
-    sharing = parts[PartKey.DATA_SHARING].content or {}
-    no_date = sharing.get("nhs_number_used") == YesNo.NO and not sharing.get("nhs_number_by")
-    checks.append(
-        Check(
-            "A date is given if the NHS Number is not yet the primary identifier",
-            not no_date,
-            "Give the date by which the NHS Number will be the primary identifier."
-            if no_date
-            else "The NHS Number answer is complete.",
-            PartKey.DATA_SHARING,
-        )
-    )
-    rows = {row.get("name"): row for row in (parts[PartKey.METRICS].content or {}).get("rows", [])}
-    missing = [
-        name
-        for name in NATIONAL_METRICS
-        if not (row := rows.get(name))
-        or not row.get("baseline")
-        or not all((row.get("projections") or {}).get(year) for year in plan.round.year_labels)
-    ]
-    checks.append(
-        Check(
-            "Every national metric has a baseline and projections",
-            not missing,
-            f"Give a baseline and projections for: {', '.join(missing)}."
-            if missing
-            else "Every national metric has a baseline and projections.",
-            PartKey.METRICS,
-        )
-    )
+    for spec in PARTS:  # each part's own rules, from its description
+        checks += [
+            replace(check, part=spec.key)
+            for check in spec.content.checks(parts[spec.key].content, plan.round.year_labels)
+        ]
     fund = plan_fund_summary(plan)
     unset = [row["year"] for row in fund["years"] if row["minimum"] is None]
     checks.append(

@@ -95,12 +95,10 @@ def _row_cells(model, rows: list[dict]) -> list[Cell]:
 
 def _row_title(spec: PartSpec, index: int, row: dict) -> str:
     """ "Scheme 3 (Falls prevention)": the row's number and, when it has one, its name."""
-    name = next((row[key] for key in ROW_NAMES if isinstance(row.get(key), str) and row[key]), "")
+    named_by = spec.described.row_model.named_by if spec.described.row_model else ""
+    name = str(row.get(named_by) or "") if named_by else ""
     short = name if len(name) <= 60 else name[:57] + "…"
     return f"{spec.form.row_label} {index + 1}" + (f" ({short})" if short else "")
-
-
-ROW_NAMES = ("name", "title", "description", "outcome")
 
 
 def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:

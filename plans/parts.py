@@ -671,9 +671,7 @@ class MetricsForm(part_form(Metrics)):
             for form in self.rows.forms:
                 row = form.cleaned_data
                 if form.national and any(
-                    _blank(row.get(cell.name))
-                    for cell in cells(Metric, form.years)
-                    if cell.name != "name" and cell.name != "unit"
+                    _blank(row.get(cell.name)) for cell in Metric.national_needs(form.years)
                 ):
                     self.add_error(
                         None,

@@ -32,6 +32,7 @@ from pydantic import ValidationError as ContentError
 from pydantic_core import PydanticCustomError
 
 from itf_portal.money import LIMIT
+from plans.checks import Check
 from plans.constants import (
     EDIT_FINANCE,
     EDIT_PLAN,
@@ -175,12 +176,21 @@ class Content(BaseModel):
     # A row model's columns in the overview of a long table whose rows are each edited on their
     # own page (the field names, or a derived column's label); empty: the rows are edited together.
     overview: ClassVar[tuple[str, ...]] = ()
+    # A row model's field that names a row in the history and the previews: "Scheme 3 (Falls
+    # prevention)"; empty: rows go by their number alone.
+    named_by: ClassVar[str] = ""
 
     @classmethod
     def rows_shown(cls, content: dict) -> list[dict]:
         """The part's rows as every page, sheet and paper shows them (a hook; by default the
         stored rows)."""
         return list((content or {}).get("rows", []))
+
+    @classmethod
+    def checks(cls, content: dict, year_labels: list[str]) -> list[Check]:
+        """The part's own readiness rules beyond being complete, for the checklist before
+        sign-off (a hook; none by default)."""
+        return []
 
     @field_validator("*", mode="after")
     @classmethod
@@ -334,6 +344,7 @@ class Answer(Content):
 
 
 class Document(Content):
+    named_by: ClassVar[str] = "title"
     title: Annotated[ShortText, Ask("Title")] = ""
     url: Annotated[Link, Ask("Web address")] = ""
 
@@ -436,6 +447,20 @@ class DataSharing(Content):
     ] = ""
     caldicott_detail: Annotated[Text, Ask("Information governance: detail", lines=4)] = ""
 
+    @classmethod
+    def checks(cls, content: dict, year_labels: list[str]) -> list[Check]:
+        content = content or {}
+        no_date = content.get("nhs_number_used") == "no" and not content.get("nhs_number_by")
+        return [
+            Check(
+                "A date is given if the NHS Number is not yet the primary identifier",
+                not no_date,
+                "Give the date by which the NHS Number will be the primary identifier."
+                if no_date
+                else "The NHS Number answer is complete.",
+            )
+        ]
+
 
 class JointAssessment(Content):
     confirmation: Annotated[
@@ -476,6 +501,7 @@ class JointAssessment(Content):
 
 
 class Metric(Content):
+    named_by: ClassVar[str] = "name"
     name: Annotated[ShortText, Ask("Outcome measure")] = ""
     national: bool = False
     unit: Annotated[
@@ -488,6 +514,13 @@ class Metric(Content):
         dict[str, Number],
         Ask("projected delivery", words="Projected delivery (full year?)", per="year"),
     ] = Field(default_factory=dict)
+
+    @classmethod
+    def national_needs(cls, year_labels: list[str]) -> list[Cell]:
+        """What a national measure needs before its part is complete and the plan is ready:
+        every cell but the measure's own name and unit (its baseline, its date, each year's
+        projection)."""
+        return [cell for cell in cells(cls, year_labels) if cell.name not in ("name", "unit")]
 
 
 class Metrics(Content):
@@ -514,6 +547,24 @@ class Metrics(Content):
             for name in NATIONAL_METRICS
         ]
         return nationals + [row for row in rows if not row.get("national")]
+
+    @classmethod
+    def checks(cls, content: dict, year_labels: list[str]) -> list[Check]:
+        needs = Metric.national_needs(year_labels)
+        missing = [
+            row["name"]
+            for row in cls.rows_shown(content)[: len(NATIONAL_METRICS)]
+            if any(cell.value(row) in ("", None) for cell in needs)
+        ]
+        return [
+            Check(
+                "Every national metric has a baseline, its date and projections",
+                not missing,
+                f"Give a baseline, its date and projections for: {', '.join(missing)}."
+                if missing
+                else "Every national metric has a baseline, its date and projections.",
+            )
+        ]
 
 
 class Contribution(Content):
@@ -570,6 +621,7 @@ class Arrangements(Content):
 
 
 class Scheme(Content):
+    named_by: ClassVar[str] = "name"
     name: Annotated[ShortText, Ask("Scheme")] = ""
     scheme_type: Annotated[_choice(SchemeType), Ask("Scheme type", choices=SchemeType)] = ""
     scheme_type_other: Annotated[
@@ -607,6 +659,7 @@ class HealthSpend(Content):
 
 
 class ContingencyRow(Content):
+    named_by: ClassVar[str] = "outcome"
     outcome: Annotated[ShortText, Ask("Outcome")] = ""
     savings: Annotated[
         dict[str, Money],
@@ -639,6 +692,7 @@ class Contingency(Content):
 
 
 class Risk(Content):
+    named_by: ClassVar[str] = "description"
     description: Annotated[Text, Ask("Risk", lines=3)] = ""
     impact: Annotated[_choice(Rating), Ask("Impact", choices=Rating)] = ""
     probability: Annotated[_choice(Rating), Ask("Probability", choices=Rating)] = ""

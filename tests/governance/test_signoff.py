@@ -13,7 +13,7 @@ from governance.signoff import (
     plan_submit_for_signoff,
     readiness_checks,
 )
-from plans.constants import PlanState
+from plans.constants import NATIONAL_METRICS, PlanState
 from plans.models import Plan
 from plans.services import plan_current_round, plan_open
 from plans.snapshot import seal_digest
@@ -36,11 +36,27 @@ def plan_url(name, **extra):
     return reverse(name, kwargs={"slug": "southampton", "round_slug": "itf-2014", **extra})
 
 
+def test_a_parts_own_rules_come_from_its_description_and_link_to_it(world, ready):
+    """The checklist asks what the metrics part's form asks before it is complete: a national
+    measure without its baseline's date fails, and the check points at the part to fix."""
+    part = ready.parts.get(key="metrics")
+    content = {**part.content, "rows": [dict(row) for row in part.content["rows"]]}
+    content["rows"][2]["baseline_date"] = ""
+    part_save(
+        part=part, content=content, status="in_progress", base_version=part.version, user=None
+    )
+    checks = {check.name: check for check in readiness_checks(ready)}
+    metric = checks["Every national metric has a baseline, its date and projections"]
+    assert not metric.passed and metric.part == "metrics"
+    assert NATIONAL_METRICS[2] in metric.message
+    assert checks["A date is given if the NHS Number is not yet the primary identifier"].passed
+
+
 def test_an_empty_plan_fails_its_checks_and_cannot_be_submitted(client, world, plan):
     checks = {check.name: check for check in readiness_checks(plan)}
     assert not checks["Vision for Health and Care Services is complete"].passed
     assert not checks["The minimum pooled budget is set for every year"].passed
-    assert not checks["Every national metric has a baseline and projections"].passed
+    assert not checks["Every national metric has a baseline, its date and projections"].passed
     council = world.area.partners.get(kind="la")
     assert not checks[f"{council.name} has a signatory"].passed
     client.force_login(world.commissioner)

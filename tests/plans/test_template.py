@@ -259,3 +259,8 @@ def test_the_cover_and_the_spend_table_read_the_same_words_on_the_page_the_sheet
         assert words in paper
     assert f">{HealthSpend.line_heading}</th>" in spend.content.decode()
     assert HealthSpend.line_heading in workbook[PAGES["spend"].sheet_name]
+
+
+@pytest.mark.parametrize("spec", [s for s in PARTS if s.row_model is not None], ids=lambda s: s.key)
+def test_each_table_names_its_rows_by_one_of_its_asked_fields(spec):
+    assert spec.row_model.named_by in {q.name for q in questions(spec.row_model)}
