@@ -1,18 +1,25 @@
 """What a person should do next, for the dashboard's "Needs your attention" panel."""
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.constants import Action, Role
+from governance.constants import Action, Move, Role
 from governance.models import Decision, Membership, Signature
-from governance.permissions import is_national_admin
+from governance.permissions import ROLE_PERMISSIONS, is_national_admin
+from governance.workflow import WORKFLOW
 from itf_portal.models import Email
 from plans.constants import PartStatus, PlanState
 from plans.models import Part, Plan
 
 # Who writes the plan, so who must act on a decline.
 AUTHORS = (Role.COMMISSIONER, Role.FINANCE_LEAD, Role.AREA_ADMIN)
+# How the panel asks for a move: "Approve the Devon plan on behalf of the …".
+MOVE_ASKED = {Move.APPROVE: "Approve", Move.MARK_SUBMITTED: "Mark"}
+MOVE_ENDING = {
+    Move.APPROVE: " on behalf of the Health and Wellbeing Board",
+    Move.MARK_SUBMITTED: " as submitted",
+}
 
 
 def _declined(user, areas: set[int]) -> list[dict]:
@@ -50,16 +57,19 @@ def attention_for_user(user) -> list[dict]:
         )
     )
     signing = {(area, org) for role, area, org in roles if role == Role.SIGNATORY}
-    chairing = {area for role, area, _ in roles if role == Role.HWB_CHAIR}
-    administering = {area for role, area, _ in roles if role == Role.AREA_ADMIN}
+    # Which of their areas' plans wait on a move this person's roles allow, as the workflow
+    # table says: its states, and the role that holds its permission.
+    moves = (Move.APPROVE, Move.MARK_SUBMITTED)
+    allowed = {
+        move: {
+            area for role, area, _ in roles if WORKFLOW[move].permission in ROLE_PERMISSIONS[role]
+        }
+        for move in moves
+    }
+    waiting = {*WORKFLOW[Move.SIGN].sources, *(s for move in moves for s in WORKFLOW[move].sources)}
     areas = {area for _, area, _ in roles}
     plans = list(
-        Plan.objects.filter(area_id__in=areas)
-        .filter(
-            Q(state=PlanState.AWAITING_SIGNOFF)
-            | Q(state=PlanState.SIGNED)
-            | Q(state=PlanState.APPROVED)
-        )
+        Plan.objects.filter(area_id__in=areas, state__in=waiting)
         .select_related("area", "round")
         .prefetch_related("area__partnerships__organisation")
     )
@@ -72,7 +82,7 @@ def attention_for_user(user) -> list[dict]:
     items = []
     for plan in plans:
         url = reverse("signoff", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
-        if plan.state == PlanState.AWAITING_SIGNOFF:
+        if WORKFLOW[Move.SIGN].allows(plan.state):
             for partnership in plan.area.partnerships.all():
                 key = (plan.area_id, partnership.organisation_id)
                 if key in signing and (plan.pk, partnership.organisation_id) not in signed:
@@ -84,23 +94,15 @@ def attention_for_user(user) -> list[dict]:
                             "overdue": False,
                         }
                     )
-        elif plan.state == PlanState.SIGNED and plan.area_id in chairing:
-            items.append(
-                {
-                    "text": f"Approve the {plan.area.name} plan on behalf of the Health and "
-                    "Wellbeing Board",
-                    "url": url,
-                    "overdue": False,
-                }
-            )
-        elif plan.state == PlanState.APPROVED and plan.area_id in administering:
-            items.append(
-                {
-                    "text": f"Mark the {plan.area.name} plan as submitted",
-                    "url": url,
-                    "overdue": False,
-                }
-            )
+        for move in moves:
+            if WORKFLOW[move].allows(plan.state) and plan.area_id in allowed[move]:
+                items.append(
+                    {
+                        "text": f"{MOVE_ASKED[move]} the {plan.area.name} plan" + MOVE_ENDING[move],
+                        "url": url,
+                        "overdue": False,
+                    }
+                )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
     if is_national_admin(user) and (waiting := Email.objects.needing_an_admin().count()):
         items.append(
