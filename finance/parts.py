@@ -23,12 +23,24 @@ from plans.template import (
     HealthSpend,
     Scheme,
     Schemes,
+    questions,
 )
 from plans.template import ContingencyRow as ContingencyRowContent
 
 
+def _answers(model, content: dict) -> list[tuple[str, str]]:
+    """The part's own answers beside its grid (its notes), labelled as its description asks."""
+    return [(q.label, (content or {}).get(q.name, "")) for q in questions(model)]
+
+
 class ContributionsForm(part_form(Contributions)):
     """An amount for each partner, funding stream and year of the round."""
+
+    @staticmethod
+    def cell_name(partner_id: int, stream: str, number: int) -> str:
+        """The input of one partner's amount from one stream in the round's `number`th year:
+        the page's and the workbook importer's."""
+        return f"amount_{partner_id}_{stream}_{number}"
 
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         super().__init__(data, plan=plan, content=content, **kwargs)
@@ -42,7 +54,7 @@ class ContributionsForm(part_form(Contributions)):
         for partner in self.partners:
             for stream in FundingStream:
                 for index, year in enumerate(self.years):
-                    name = f"amount_{partner.pk}_{stream.value}_{index}"
+                    name = self.cell_name(partner.pk, stream.value, index)
                     self.fields[name] = MoneyField(label=f"{partner.name}, {stream.label}, {year}")
                     self.initial[name] = money_typed(stored.get((partner.pk, stream.value, year)))
                     self.cells[name] = (partner, stream, year)
@@ -56,7 +68,7 @@ class ContributionsForm(part_form(Contributions)):
                     {
                         "stream": stream.label,
                         "cells": [
-                            self[f"amount_{partner.pk}_{stream.value}_{index}"]
+                            self[self.cell_name(partner.pk, stream.value, index)]
                             for index in range(len(self.years))
                         ],
                     }
@@ -106,7 +118,7 @@ class ContributionsForm(part_form(Contributions)):
     def display(cls, plan, content: dict) -> dict:
         partners = plan.partner_organisations
         return {
-            "fields": [("Notes on these figures", (content or {}).get("note", ""))],
+            "fields": _answers(cls.content_model, content),
             "table": None,
             "contributions": contributions_table(content, partners, plan.round.year_labels),
         }
@@ -156,6 +168,12 @@ class SchemesForm(part_form(Schemes)):
 class ArrangementsForm(part_form(Arrangements)):
     """Who hosts the pooled fund and how over- and under-spends are shared."""
 
+    @staticmethod
+    def share_name(partner_id: int) -> str:
+        """The input of a partner's agreed share: the page's, the calculator's and the workbook
+        importer's."""
+        return f"share_{partner_id}"
+
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         content = {
             "materiality_threshold": DEFAULT_MATERIALITY_THRESHOLD,
@@ -168,7 +186,7 @@ class ArrangementsForm(part_form(Arrangements)):
         shares = content.get("shares") or {}
         self.share_names = []
         for partner in self.partners:
-            name = f"share_{partner.pk}"
+            name = self.share_name(partner.pk)
             self.fields[name] = _percent(
                 f"{partner.name}: share of over- and under-spends, as a percentage"
             )
@@ -227,6 +245,12 @@ class HealthSpendForm(part_form(HealthSpend)):
     """Total health and care spend for each commissioner, spend and benefits per year from the
     baseline year, with sub-totals per organisation (in `finance.rules.spend_table`)."""
 
+    @staticmethod
+    def cell_name(line: str, what: str, number: int) -> str:
+        """The input of a commissioner line's spend or benefits (`what`) in the `number`th year
+        from the baseline: the page's and the workbook importer's."""
+        return f"{line}_{what}_{number}"
+
     def __init__(self, data=None, *, plan, content=None, **kwargs):
         super().__init__(data, plan=plan, content=content, **kwargs)
         self.years = [plan.round.baseline_label, *plan.round.year_labels]
@@ -236,7 +260,7 @@ class HealthSpendForm(part_form(HealthSpend)):
         for line in self.lines:
             for key in ("spend", "benefits"):
                 for number, year in enumerate(self.years):
-                    name = f"{line['key']}_{key}_{number}"
+                    name = self.cell_name(line["key"], key, number)
                     self.fields[name] = MoneyField(label=f"{line['label']}, {year} {key}")
                     amount = ((stored.get(line["key"]) or {}).get(key) or {}).get(year)
                     self.initial[name] = money_typed(amount)
@@ -247,7 +271,7 @@ class HealthSpendForm(part_form(HealthSpend)):
             {
                 "label": line["label"],
                 "cells": [
-                    self[f"{line['key']}_{key}_{number}"]
+                    self[self.cell_name(line["key"], key, number)]
                     for number in range(len(self.years))
                     for key in ("spend", "benefits")
                 ],
@@ -279,7 +303,7 @@ class HealthSpendForm(part_form(HealthSpend)):
     @classmethod
     def display(cls, plan, content: dict) -> dict:
         return {
-            "fields": [("Notes on these figures", (content or {}).get("note", ""))],
+            "fields": _answers(cls.content_model, content),
             "table": None,
             "spend": spend_table(
                 content,

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import Allocation
+from finance.parts import ArrangementsForm
 from finance.services import (
     allocation_check,
     allocations_load,
@@ -47,9 +48,8 @@ def risk_share(request, slug, round_slug):
         shown = {
             "risk_share_basis": request.GET["risk_share_basis"],
             "shares": {
-                name.removeprefix("share_"): value
-                for name, value in request.GET.items()
-                if name.startswith("share_")
+                str(partner.pk): request.GET.get(ArrangementsForm.share_name(partner.pk), "")
+                for partner in plan.partner_organisations
             },
         }
     calculator = risk_share_calculator(

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from finance.parts import ArrangementsForm, ContributionsForm, HealthSpendForm
 from finance.rules import spend_lines
 from itf_portal.money import LIMIT, PENNY
 from plans.constants import FundingStream, PartKey
@@ -436,7 +437,7 @@ def contribution_fields(plan, row: dict, index: int) -> dict:
     partner = _partner(plan, row["partner"], "partner")
     stream = _stream(row["stream"], "stream")
     return {
-        year: [(f"amount_{partner.pk}_{stream}_{number}", posted_amount(row[year]))]
+        year: [(ContributionsForm.cell_name(partner.pk, stream, number), posted_amount(row[year]))]
         for number, year in enumerate(plan.round.year_labels)
     }
 
@@ -480,7 +481,12 @@ def spend_fields(plan, row: dict, index: int) -> dict:
         raise CellProblem(f"“{row['line']}” is not a commissioner line of this plan.", "line")
     years = [plan.round.baseline_label, *plan.round.year_labels]
     return {
-        f"{what} {year}": [(f"{line['key']}_{what}_{number}", posted_amount(row[f"{what} {year}"]))]
+        f"{what} {year}": [
+            (
+                HealthSpendForm.cell_name(line["key"], what, number),
+                posted_amount(row[f"{what} {year}"]),
+            )
+        ]
         for number, year in enumerate(years)
         for what in ("spend", "benefits")
     }
@@ -504,7 +510,7 @@ def share_rows(snapshot: dict) -> list[dict]:
 
 def share_fields(plan, row: dict, index: int) -> dict:
     partner = _partner(plan, row["partner"], "partner")
-    return {"share": [(f"share_{partner.pk}", posted_amount(row["share"]))]}
+    return {"share": [(ArrangementsForm.share_name(partner.pk), posted_amount(row["share"]))]}
 
 
 # Each grid of the pooled fund, by the part it belongs to (years -> its table).
