@@ -199,6 +199,7 @@ def synthetic_areas(count: int, planning_round, prefix: str = "Area") -> list:
     from finance.fund import fund_store
     from plans.constants import NATIONAL_METRICS, OrganisationKind, PartKey
     from plans.models import Area, Organisation, Part, Partnership, Plan
+    from plans.template import content_check
 
     years = planning_round.year_labels
     areas = Area.objects.bulk_create(
@@ -267,6 +268,9 @@ def synthetic_areas(count: int, planning_round, prefix: str = "Area") -> list:
                 ]
             },
         }
+        # Through the description's check, as every save is, so this content cannot drift from
+        # the shape the template describes.
+        content = {key: content_check(key, value, years) for key, value in content.items()}
         parts += [Part(plan=plan, key=key, content=content.get(key, {})) for key in PartKey.values]
         # The fund's parts are kept in its tables too, as a save would keep them.
         for key in (PartKey.CONTRIBUTIONS, PartKey.SCHEMES):
