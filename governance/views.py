@@ -40,7 +40,7 @@ from governance.workflow import partners_to_sign, plan_actions
 from itf_portal.forms import DayMonthYearField, errors_to_form
 from itf_portal.models import Email
 from itf_portal.tasks import email_resend
-from plans.diff import part_changes
+from plans.diff import frame_changes, part_changes
 from plans.registry import PART_BY_KEY, PARTS, part_display
 from plans.snapshot import snapshot_frame
 from plans.template import COVER
@@ -472,7 +472,13 @@ def sealed_compare(request, slug, round_slug, number, other):
     return render(
         request,
         "governance/sealed_compare.html",
-        {"plan": plan, "older": older, "newer": newer, "sections": sections},
+        {
+            "plan": plan,
+            "older": older,
+            "newer": newer,
+            "frame": frame_changes(older.snapshot, newer.snapshot),
+            "sections": sections,
+        },
     )
 
 

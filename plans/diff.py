@@ -3,14 +3,16 @@ for everything else, row by row for lists."""
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from difflib import SequenceMatcher
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from itf_portal.money import money_format
 from plans.parts import shown_cell
 from plans.registry import PartPage as PartSpec
-from plans.template import Cell, Kind, questions
+from plans.template import COVER, Cell, Kind, questions
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -137,4 +139,43 @@ def part_changes(spec: PartSpec, old: dict, new: dict) -> list[Change]:
                 )
                 if change:
                     changes.append(change)
+    return changes
+
+
+def frame_changes(old: dict, new: dict) -> list[Change]:
+    """What changed between two sealed versions outside their parts: the partners who joined
+    or left the area, and the minimum pooled budget and its performance element by year."""
+    changes = []
+    before = {p["id"]: p["name"] for p in old.get("partners", [])}
+    after = {p["id"]: p["name"] for p in new.get("partners", [])}
+    for pk, name in after.items():
+        if pk not in before:
+            changes.append(Change("Partner", _safe(_marked("ins", f"{name} joined"))))
+    for pk, name in before.items():
+        if pk not in after:
+            changes.append(Change("Partner", _safe(_marked("del", f"{name} left"))))
+    old_money, new_money = old.get("allocations") or {}, new.get("allocations") or {}
+    for year in dict.fromkeys([*old_money, *new_money]):
+        for key, label in (
+            ("minimum", COVER.minimum),
+            ("performance_element", "Paid for performance"),
+        ):
+            was = (old_money.get(year) or {}).get(key)
+            now = (new_money.get(year) or {}).get(key)
+            if was != now:
+                shown = [
+                    money_format(Decimal(v)) if v not in (None, "") else "" for v in (was, now)
+                ]
+                changes.append(
+                    Change(
+                        f"{label}: {year}",
+                        _safe(
+                            " ".join(
+                                _marked(t, v)
+                                for t, v in zip(("del", "ins"), shown, strict=True)
+                                if v
+                            )
+                        ),
+                    )
+                )
     return changes
