@@ -272,6 +272,7 @@ SIGNOFF_MATRIX = [
             ("anonymous", 302),
             ("outsider", 404),
             ("reviewer", 403),
+            ("commissioner", 403),
             ("admin", 403),  # an area admin cannot sign for a partner
             ("national", 403),  # nor can a national admin
             ("ccg_signatory", 403),  # another partner's signatory
@@ -286,6 +287,7 @@ SIGNOFF_MATRIX = [
             ("anonymous", 302),
             ("outsider", 404),
             ("reviewer", 403),
+            ("commissioner", 403),
             ("admin", 403),
             ("national", 403),
             ("ccg_signatory", 403),
@@ -299,6 +301,7 @@ SIGNOFF_MATRIX = [
             ("anonymous", 302),
             ("outsider", 404),
             ("reviewer", 403),
+            ("commissioner", 403),
             ("admin", 403),
             ("national", 403),
             ("council_signatory", 403),
