@@ -170,6 +170,10 @@ def _plan_reopen(*, plan: Plan, user, reason: str) -> None:
     seal = _current_seal(plan)
     _withdraw(seal, f"Reopened for editing: {reason.strip()}")
     _move(plan, Move.REOPEN, actor=user, reason=reason.strip(), seal=seal)
+    # The Board agreed the version now reopened, not whatever is sealed next: its date stays in
+    # the decision log with that version, never on the next version's cover.
+    plan.hwb_agreed_on = None
+    plan.save(update_fields=["hwb_agreed_on"])
     _tell(
         _emails(plan, Role.SIGNATORY),
         f"The {plan.area.name} ITF plan has been reopened for editing",
@@ -402,7 +406,9 @@ def _plan_approve(*, plan: Plan, user, agreed_on, read_seal: str) -> None:
         )
     plan.hwb_agreed_on = agreed_on
     plan.save(update_fields=["hwb_agreed_on"])
-    _move(plan, Move.APPROVE, actor=user, seal=seal)
+    # The decision log keeps the Board's date with the version it agreed, after a reopen too.
+    agreed = f"Agreed at the Health and Wellbeing Board on {agreed_on.day} {agreed_on:%B %Y}"
+    _move(plan, Move.APPROVE, actor=user, seal=seal, reason=agreed)
 
 
 @transaction.atomic

@@ -122,7 +122,13 @@ def signoff_rows(plan: Plan, seal, frame=None) -> list[SignOffRow]:
                 f"{timezone.localtime(signature.signed_at):%d/%m/%Y}" if signature else "",
             )
         )
-    approval = plan.decisions.filter(action=Action.APPROVED).select_related("actor").last()
+    # The chair's approval of this sealed version only: an earlier version's, since reopened,
+    # was never given to this one.
+    approval = (
+        plan.decisions.filter(action=Action.APPROVED, seal=seal).select_related("actor").last()
+        if seal
+        else None
+    )
     rows.append(
         SignOffRow(
             COVER.signed_for_board,

@@ -1,6 +1,7 @@
 """Sealed means sealed: a sealed version renders from its snapshot alone."""
 
 from decimal import Decimal
+from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
@@ -248,3 +249,56 @@ def test_two_versions_differ_by_their_partners_and_minimums_as_well_as_their_par
     assert frame_changes(old, old) == []
     names = {"partners": [{"id": 1, "name": "<b>Council</b>"}]}
     assert "&lt;b&gt;" in str(frame_changes({}, names)[0].html)
+
+
+def test_an_approval_reopened_stays_with_its_version_and_is_never_printed_on_the_next(db, world):
+    """Approved on the Board's date as version 1, then reopened and sealed again: version 2's
+    paper and workbook carry no approval, no Board date and no chair, until the chair approves
+    version 2 itself."""
+    from datetime import date
+
+    from governance.signoff import plan_approve
+
+    plan = plan_make_ready(plan_open(area=world.area, round=plan_current_round()), world.admin)
+    plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.8")
+    signers = Membership.objects.filter(partnership__area=world.area, role=Role.SIGNATORY)
+    for membership in signers.select_related("user", "partnership__organisation"):
+        signature_add(
+            plan=Plan.objects.get(pk=plan.pk),
+            user=membership.user,
+            organisation=membership.partnership.organisation,
+            password=PASSWORD,
+            position="Chief Executive",
+            request=request,
+        )
+    chair = member_make(world.area, Role.HWB_CHAIR, username="chair", first_name="Anne")
+    plan_approve(
+        plan=Plan.objects.get(pk=plan.pk),
+        user=chair,
+        password=PASSWORD,
+        agreed_on=date(2014, 2, 14),
+        request=request,
+    )
+    html, _ = plan_print_html(Plan.objects.get(pk=plan.pk))
+    assert "14/02/2014" in html and "Anne" in html
+    plan_reopen(
+        plan=Plan.objects.get(pk=plan.pk),
+        user=world.admin,
+        reason="The Board asked for changes",
+        password=PASSWORD,
+        request=request,
+    )
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.hwb_agreed_on is None
+    approval = plan.decisions.get(action="approved")
+    assert approval.reason == "Agreed at the Health and Wellbeing Board on 14 February 2014"
+    assert approval.seal.number == 1
+    plan_submit_for_signoff(plan=plan, user=world.commissioner)
+    plan = Plan.objects.get(pk=plan.pk)
+    html, digest = plan_print_html(plan)
+    assert digest == plan.seals.get(number=2).digest
+    assert "14/02/2014" not in html and "Anne" not in html
+    book = load_workbook(BytesIO(plan_export_xlsx(plan=plan, user=None)[0]))
+    cover = [v for row in book["Cover"].iter_rows(values_only=True) for v in row if v]
+    assert not any("Anne" in str(v) or "14/02/2014" in str(v) for v in cover)
