@@ -25,55 +25,8 @@ from tests.libreoffice import recalculated
 REQUEST = RequestFactory().post("/", REMOTE_ADDR="10.0.0.4")
 
 
-def test_a_sealed_version_keeps_a_departed_ccgs_lines_and_the_signed_totals(client, db, world):
-    area = area_make("Devon", ccg_count=2)
-    commissioner = member_make(area, "commissioner")
-    admin = member_make(area, "area_admin")
-    plan = plan_make_ready(plan_open(area=area, round=plan_current_round()), commissioner)
-    leaving = plan.partner_organisations[-1]
-    spend = plan.parts.get(key=PartKey.SPEND)
-    part_save(
-        part=spend,
-        content={
-            "lines": {
-                f"ccg_{leaving.pk}": {"spend": {"2014/15": "1234567.00"}},
-                "primary_care": {"spend": {"2014/15": "1000.00"}},
-            },
-            "line_labels": {f"ccg_{leaving.pk}": leaving.name, "primary_care": "Primary Care"},
-        },
-        status="complete",
-        base_version=spend.version,
-        user=commissioner,
-    )
-    seal = plan_submit_for_signoff(plan=plan, user=commissioner)
-    plan_reopen(
-        password=PASSWORD,
-        request=REQUEST,
-        plan=Plan.objects.get(pk=plan.pk),
-        user=admin,
-        reason="A CCG merges",
-    )
-    Membership.objects.filter(partnership__organisation=leaving).delete()
-    area_save(
-        area=area,
-        name=area.name,
-        slug=area.slug,
-        partners=[o for o in plan.partner_organisations if o.pk != leaving.pk],
-    )
-    client.force_login(commissioner)
-
-    page = client.get(
-        reverse("sealed_version", args=[area.slug, plan.round.slug, seal.number])
-    ).content.decode()
-
-    assert leaving.name in page
-    assert money_format(Decimal("1234567")) in page
-    assert money_format(Decimal("1235567")) in page  # the total that was signed
-    assert seal_digest(Seal.objects.get(pk=seal.pk).snapshot) == seal.digest
-
-
 def _devon_sealed_with_a_ccg_line() -> SimpleNamespace:
-    """The set-up of the test above, to its seal: Devon's plan, sealed with a line of health and
+    """Devon's plan to its seal: Devon's plan, sealed with a line of health and
     care spend for the CCG about to leave (£1,234,567 of the year's £1,235,567)."""
     area = area_make("Devon", ccg_count=2)
     commissioner = member_make(area, "commissioner")
@@ -101,7 +54,7 @@ def _devon_sealed_with_a_ccg_line() -> SimpleNamespace:
 
 
 def _the_ccg_departs(devon: SimpleNamespace) -> None:
-    """The plan reopened and the CCG taken out of the area's partners, as in the test above."""
+    """The plan reopened and the CCG taken out of the area's partners."""
     plan_reopen(
         password=PASSWORD,
         request=REQUEST,
@@ -116,6 +69,21 @@ def _the_ccg_departs(devon: SimpleNamespace) -> None:
         slug=devon.area.slug,
         partners=[o for o in devon.plan.partner_organisations if o.pk != devon.leaving.pk],
     )
+
+
+def test_a_sealed_version_keeps_a_departed_ccgs_lines_and_the_signed_totals(client, db, world):
+    devon = _devon_sealed_with_a_ccg_line()
+    _the_ccg_departs(devon)
+    client.force_login(devon.commissioner)
+
+    page = client.get(
+        reverse("sealed_version", args=[devon.area.slug, devon.plan.round.slug, devon.seal.number])
+    ).content.decode()
+
+    assert devon.leaving.name in page
+    assert money_format(Decimal("1234567")) in page
+    assert money_format(Decimal("1235567")) in page  # the total that was signed
+    assert seal_digest(Seal.objects.get(pk=devon.seal.pk).snapshot) == devon.seal.digest
 
 
 def test_a_departed_ccg_stays_in_the_comparison_and_in_its_seals_workbook_and_board_paper(
