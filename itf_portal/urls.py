@@ -34,6 +34,12 @@ urlpatterns = [
     path(PLAN + "check/", governance_views.readiness, name="readiness"),
     path(PLAN + "reopen/", governance_views.reopen, name="reopen"),
     path(PLAN + "sealed/<int:number>/", governance_views.sealed_version, name="sealed_version"),
+    path(PLAN + "sealed/<int:number>/export.xlsx", parts_views.plan_export, name="sealed_export"),
+    path(
+        PLAN + "sealed/<int:number>/export.pdf",
+        parts_views.plan_export_pdf,
+        name="sealed_export_pdf",
+    ),
     path(
         PLAN + "sealed/<int:number>/compare/<int:other>/",
         governance_views.sealed_compare,

@@ -16,7 +16,7 @@ from django_tasks import task
 from finance.rules import pooled_budget
 from finance.services import plan_finance_charts, plan_snapshot_now
 from governance.constants import Action
-from governance.models import Export, ExportFile
+from governance.models import Export, ExportFile, Seal
 from governance.signoff import readiness_checks
 from itf_portal.printing import PRINT_SECONDS, PrintFailed, pdf_print
 from plans.checks import Measure, minimum_of, total_of
@@ -29,20 +29,45 @@ from plans.snapshot import snapshot_frame
 from plans.template import COVER
 
 
+class Version(NamedTuple):
+    """What an export prints: a sealed version (`seal`) or the draft (None), and whether it is
+    the version in force, the plan's own while it is past Drafting."""
+
+    seal: Seal | None
+    snapshot: dict
+    in_force: bool
+
+    @property
+    def digest(self) -> str:
+        return self.seal.digest if self.seal else ""
+
+
+def plan_version(plan: Plan, number: int | None = None) -> Version:
+    """Sealed version `number` (Seal.DoesNotExist if there is none), or else what the plan's
+    exports print today: its sealed version past Drafting, the draft in Drafting."""
+    latest = plan.seals.order_by("-number").first()
+    if number is None:
+        if latest and plan.state != PlanState.DRAFTING:
+            return Version(latest, latest.snapshot, True)
+        return Version(None, plan_snapshot_now(plan), False)
+    seal = plan.seals.get(number=number)
+    in_force = seal.pk == latest.pk and plan.state != PlanState.DRAFTING
+    return Version(seal, seal.snapshot, in_force)
+
+
 @transaction.atomic
-def plan_export_xlsx(*, plan: Plan, user) -> tuple[bytes, str]:
+def plan_export_xlsx(*, plan: Plan, user, number: int | None = None) -> tuple[bytes, str]:
     """The workbook and its file name. A plan past Drafting exports its sealed version, exactly
     as signed, made once for each seal and sign-off state and kept; a plan in Drafting exports
-    the current draft, made afresh."""
-    seal = plan.seals.order_by("-number").first()
-    if seal and plan.state != PlanState.DRAFTING:
-        snapshot, digest = seal.snapshot, seal.digest
-    else:
-        snapshot, digest = plan_snapshot_now(plan), ""
+    the current draft, made afresh. `number`: that sealed version, whatever the plan is now."""
+    version = plan_version(plan, number)
+    snapshot, digest = version.snapshot, version.digest
     name = export_name(plan, digest, "xlsx")
     checks = readiness_checks(plan)
-    signoff = signoff_rows(plan, seal if digest else None, snapshot_frame(snapshot))
-    cover = cover_lines(plan, snapshot)
+    signoff = signoff_rows(
+        plan, version.seal if version.in_force else None, snapshot_frame(snapshot)
+    )
+    cover = cover_lines(plan, snapshot, dated=version.seal is None or version.in_force)
     key = (
         _key("xlsx", WORKBOOK_WRITER, digest, repr(checks), repr(signoff), repr(cover))
         if digest
@@ -153,17 +178,18 @@ class CoverLine(NamedTuple):
     measure: Measure | None = None
 
 
-def cover_lines(plan: Plan, snapshot: dict) -> list[CoverLine]:
+def cover_lines(plan: Plan, snapshot: dict, *, dated: bool = True) -> list[CoverLine]:
     """The Board's and the submission dates, then each year's minimum and total agreed value of
-    the pooled budget."""
+    the pooled budget. `dated` False: a sealed version since reopened, which the plan's dates
+    are not about."""
     years = snapshot["round"]["years"]
     allocations = snapshot.get("allocations") or {}
     contributions = (snapshot.get("parts", {}).get(PartKey.CONTRIBUTIONS) or {}).get("content")
     totals = pooled_budget(contributions or {}, years)
     minimums = {y: allocations.get(y, {}).get("minimum") for y in years}
     return [
-        CoverLine(f"{COVER.hwb_agreed_on}:", plan.hwb_agreed_on, "date"),
-        CoverLine(f"{COVER.submitted_on}:", plan.submitted_on, "date"),
+        CoverLine(f"{COVER.hwb_agreed_on}:", plan.hwb_agreed_on if dated else None, "date"),
+        CoverLine(f"{COVER.submitted_on}:", plan.submitted_on if dated else None, "date"),
         *(
             CoverLine(
                 f"{COVER.minimum}: {year}",
@@ -198,14 +224,17 @@ PRINT_MARK = {
 }
 
 
-def plan_print_html(plan: Plan) -> tuple[str, str]:
+def plan_print_html(plan: Plan, number: int | None = None) -> tuple[str, str]:
     """The board paper's HTML and the seal it prints ("" for a draft): the sealed version of a
-    plan past Drafting, else the current draft. Each part is printed under the template's
-    question and guidance; the parts nobody has started are listed together at the end."""
-    seal = plan.seals.order_by("-number").first()
-    sealed = seal is not None and plan.state != PlanState.DRAFTING
-    snapshot = seal.snapshot if sealed else plan_snapshot_now(plan)
-    digest = seal.digest if sealed else ""
+    plan past Drafting, else the current draft (`number`: that sealed version). Each part is
+    printed under the template's question and guidance; the parts nobody has started are listed
+    together at the end."""
+    version = plan_version(plan, number)
+    snapshot, digest = version.snapshot, version.digest
+    if version.in_force or version.seal is None:
+        mark = PRINT_MARK[PlanState(plan.state)]
+    else:
+        mark = f"Sealed version {version.seal.number}, reopened since — not the plan in force"
     parts = snapshot.get("parts", {})
     frame = snapshot_frame(snapshot)
     contents = {key: (part or {}).get("content") or {} for key, part in parts.items()}
@@ -245,20 +274,26 @@ def plan_print_html(plan: Plan) -> tuple[str, str]:
         {
             "snapshot": snapshot,
             "seal": digest,
-            "mark": PRINT_MARK[PlanState(plan.state)],
-            "cover": cover_lines(plan, snapshot),
+            "mark": mark,
+            "cover": cover_lines(plan, snapshot, dated=version.seal is None or version.in_force),
             "sections": sections,
             "not_started": [spec for spec in PARTS if spec.key not in started],
             "charts": plan_finance_charts(frame, contents),
-            "signoff": signoff_rows(plan, seal if sealed else None, frame),
+            "signoff": signoff_rows(plan, version.seal if version.in_force else None, frame),
         },
     )
     return html, digest
 
 
 def export_name(plan: Plan, digest: str, extension: str) -> str:
-    """The file name a download is saved as: area, round, and "-draft" unless sealed."""
-    return f"itf-plan-{plan.area.slug}-{plan.round.slug}{'' if digest else '-draft'}.{extension}"
+    """The file name a download is saved as: area, round, and "-draft" unless sealed, or
+    "-version-2" for a sealed version that is no longer the plan in force."""
+    suffix = "-draft" if not digest else ""
+    if digest and (
+        plan.state == PlanState.DRAFTING or plan.seals.latest("number").digest != digest
+    ):
+        suffix = f"-version-{plan.seals.get(digest=digest).number}"
+    return f"itf-plan-{plan.area.slug}-{plan.round.slug}{suffix}.{extension}"
 
 
 # A print still unfinished after this long lost its worker (a restart): the next ask prints again.
@@ -268,11 +303,11 @@ PRINT_RETRY_AFTER = timedelta(minutes=10)
 
 
 @transaction.atomic
-def plan_pdf_ask(*, plan: Plan) -> ExportFile:
-    """The plan's PDF as it prints now: the kept file if it has been printed, else the file the
-    task worker is printing (asked for now if nobody had). Two people asking at once, on any
-    app hosts, share one print: the file's key is unique."""
-    html, digest = plan_print_html(plan)
+def plan_pdf_ask(*, plan: Plan, number: int | None = None) -> ExportFile:
+    """The plan's PDF as it prints now (`number`: that sealed version's): the kept file if it
+    has been printed, else the file the task worker is printing (asked for now if nobody had).
+    Two people asking at once, on any app hosts, share one print: the file's key is unique."""
+    html, digest = plan_print_html(plan, number)
     file, made = ExportFile.objects.get_or_create(
         key=_key("pdf", html),
         defaults={"plan": plan, "format": "pdf", "seal": digest or "draft", "html": html},

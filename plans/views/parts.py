@@ -414,10 +414,11 @@ def part_comments(request, slug, round_slug, key):
 
 
 @login_required
-def plan_export(request, slug, round_slug):
-    """The plan as the NHS England Excel template, for anyone who may read the plan."""
+def plan_export(request, slug, round_slug, number=None):
+    """The plan as the NHS England Excel template, for anyone who may read the plan (`number`:
+    that sealed version, whatever the plan is now)."""
     plan = plan_for_user(request.user, slug, round_slug)
-    data, name = plan_export_xlsx(plan=plan, user=request.user)
+    data, name = plan_export_xlsx(plan=plan, user=request.user, number=_sealed(plan, number))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -425,13 +426,21 @@ def plan_export(request, slug, round_slug):
     return response
 
 
+def _sealed(plan, number: int | None) -> int | None:
+    """A sealed version's number, once it is known to be one of this plan's (else 404)."""
+    if number is not None and not plan.seals.filter(number=number).exists():
+        raise Http404("There is no such sealed version.")
+    return number
+
+
 @login_required
-def plan_export_pdf(request, slug, round_slug):
-    """The plan as a PDF board paper, for anyone who may read the plan. The task worker prints it
-    (a large plan can take a while) and the file is kept: until it is ready this page says so and
-    follows the print, then the same address downloads it."""
+def plan_export_pdf(request, slug, round_slug, number=None):
+    """The plan as a PDF board paper, for anyone who may read the plan (`number`: that sealed
+    version's). The task worker prints it (a large plan can take a while) and the file is kept:
+    until it is ready this page says so and follows the print, then the same address downloads
+    it."""
     plan = plan_for_user(request.user, slug, round_slug)
-    file = plan_pdf_ask(plan=plan)
+    file = plan_pdf_ask(plan=plan, number=_sealed(plan, number))
     if request.headers.get("Accept") == "application/json":
         response = JsonResponse({"status": file.status, "reason": file.error})
     elif file.status == ExportFile.DONE:

@@ -270,3 +270,39 @@ def test_an_approval_reopened_stays_with_its_version_and_is_never_printed_on_the
     book = load_workbook(BytesIO(plan_export_xlsx(plan=plan, user=None)[0]))
     cover = [v for row in book["Cover"].iter_rows(values_only=True) for v in row if v]
     assert not any("Anne" in str(v) or "14/02/2014" in str(v) for v in cover)
+
+
+def test_an_earlier_sealed_version_downloads_as_it_was_sealed_after_the_plan_moves_on(
+    client, db, world, run_tasks
+):
+    devon = _devon_sealed_with_a_ccg_line()
+    _the_ccg_departs(devon)
+    plan = Plan.objects.get(pk=devon.plan.pk)
+    plan_submit_for_signoff(plan=plan, user=devon.commissioner)
+    args = [devon.area.slug, plan.round.slug, devon.seal.number]
+    client.force_login(devon.commissioner)
+    page = client.get(reverse("sealed_version", args=args)).content.decode()
+    assert reverse("sealed_export", args=args) in page
+    response = client.get(reverse("sealed_export", args=args))
+    assert response.status_code == 200
+    assert "itf-plan-devon-itf-2014-version-1.xlsx" in response["Content-Disposition"]
+    book = load_workbook(BytesIO(response.content))
+    texts = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v]
+    assert any(devon.seal.digest in text for text in texts)
+    assert devon.leaving.name in " ".join(texts)
+    html, digest = plan_print_html(plan, devon.seal.number)
+    assert digest == devon.seal.digest
+    assert "Sealed version 1, reopened since — not the plan in force" in html
+    assert money_format(Decimal("1235567")) in html
+    # The PDF prints through the task worker, then downloads under the version's name.
+    url = reverse("sealed_export_pdf", args=args)
+    assert client.get(url).status_code == 202
+    run_tasks()
+    pdf = client.get(url)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "version-1.pdf" in pdf["Content-Disposition"]
+    # Today's exports are version 2's; an unknown version and another area are not found.
+    assert "version" not in client.get(reverse("plan_export", args=args[:2]))["Content-Disposition"]
+    assert client.get(reverse("sealed_export", args=[*args[:2], 9])).status_code == 404
+    client.force_login(world.outsider)
+    assert client.get(reverse("sealed_export", args=args)).status_code == 404
