@@ -264,3 +264,20 @@ def test_the_cover_and_the_spend_table_read_the_same_words_on_the_page_the_sheet
 @pytest.mark.parametrize("spec", [s for s in PARTS if s.row_model is not None], ids=lambda s: s.key)
 def test_each_table_names_its_rows_by_one_of_its_asked_fields(spec):
     assert spec.row_model.named_by in {q.name for q in questions(spec.row_model)}
+
+
+def test_a_migrate_before_the_new_parts_migration_is_made_waits_for_it(world, plan, monkeypatch):
+    """`make manage ARGS="makemigrations plans"` migrates first, while the database still refuses
+    the new part's key: that migrate must not fail, and adds the part once its migration is."""
+    from types import SimpleNamespace
+
+    from django.core.management.sql import emit_post_migrate_signal
+
+    import plans.services
+
+    monkeypatch.setattr(
+        plans.services, "PartKey", SimpleNamespace(values=[*PartKey.values, "workforce"])
+    )
+    emit_post_migrate_signal(0, False, "default")  # no IntegrityError escapes
+    assert not plan.parts.filter(key="workforce").exists()
+    assert plan.parts.count() == len(PARTS)
