@@ -14,11 +14,10 @@ from plans.models import Part, Plan
 
 # Who writes the plan, so who must act on a decline.
 AUTHORS = (Role.COMMISSIONER, Role.FINANCE_LEAD, Role.AREA_ADMIN)
-# How the panel asks for a move: "Approve the Devon plan on behalf of the …".
-MOVE_ASKED = {Move.APPROVE: "Approve", Move.MARK_SUBMITTED: "Mark"}
-MOVE_ENDING = {
-    Move.APPROVE: " on behalf of the Health and Wellbeing Board",
-    Move.MARK_SUBMITTED: " as submitted",
+# How the panel asks for a move waiting on one person's role, by move.
+MOVE_ASKED = {
+    Move.APPROVE: "Approve the {area} plan on behalf of the Health and Wellbeing Board",
+    Move.MARK_SUBMITTED: "Mark the {area} plan as submitted",
 }
 
 
@@ -59,17 +58,16 @@ def attention_for_user(user) -> list[dict]:
     signing = {(area, org) for role, area, org in roles if role == Role.SIGNATORY}
     # Which of their areas' plans wait on a move this person's roles allow, as the workflow
     # table says: its states, and the role that holds its permission.
-    moves = (Move.APPROVE, Move.MARK_SUBMITTED)
     allowed = {
         move: {
             area for role, area, _ in roles if WORKFLOW[move].permission in ROLE_PERMISSIONS[role]
         }
-        for move in moves
+        for move in MOVE_ASKED
     }
-    waiting = {*WORKFLOW[Move.SIGN].sources, *(s for move in moves for s in WORKFLOW[move].sources)}
+    states = {state for move in (Move.SIGN, *MOVE_ASKED) for state in WORKFLOW[move].sources}
     areas = {area for _, area, _ in roles}
     plans = list(
-        Plan.objects.filter(area_id__in=areas, state__in=waiting)
+        Plan.objects.filter(area_id__in=areas, state__in=states)
         .select_related("area", "round")
         .prefetch_related("area__partnerships__organisation")
     )
@@ -94,14 +92,10 @@ def attention_for_user(user) -> list[dict]:
                             "overdue": False,
                         }
                     )
-        for move in moves:
+        for move, asked in MOVE_ASKED.items():
             if WORKFLOW[move].allows(plan.state) and plan.area_id in allowed[move]:
                 items.append(
-                    {
-                        "text": f"{MOVE_ASKED[move]} the {plan.area.name} plan" + MOVE_ENDING[move],
-                        "url": url,
-                        "overdue": False,
-                    }
+                    {"text": asked.format(area=plan.area.name), "url": url, "overdue": False}
                 )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
     if is_national_admin(user) and (waiting := Email.objects.needing_an_admin().count()):

@@ -155,27 +155,15 @@ def frame_changes(old: dict, new: dict) -> list[Change]:
         if pk not in after:
             changes.append(Change("Partner", _safe(_marked("del", f"{name} left"))))
     old_money, new_money = old.get("allocations") or {}, new.get("allocations") or {}
+    labels = {"minimum": COVER.minimum, "performance_element": "Paid for performance"}
     for year in dict.fromkeys([*old_money, *new_money]):
-        for key, label in (
-            ("minimum", COVER.minimum),
-            ("performance_element", "Paid for performance"),
-        ):
-            was = (old_money.get(year) or {}).get(key)
-            now = (new_money.get(year) or {}).get(key)
+        for key, label in labels.items():
+            was, now = ((money.get(year) or {}).get(key) for money in (old_money, new_money))
             if was != now:
                 shown = [
-                    money_format(Decimal(v)) if v not in (None, "") else "" for v in (was, now)
+                    _marked(tag, money_format(Decimal(v)))
+                    for tag, v in (("del", was), ("ins", now))
+                    if v not in (None, "")
                 ]
-                changes.append(
-                    Change(
-                        f"{label}: {year}",
-                        _safe(
-                            " ".join(
-                                _marked(t, v)
-                                for t, v in zip(("del", "ins"), shown, strict=True)
-                                if v
-                            )
-                        ),
-                    )
-                )
+                changes.append(Change(f"{label}: {year}", _safe(" ".join(shown))))
     return changes

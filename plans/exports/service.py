@@ -41,6 +41,23 @@ class Version(NamedTuple):
     def digest(self) -> str:
         return self.seal.digest if self.seal else ""
 
+    @property
+    def dated(self) -> bool:
+        """Whether the plan's dates (the Board's, the submission) are about this version: the
+        draft's and the version in force, never a version since reopened."""
+        return self.seal is None or self.in_force
+
+    @property
+    def signed(self) -> Seal | None:
+        """The seal whose signatures and approval the paper prints: the version in force."""
+        return self.seal if self.in_force else None
+
+    def mark(self, state: str) -> str:
+        """What every page of the paper says the plan is, at the top."""
+        if self.dated:
+            return PRINT_MARK[PlanState(state)]
+        return f"Sealed version {self.seal.number}, reopened since — not the plan in force"
+
 
 def plan_version(plan: Plan, number: int | None = None) -> Version:
     """Sealed version `number` (Seal.DoesNotExist if there is none), or else what the plan's
@@ -64,10 +81,8 @@ def plan_export_xlsx(*, plan: Plan, user, number: int | None = None) -> tuple[by
     snapshot, digest = version.snapshot, version.digest
     name = export_name(plan, digest, "xlsx")
     checks = readiness_checks(plan)
-    signoff = signoff_rows(
-        plan, version.seal if version.in_force else None, snapshot_frame(snapshot)
-    )
-    cover = cover_lines(plan, snapshot, dated=version.seal is None or version.in_force)
+    signoff = signoff_rows(plan, version.signed, snapshot_frame(snapshot))
+    cover = cover_lines(plan, snapshot, dated=version.dated)
     key = (
         _key("xlsx", WORKBOOK_WRITER, digest, repr(checks), repr(signoff), repr(cover))
         if digest
@@ -231,10 +246,6 @@ def plan_print_html(plan: Plan, number: int | None = None) -> tuple[str, str]:
     together at the end."""
     version = plan_version(plan, number)
     snapshot, digest = version.snapshot, version.digest
-    if version.in_force or version.seal is None:
-        mark = PRINT_MARK[PlanState(plan.state)]
-    else:
-        mark = f"Sealed version {version.seal.number}, reopened since — not the plan in force"
     parts = snapshot.get("parts", {})
     frame = snapshot_frame(snapshot)
     contents = {key: (part or {}).get("content") or {} for key, part in parts.items()}
@@ -274,12 +285,12 @@ def plan_print_html(plan: Plan, number: int | None = None) -> tuple[str, str]:
         {
             "snapshot": snapshot,
             "seal": digest,
-            "mark": mark,
-            "cover": cover_lines(plan, snapshot, dated=version.seal is None or version.in_force),
+            "mark": version.mark(plan.state),
+            "cover": cover_lines(plan, snapshot, dated=version.dated),
             "sections": sections,
             "not_started": [spec for spec in PARTS if spec.key not in started],
             "charts": plan_finance_charts(frame, contents),
-            "signoff": signoff_rows(plan, version.seal if version.in_force else None, frame),
+            "signoff": signoff_rows(plan, version.signed, frame),
         },
     )
     return html, digest

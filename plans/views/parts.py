@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
-from governance.models import ExportFile
+from governance.models import ExportFile, Seal
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
@@ -418,19 +418,15 @@ def plan_export(request, slug, round_slug, number=None):
     """The plan as the NHS England Excel template, for anyone who may read the plan (`number`:
     that sealed version, whatever the plan is now)."""
     plan = plan_for_user(request.user, slug, round_slug)
-    data, name = plan_export_xlsx(plan=plan, user=request.user, number=_sealed(plan, number))
+    try:
+        data, name = plan_export_xlsx(plan=plan, user=request.user, number=number)
+    except Seal.DoesNotExist as missing:
+        raise Http404("There is no such sealed version.") from missing
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _sealed(plan, number: int | None) -> int | None:
-    """A sealed version's number, once it is known to be one of this plan's (else 404)."""
-    if number is not None and not plan.seals.filter(number=number).exists():
-        raise Http404("There is no such sealed version.")
-    return number
 
 
 @login_required
@@ -440,7 +436,10 @@ def plan_export_pdf(request, slug, round_slug, number=None):
     until it is ready this page says so and follows the print, then the same address downloads
     it."""
     plan = plan_for_user(request.user, slug, round_slug)
-    file = plan_pdf_ask(plan=plan, number=_sealed(plan, number))
+    try:
+        file = plan_pdf_ask(plan=plan, number=number)
+    except Seal.DoesNotExist as missing:
+        raise Http404("There is no such sealed version.") from missing
     if request.headers.get("Accept") == "application/json":
         response = JsonResponse({"status": file.status, "reason": file.error})
     elif file.status == ExportFile.DONE:
