@@ -15,10 +15,13 @@ LABEL_CHARACTERS = 36  # what one line of the label column holds at the chart's 
 LINE_HEIGHT = 16
 
 
-def bar_chart(title: str, items: list[tuple[str, Decimal]]) -> dict:
-    """Geometry for a horizontal bar chart of non-negative amounts, largest first; beyond 25 bars
-    the rest are added together as "All others"."""
-    items = sorted(((label, amount) for label, amount in items if amount), key=lambda i: -i[1])
+def bar_chart(title: str, items: list[tuple[str, Decimal]], *, in_order: bool = False) -> dict:
+    """Geometry for a horizontal bar chart of non-negative amounts, largest first (or in the
+    order given, for figures that follow one another); beyond 25 bars the rest are added
+    together as "All others"."""
+    items = [(label, amount) for label, amount in items if amount]
+    if not in_order:
+        items.sort(key=lambda i: -i[1])
     if len(items) > MOST_BARS:
         rest = sum((amount for _, amount in items[MOST_BARS - 1 :]), Decimal(0))
         items = [*items[: MOST_BARS - 1], (f"All others ({len(items) - MOST_BARS + 1})", rest)]

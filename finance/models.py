@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -239,3 +241,38 @@ class RiskShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_name}: {self.share}%"
+
+
+# ---- In-year monitoring ------------------------------------------------------------------------
+
+
+class QuarterlyReturn(models.Model):
+    """A submitted plan's return for one quarter of one of its years: per scheme the spend to
+    date and the forecast outturn, per partner and stream what was paid in, per measure its latest
+    actual (`finance.returns` describes the content). `version` rises with every save, so a stale
+    save is caught as a part's is."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="returns")
+    year = models.CharField(max_length=7)
+    quarter = models.PositiveSmallIntegerField()
+    content = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+    _change_reason: str
+    _history_user: AbstractBaseUser | None
+
+    class Meta:
+        ordering = ["plan", "year", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "quarter"], name="return_unique"),
+            models.CheckConstraint(
+                condition=models.Q(quarter__gte=1, quarter__lte=4), name="return_quarter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quarter {self.quarter} {self.year} return of {self.plan}"

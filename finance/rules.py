@@ -17,7 +17,7 @@ from finance.constants import DEFAULT_MATERIALITY_THRESHOLD, DEFAULT_NOTICE_DAYS
 from itf_portal.money import money_format
 from plans.checks import Check, minimum_of, total_of
 from plans.constants import FundingStream, PartKey, RiskShareBasis
-from plans.template import HealthSpend, spend_lines_for
+from plans.template import HealthSpend, Metrics, spend_lines_for
 
 ZERO = Decimal("0.00")
 
@@ -184,7 +184,9 @@ def spend_against_pool(spend: Decimal, pooled: Decimal) -> str:
 def risk_share_split(amount: Decimal, weights: dict) -> dict:
     """Split an amount between partners in proportion to their weights, to the penny: shares are
     rounded down and the pennies left over go to the largest remainders, so they always add up
-    to the amount exactly."""
+    to the amount exactly. An under-spend (a negative amount) is split as its size, negated."""
+    if amount < 0:
+        return {key: -share for key, share in risk_share_split(-amount, weights).items()}
     pennies = int((amount * 100).to_integral_value())
     total_weight = sum(weights.values(), Decimal(0))
     if not weights or total_weight <= 0:
@@ -235,6 +237,19 @@ def variance_notice(variance: Decimal, arrangements: dict, raised: date) -> dict
         "raised": raised,
         "due": working_days_after(raised, days),
     }
+
+
+def notice_needed(overspend: Decimal, last_notified: Decimal | None, arrangements: dict) -> bool:
+    """Whether a return's forecast over- or under-spend asks for a new notice to the partners:
+    when it is at or beyond the materiality threshold and none has been given for the year yet,
+    or the forecast has moved by the threshold or more since the last one (a smaller move is not
+    material, and the partners already know of the variance)."""
+    threshold = Decimal(
+        (arrangements or {}).get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD
+    )
+    if abs(overspend) < threshold or not overspend:
+        return False
+    return last_notified is None or abs(overspend - last_notified) >= threshold
 
 
 def spend_lines(plan, content: dict | None = None) -> list[dict]:
@@ -318,3 +333,145 @@ def risk_share_weights(
         if entry["organisation"] in weights and entry["year"] == year:
             weights[entry["organisation"]] += Decimal(entry["amount"])
     return weights, f"each partner's {year} contributions"
+
+
+# ---- In-year monitoring: a quarterly return against the submitted plan ------------------------
+
+
+def _money(value) -> Decimal | None:
+    return None if value in ("", None) else Decimal(value)
+
+
+def return_figures(
+    *,
+    schemes: dict,
+    contributions: dict,
+    arrangements: dict,
+    metrics: dict,
+    partners: list,
+    year: str,
+    content: dict,
+) -> dict:
+    """A quarterly return against the plan it monitors, for the return's year: each scheme's
+    forecast outturn against its planned spend (an income line counts against spend), the same by
+    funding stream and for the whole pool, and the forecast over- or under-spend against the
+    pooled budget (the partners' contributions) split by the agreed risk share, and the net spend
+    to date. A scheme with no forecast yet counts at its plan (named in `unforecast` if it plans
+    to spend in the year). Each partner's payments in are
+    set against what it plans to put in; each measure's latest actual against its projection."""
+    content = content or {}
+    lines = {line["position"]: line for line in content.get("schemes", [])}
+    rows, unforecast = [], []
+    spent = ZERO
+    streams: dict[str, dict] = {}
+    for position, row in enumerate((schemes or {}).get("rows", [])):
+        sign = -1 if row.get("income") else 1
+        planned = _year_amount(row, "spend", year)
+        line = lines.get(position, {})
+        forecast = _money(line.get("forecast"))
+        if forecast is None and planned:
+            unforecast.append(row.get("name") or f"Scheme {position + 1}")
+        spent += sign * (_money(line.get("spend_to_date")) or ZERO)
+        counted = planned if forecast is None else forecast
+        shown = {
+            "position": position,
+            "name": row.get("name", ""),
+            "stream": row.get("stream", ""),
+            "income": bool(row.get("income")),
+            "planned": planned,
+            "spend_to_date": _money(line.get("spend_to_date")),
+            "forecast": forecast,
+            "progress": line.get("progress", ""),
+            "variance": sign * (counted - planned),
+        }
+        rows.append(shown)
+        label = FundingStream(row["stream"]).label if row.get("stream") else "No stream given"
+        stream = streams.setdefault(label, {"stream": label, "planned": ZERO, "forecast": ZERO})
+        stream["planned"] += sign * planned
+        stream["forecast"] += sign * counted
+    for stream in streams.values():
+        stream["variance"] = stream["forecast"] - stream["planned"]
+    shown_streams = [s for s in streams.values() if s["planned"] or s["forecast"]]
+    planned_net = sum((s["planned"] for s in streams.values()), ZERO)
+    forecast_net = sum((s["forecast"] for s in streams.values()), ZERO)
+    pool = pooled_budget(contributions, [year])[year]
+    overspend = forecast_net - pool
+    weights, basis = risk_share_weights(partners, contributions, arrangements, year)
+    total_weight = sum(weights.values(), Decimal(0))
+    bears = risk_share_split(overspend, weights) if total_weight else {}
+    split = [
+        {
+            "organisation": partner.pk,
+            "name": partner.name,
+            "percent": (weights[partner.pk] * 100 / total_weight).quantize(Decimal("0.1"))
+            if total_weight
+            else None,
+            "bears": bears.get(partner.pk, ZERO),
+        }
+        for partner in partners
+    ]
+    return {
+        "year": year,
+        "schemes": rows,
+        "streams": shown_streams,
+        "spent": spent,
+        "note": content.get("note", ""),
+        "progress": [row for row in rows if row["progress"]],
+        "planned": planned_net,
+        "forecast": forecast_net,
+        "variance": forecast_net - planned_net,
+        "pool": pool,
+        "overspend": overspend,
+        "unforecast": unforecast,
+        "basis": basis,
+        "split": split if total_weight else [],
+        "paid": paid_in(contributions, partners, year, content),
+        "metrics": metric_actuals(metrics, year, content),
+    }
+
+
+def paid_in(contributions: dict, partners: list, year: str, content: dict) -> list[dict]:
+    """For each partner and stream it plans to pool in the year: the plan, what the return says
+    it has paid in so far, and what is still to come."""
+    paid = {
+        (line["organisation"], line["stream"]): _money(line.get("paid"))
+        for line in (content or {}).get("paid", [])
+    }
+    names = {partner.pk: partner.name for partner in partners}
+    planned: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for entry in contribution_amounts(contributions):
+        if entry["year"] == year:
+            planned[(entry["organisation"], entry["stream"])] += Decimal(entry["amount"])
+    rows = []
+    for (organisation, stream), amount in planned.items():
+        so_far = paid.get((organisation, stream))
+        rows.append(
+            {
+                "organisation": organisation,
+                "name": names.get(organisation, "A former partner"),
+                "stream": stream,
+                "stream_label": FundingStream(stream).label,
+                "planned": amount,
+                "paid": so_far,
+                "to_come": amount - (so_far or ZERO),
+            }
+        )
+    return rows
+
+
+def metric_actuals(metrics: dict, year: str, content: dict) -> list[dict]:
+    """Each of the plan's outcome measures: its baseline, its projection for the year and the
+    latest actual the return gives."""
+    actuals = {line["position"]: line for line in (content or {}).get("metrics", [])}
+    return [
+        {
+            "position": position,
+            "name": row.get("name", ""),
+            "national": bool(row.get("national")),
+            "unit": row.get("unit", ""),
+            "baseline": _money(row.get("baseline")),
+            "projection": _money((row.get("projections") or {}).get(year)),
+            "actual": _money(actuals.get(position, {}).get("actual")),
+        }
+        for position, row in enumerate(Metrics.rows_shown(metrics))
+    ]

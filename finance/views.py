@@ -1,12 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
 from finance.forms import AllocationForm, AllocationsUploadForm
-from finance.models import Allocation
+from finance.models import Allocation, QuarterlyReturn
 from finance.parts import ArrangementsForm
+from finance.return_form import ReturnForm
+from finance.returns import return_changes
 from finance.services import (
     allocation_check,
     allocations_load,
@@ -16,9 +21,35 @@ from finance.services import (
     plan_fund_summary,
     risk_share_calculator,
 )
-from governance.permissions import plan_for_user, require_national_admin
+from governance.models import ExportFile, VarianceNotice
+from governance.monitoring import (
+    ReturnConflict,
+    figures_for,
+    monitoring_overview,
+    notice_acknowledge,
+    notice_words,
+    quarter_find,
+    return_confirm,
+    return_history,
+    return_named,
+    return_note,
+    return_refusal,
+    return_save,
+    return_signoff,
+    submitted_seal,
+)
+from governance.permissions import (
+    REFUSALS,
+    has_area_perm,
+    plan_for_user,
+    require_national_admin,
+)
 from itf_portal.forms import errors_to_form
+from plans.constants import EDIT_FINANCE
+from plans.exports.monitoring import monitoring_pdf_ask, monitoring_pdf_served
+from plans.models import Organisation
 from plans.services import plan_current_round
+from plans.template import ContentError, content_problems
 
 UPLOAD_LIMIT = 1024 * 1024
 
@@ -114,3 +145,197 @@ def allocations(request):
         "finance/allocations.html",
         {"form": form, "upload": upload, "allocations": rows, "round": planning_round},
     )
+
+
+# ---- In-year monitoring ------------------------------------------------------------------------
+
+
+@login_required
+def monitoring(request, slug, round_slug):
+    plan = plan_for_user(request.user, slug, round_slug)
+    return render(
+        request,
+        "finance/monitoring.html",
+        {"plan": plan, "monitoring": monitoring_overview(plan, request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quarterly_return(request, slug, round_slug, quarter):
+    """A quarter's return: the finance lead's form, or for everyone else its figures read-only.
+    A return for a plan not yet submitted, or a quarter not yet begun, is refused with why."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    found_quarter = quarter_find(plan, quarter)
+    if found_quarter is None:
+        raise Http404("No such quarter in this plan's years.")
+    refusal = return_refusal(plan, found_quarter, timezone.localdate())
+    may_record = has_area_perm(request.user, EDIT_FINANCE, plan.area)
+    if request.method == "POST" and not may_record:
+        # Permission first: a person who may not record learns nothing of the return's state.
+        raise PermissionDenied(REFUSALS[EDIT_FINANCE])
+    context = {"plan": plan, "quarter": found_quarter, "refusal": refusal, "may_record": may_record}
+    if refusal:
+        return render(request, "finance/return.html", context, status=409 if request.POST else 200)
+    seal = submitted_seal(plan)
+    current = QuarterlyReturn.objects.filter(
+        plan=plan, year=found_quarter.year_label, quarter=found_quarter.quarter
+    ).first()
+    stored, version = (current.content, current.version) if current else ({}, 0)
+    figures = figures_for(seal, found_quarter.year_label, stored)
+    form = ReturnForm(figures=figures, content=stored, version=version)
+    context.update(
+        current=current,
+        figures=figures,
+        form=form,
+        history=return_history(current),
+        signoff=return_signoff(current, request.user, seal),
+    )
+    if request.method == "POST":
+        form = ReturnForm(request.POST, figures=figures, content=stored, version=version)
+        context["form"] = form
+        if not form.is_valid():
+            return render(request, "finance/return.html", context, status=400)
+        try:
+            saved, notice = return_save(
+                plan=plan,
+                quarter=found_quarter,
+                content=form.content(),
+                base_version=form.cleaned_data["base_version"],
+                user=request.user,
+            )
+        except ReturnConflict as conflict:
+            # Keep every figure the person typed; base the next save on what is there now.
+            data = request.POST.copy()
+            data["base_version"] = str(conflict.current.version)
+            theirs = conflict.current.content
+            mine = ReturnForm(
+                data, figures=figures, content=theirs, version=conflict.current.version
+            )
+            mine.is_valid()
+            context.update(
+                form=mine,
+                conflict={
+                    "current": conflict.current,
+                    "changes": return_changes(theirs, return_named(mine.content(), figures)),
+                },
+            )
+            return render(request, "finance/return.html", context, status=409)
+        except (ValidationError, ContentError) as error:
+            form.add_error(
+                None,
+                content_problems(error) if isinstance(error, ContentError) else error.messages,
+            )
+            return render(request, "finance/return.html", context, status=400)
+        messages.success(request, f"{found_quarter.name} return saved (version {saved.version}).")
+        if notice is not None:
+            messages.warning(
+                request,
+                f"{notice_words(notice)}: the notice to every partner has been raised and "
+                f"sent, to be acknowledged by {notice.due_on:%-d %B %Y}.",
+            )
+        return redirect("monitoring", slug=slug, round_slug=round_slug)
+    return render(request, "finance/return.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def notice_acknowledge_view(request, slug, round_slug, pk, organisation_id):
+    plan = plan_for_user(request.user, slug, round_slug)
+    notice = get_object_or_404(VarianceNotice, pk=pk, plan=plan)
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    try:
+        acknowledgement, new = notice_acknowledge(
+            notice=notice, organisation=organisation, user=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("monitoring", slug=slug, round_slug=round_slug)
+    if new:
+        messages.success(request, f"Acknowledged for {organisation.name}.")
+    else:
+        messages.info(
+            request,
+            f"{organisation.name} had already acknowledged this notice, on "
+            f"{timezone.localtime(acknowledgement.at):%-d %B %Y}: nothing has changed.",
+        )
+    return redirect("monitoring", slug=slug, round_slug=round_slug)
+
+
+@login_required
+def monitoring_pdf(request, slug, round_slug):
+    """The monitoring report as a PDF, for anyone who may read the plan: printed by the task
+    worker and kept; until it is ready this page says so and follows the print."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    file = monitoring_pdf_ask(plan=plan)
+    if request.headers.get("Accept") == "application/json":
+        response = JsonResponse({"status": file.status, "reason": file.error})
+    elif file.status == ExportFile.DONE:
+        data, name = monitoring_pdf_served(file=file, user=request.user)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    elif file.status == ExportFile.FAILED:
+        response = render(
+            request, "plans/print_failed.html", {"plan": plan, "reason": file.error}, status=503
+        )
+    else:
+        response = render(request, "plans/print_waiting.html", {"plan": plan}, status=202)
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _return_found(request, slug, round_slug, quarter):
+    plan = plan_for_user(request.user, slug, round_slug)
+    found_quarter = quarter_find(plan, quarter)
+    if found_quarter is None:
+        raise Http404("No such quarter in this plan's years.")
+    found = get_object_or_404(
+        QuarterlyReturn, plan=plan, year=found_quarter.year_label, quarter=found_quarter.quarter
+    )
+    return plan, found_quarter, found
+
+
+@login_required
+@require_http_methods(["POST"])
+def return_confirm_view(request, slug, round_slug, quarter, organisation_id):
+    """A partner's finance lead confirms the version of the return they read."""
+    plan, found_quarter, found = _return_found(request, slug, round_slug, quarter)
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    back = redirect("quarterly_return", slug=slug, round_slug=round_slug, quarter=quarter)
+    try:
+        _, new = return_confirm(
+            found=found,
+            organisation=organisation,
+            user=request.user,
+            read_digest=request.POST.get("digest", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return back
+    if new:
+        messages.success(request, f"The figures are confirmed for {organisation.name}.")
+    else:
+        messages.info(request, f"{organisation.name} had already confirmed this version.")
+    return back
+
+
+@login_required
+@require_http_methods(["POST"])
+def return_note_view(request, slug, round_slug, quarter):
+    """The Board's chair notes the version every partner has confirmed."""
+    plan, found_quarter, found = _return_found(request, slug, round_slug, quarter)
+    back = redirect("quarterly_return", slug=slug, round_slug=round_slug, quarter=quarter)
+    try:
+        _, new = return_note(
+            found=found, user=request.user, read_digest=request.POST.get("digest", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return back
+    messages.success(
+        request,
+        "Noted for the Health and Wellbeing Board."
+        if new
+        else "The return had already been noted: nothing has changed.",
+    )
+    return back

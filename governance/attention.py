@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from governance.constants import Action, Move, Role
 from governance.models import Decision, Membership, Signature
+from governance.monitoring import notices_waiting, returns_waiting
 from governance.permissions import ROLE_PERMISSIONS, is_national_admin
 from governance.workflow import WORKFLOW
 from itf_portal.models import Email
@@ -98,6 +99,8 @@ def attention_for_user(user) -> list[dict]:
                     {"text": asked.format(area=plan.area.name), "url": url, "overdue": False}
                 )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
+    items += notices_waiting(user, today)
+    items += returns_waiting(user, today)
     if is_national_admin(user) and (waiting := Email.objects.needing_an_admin().count()):
         items.append(
             {

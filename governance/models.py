@@ -237,3 +237,117 @@ class PasswordLinkRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password link for {self.email} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class VarianceNotice(models.Model):
+    """The pool manager's notice to every partner of a forecast over- or under-spend at or beyond
+    the materiality threshold (append-only): raised by the quarterly return that first forecast
+    it, due within the agreed working days, with each partner's share as it was worked out."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="notices")
+    quarterly_return = models.ForeignKey(
+        "finance.QuarterlyReturn", on_delete=models.PROTECT, related_name="notices"
+    )
+    year = models.CharField(max_length=7)
+    quarter = models.PositiveSmallIntegerField()
+    # Forecast net spend less the pooled budget: above nothing an over-spend, below an under-spend.
+    overspend = models.DecimalField(max_digits=14, decimal_places=2)
+    pool = models.DecimalField(max_digits=14, decimal_places=2)
+    forecast = models.DecimalField(max_digits=14, decimal_places=2)
+    threshold = models.DecimalField(max_digits=14, decimal_places=2)
+    basis = models.CharField(max_length=200)
+    # [{organisation, name, percent, bears}], each share as text to the penny.
+    shares = models.JSONField(default=list)
+    raised_on = models.DateField()
+    due_on = models.DateField()
+    raised_at = models.DateTimeField(auto_now_add=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["plan", "-raised_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("raised_on")), name="notice_due_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice of {self.overspend} ({self.plan}, {self.year} Q{self.quarter})"
+
+    @property
+    def is_overspend(self) -> bool:
+        return self.overspend > 0
+
+
+class NoticeAcknowledgement(models.Model):
+    """A partner's acknowledgement of a variance notice: once per partner, by one of its people."""
+
+    notice = models.ForeignKey(
+        VarianceNotice, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    organisation = models.ForeignKey(
+        "plans.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "organisation"], name="notice_acknowledged_once_per_partner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} acknowledged {self.notice}"
+
+
+class ReturnSignOff(models.Model):
+    """A quarterly return's sign-off (append-only): each partner's finance lead confirms the
+    figures of one version, and the Health and Wellbeing Board chair notes it once every partner
+    has. Given to the version's digest, as a signature is to a seal; a change to the return
+    withdraws them (kept, marked withdrawn)."""
+
+    CONFIRMED, NOTED = "confirmed", "noted"
+    KINDS = [(CONFIRMED, "Confirmed by the partner's finance lead"), (NOTED, "Noted by the chair")]
+
+    quarterly_return = models.ForeignKey(
+        "finance.QuarterlyReturn", on_delete=models.PROTECT, related_name="signoffs"
+    )
+    kind = models.CharField(max_length=10, choices=KINDS)
+    version = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    # The partner confirming; none for the chair's note, given for the Board.
+    organisation = models.ForeignKey(
+        "plans.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="confirmed", organisation__isnull=False)
+                | models.Q(kind="noted", organisation__isnull=True),
+                name="return_signoff_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["quarterly_return", "organisation"],
+                condition=models.Q(withdrawn_at__isnull=True, kind="confirmed"),
+                name="return_confirmed_once_per_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["quarterly_return"],
+                condition=models.Q(withdrawn_at__isnull=True, kind="noted"),
+                name="return_noted_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.quarterly_return}, version {self.version}"

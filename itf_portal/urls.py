@@ -27,6 +27,24 @@ urlpatterns = [
     path(PLAN, parts_views.task_list, name="task_list"),
     path(PLAN + "finance/", finance_views.fund_summary, name="fund_summary"),
     path(PLAN + "risk-share/", finance_views.risk_share, name="risk_share"),
+    path(PLAN + "monitoring/", finance_views.monitoring, name="monitoring"),
+    path(PLAN + "monitoring/report.pdf", finance_views.monitoring_pdf, name="monitoring_pdf"),
+    path(
+        PLAN + "monitoring/notices/<int:pk>/acknowledge/<int:organisation_id>/",
+        finance_views.notice_acknowledge_view,
+        name="notice_acknowledge",
+    ),
+    path(
+        PLAN + "monitoring/<slug:quarter>/", finance_views.quarterly_return, name="quarterly_return"
+    ),
+    path(
+        PLAN + "monitoring/<slug:quarter>/confirm/<int:organisation_id>/",
+        finance_views.return_confirm_view,
+        name="return_confirm",
+    ),
+    path(
+        PLAN + "monitoring/<slug:quarter>/note/", finance_views.return_note_view, name="return_note"
+    ),
     path(PLAN + "export.xlsx", parts_views.plan_export, name="plan_export"),
     path(PLAN + "export.pdf", parts_views.plan_export_pdf, name="plan_export_pdf"),
     path(PLAN + "import/", workbook_views.plan_import, name="plan_import"),

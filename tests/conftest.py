@@ -49,6 +49,20 @@ def drafting_demo(django_db_setup, django_db_blocker):
         call_command("flush", interactive=False, verbosity=0)
 
 
+@pytest.fixture(scope="module")
+def submitted_demo(django_db_setup, django_db_blocker):
+    """The demo as `make run` loads it (Plymouth submitted, with its quarterly returns), loaded
+    once for a module as `drafting_demo` is."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        call_command("load_demo", stdout=io.StringIO())
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing is deliberately slow; tests make many users and never need it to be strong.

@@ -46,10 +46,13 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from finance.forms import AllocationForm, AllocationsUploadForm
+from finance.models import QuarterlyReturn
+from finance.return_form import ReturnForm
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.forms import MemberAddForm
 from governance.milestones import milestones_for
 from governance.models import Membership
+from governance.monitoring import figures_for, quarter_find, return_save, submitted_seal
 from governance.permissions import has_area_perm, national_admin_group_sync
 from governance.signoff import (
     plan_approve,
@@ -488,6 +491,15 @@ def _world() -> SimpleNamespace:
         user=submitted.admin,
         submitted_on=timezone.localdate() - timedelta(days=1),
     )
+    # A quarterly return forecasting far over the pool, so its notice waits to be acknowledged.
+    _, notice = return_save(
+        plan=submitted.reload(),
+        quarter=quarter_find(submitted.plan, "2014-15-q1"),
+        content={"schemes": [{"position": 0, "forecast": "900000000"}]},
+        base_version=0,
+        user=submitted.finance,
+    )
+    assert notice is not None
     other = _place("Rotherham", round_, ready=False, ccg_count=1)
     # Names as people write them: a formula-like organisation, and (if the app takes it) an
     # area whose name holds a line break, which ends up in email subjects.
@@ -585,6 +597,7 @@ def _world() -> SimpleNamespace:
         emails=emails,
         workbook=workbook,
         pending=pending,
+        notice=notice,
     )
 
 
@@ -691,6 +704,38 @@ def outbox(w, draw, client):
     failed = Email.objects.create(to=["a@example.org"], subject="Failed", body="", status="failed")
     chosen = draw(st.one_of(st.sampled_from([str(failed.pk), str(failed.pk + 1)]), GENERIC))
     send(client, "post", reverse("email_outbox"), {"email": chosen})
+
+
+def quarterly_return(w, draw, client):
+    """A quarter's return, as its page draws it, for a submitted plan or one not submitted,
+    for a quarter of the plan or none."""
+    place = _one(draw, [w.submitted], [w.drafting, w.other])
+    client.force_login(_one(draw, [place.finance, place.admin], [place.reviewer, w.other.admin]))
+    slug = _one(draw, ["2014-15-q1", "2015-16-q4"], ["2016-17-q1", "2015-16-q5", "x"])
+    quarter = quarter_find(place.plan, slug)
+    seal = submitted_seal(place.plan)
+    if quarter is None or seal is None:
+        data = mutated(draw, w, {"base_version": "0"}, {})
+    else:
+        found = QuarterlyReturn.objects.filter(
+            plan=place.plan, year=quarter.year_label, quarter=quarter.quarter
+        ).first()
+        content, version = (found.content, found.version) if found else ({}, 0)
+        figures = figures_for(seal, quarter.year_label, content)
+        data = form_payload(draw, w, ReturnForm(figures=figures, content=content, version=version))
+    send(client, "post", _plan_url("quarterly_return", place, quarter=slug), data)
+
+
+def notice_ack(w, draw, client):
+    """A partner's acknowledgement of a notice, by anyone, for any organisation."""
+    place = w.submitted
+    client.force_login(_one(draw, place.people, [w.other.admin, w.national]))
+    pk = _one(draw, [w.notice.pk], [str(2**31), str(2**63), "0"])
+    partners = [str(o.pk) for o in place.plan.partner_organisations]
+    organisation = _one(draw, partners, [*w.ids, str(2**63)])
+    place = _one(draw, [place], [w.other])
+    url = f"{_plan_url('monitoring', place)}notices/{pk}/acknowledge/{organisation}/"
+    send(client, "post", url, mutated(draw, w, {}, {}))
 
 
 def _signoff_form(w, draw, client, view, form_class, states):
@@ -1089,6 +1134,8 @@ TARGETS = [
         pytest.param(target, id=target.__name__)
         for target in [
             row_page,
+            quarterly_return,
+            notice_ack,
             calculator,
             risk_share,
             outbox,

@@ -104,6 +104,12 @@ def money(amount) -> str:
     return money_format(amount) if amount is not None else ""
 
 
+@register.filter
+def money_size(amount) -> str:
+    """An amount's size, whichever way it goes (an under-spend of £500, not of (£500))."""
+    return money_format(abs(amount)) if amount is not None else ""
+
+
 SHOWN_CHARACTERS = 120  # of a cell of an overview; the row's own page shows it whole
 
 

@@ -319,9 +319,17 @@ def plan_pdf_ask(*, plan: Plan, number: int | None = None) -> ExportFile:
     has been printed, else the file the task worker is printing (asked for now if nobody had).
     Two people asking at once, on any app hosts, share one print: the file's key is unique."""
     html, digest = plan_print_html(plan, number)
+    return paper_ask(plan=plan, html=html, seal=digest or "draft")
+
+
+@transaction.atomic
+def paper_ask(*, plan: Plan, html: str, seal: str) -> ExportFile:
+    """A paper of the plan's (its board paper, its monitoring report) as the task worker prints
+    `html`: kept once printed, asked for once however many ask, printed again after a lost or
+    failed print. `seal` says what it prints: a seal, "draft" or "monitoring"."""
     file, made = ExportFile.objects.get_or_create(
         key=_key("pdf", html),
-        defaults={"plan": plan, "format": "pdf", "seal": digest or "draft", "html": html},
+        defaults={"plan": plan, "format": "pdf", "seal": seal, "html": html},
     )
     since = timezone.now() - file.updated_at
     again = (file.status == ExportFile.PRINTING and since > PRINT_STALLED_AFTER) or (

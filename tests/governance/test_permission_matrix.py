@@ -67,6 +67,27 @@ MATRIX = [
         "reviewer",
         (302, 404, 200, 200),
     ),
+    (  # before submission it says returns start then
+        "monitoring",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    (
+        "quarterly_return",
+        {"slug": "southampton", "round_slug": "itf-2014", "quarter": "2014-15-q1"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 200, 200),
+    ),
+    (
+        "monitoring_pdf",
+        {"slug": "southampton", "round_slug": "itf-2014"},
+        "reviewer",
+        "reviewer",
+        (302, 404, 202, 202),
+    ),
     (
         "reopen",
         {"slug": "southampton", "round_slug": "itf-2014"},
@@ -95,6 +116,14 @@ POST_MATRIX = [
         (302, 404, 403, 302),
     ),
     ("part_assign", PART, {"assignee": ""}, "commissioner", "admin", (302, 404, 403, 302)),
+    (  # a plan in Drafting has no returns yet: refused with why, once permitted
+        "quarterly_return",
+        {"slug": "southampton", "round_slug": "itf-2014", "quarter": "2014-15-q1"},
+        {"base_version": "0"},
+        "reviewer",
+        "admin",
+        (302, 404, 403, 409),
+    ),
     (
         "comment_add",
         PART,

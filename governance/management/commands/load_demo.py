@@ -17,11 +17,30 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from finance.models import Allocation
+from finance.models import Allocation, QuarterlyReturn
+from finance.return_form import ReturnForm
 from finance.services import allocations_load, part_save
 from governance.constants import NATIONAL_ADMIN_GROUP, Action, Role
 from governance.milestones import milestones_set
-from governance.models import Decision, Membership, Seal
+from governance.models import (
+    Decision,
+    Membership,
+    NoticeAcknowledgement,
+    ReturnSignOff,
+    Seal,
+    VarianceNotice,
+)
+from governance.monitoring import (
+    ACKNOWLEDGERS,
+    figures_for,
+    notice_acknowledge,
+    plan_quarters,
+    return_confirm,
+    return_digest,
+    return_note,
+    return_save,
+    submitted_seal,
+)
 from governance.permissions import national_admin_group_sync
 from governance.services import membership_add
 from governance.signoff import (
@@ -41,9 +60,15 @@ from plans.services import (
     plan_current_round,
     plan_open,
 )
+from plans.template import Metrics
 
 DEFAULT_DEMO_PASSWORD = "Better-Care-2014"  # noqa: S105 - printed by `make run` and in the README
 EMAIL_DOMAIN = "demo.itf-portal.invalid"
+
+
+def _at(day: str, hour: int) -> datetime:
+    """A time on a demo day ("2015-07-20"), as the area did it."""
+    return timezone.make_aware(datetime.combine(date.fromisoformat(day), time(hour)))
 
 
 def demo_password() -> str:
@@ -78,6 +103,8 @@ class Command(BaseCommand):
                 for slug, steps in json.load(handle).items():
                     if not slug.startswith("_") and not drafting:
                         self._signoff(Area.objects.get(slug=slug), steps)
+            if not drafting:
+                self._returns()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(demo['areas'])} areas."))
         self.stdout.write(f"Demo logins (password for all: {demo_password()}):")
         for area, usernames in logins.items():
@@ -207,6 +234,120 @@ class Command(BaseCommand):
         ):
             if when:
                 Decision.objects.filter(plan=plan, action=action).update(at=day(when, 11))
+
+    def _returns(self) -> None:
+        """The quarterly returns of `fixtures/demo_returns.json`, for submitted plans that have
+        none yet, by the finance lead through the same form a person fills in, each dated as
+        the area made it; the notices they raise are acknowledged as the file says."""
+        with open(settings.BASE_DIR / "fixtures" / "demo_returns.json") as handle:
+            areas = json.load(handle)
+        for slug, returns in areas.items():
+            if slug.startswith("_"):
+                continue
+            plan = plan_open(area=Area.objects.get(slug=slug), round=plan_current_round())
+            if plan.state != PlanState.SUBMITTED or plan.returns.exists():
+                continue
+            finance = get_user_model().objects.get(username=f"{slug}-finance")
+            seal = submitted_seal(plan)
+            ids = dict(Organisation.objects.values_list("name", "pk"))
+            for entry in returns:
+                quarter = next(
+                    q
+                    for q in plan_quarters(plan)
+                    if (q.year_label, q.quarter) == (entry["year"], entry["quarter"])
+                )
+                saved_on = date.fromisoformat(entry["saved_on"])
+                content = self._return_content(seal, entry, ids)
+                figures = figures_for(seal, quarter.year_label, content)
+                shown = ReturnForm(figures=figures, content=content)
+                form = ReturnForm(form_data(shown), figures=figures)
+                if not form.is_valid():
+                    raise CommandError(f"Demo return for {slug} is invalid: {form.errors}")
+                saved, notice = return_save(
+                    plan=plan,
+                    quarter=quarter,
+                    content=form.content(),
+                    base_version=0,
+                    user=finance,
+                    today=saved_on,
+                )
+                when = timezone.make_aware(datetime.combine(saved_on, time(15)))
+                QuarterlyReturn.objects.filter(pk=saved.pk).update(updated_at=when)
+                saved.history.update(history_date=when)
+                self._return_signed(plan, saved, entry)
+                if notice is None:
+                    continue
+                VarianceNotice.objects.filter(pk=notice.pk).update(raised_at=when)
+                for suffix, acknowledged_on in entry["acknowledged"]:
+                    membership = Membership.objects.select_related("user").get(
+                        user__username=f"{slug}-{suffix}",
+                        partnership__area=plan.area,
+                        role__in=ACKNOWLEDGERS,
+                    )
+                    acknowledgement, _ = notice_acknowledge(
+                        notice=notice,
+                        organisation=membership.partnership.organisation,
+                        user=membership.user,
+                    )
+                    NoticeAcknowledgement.objects.filter(pk=acknowledgement.pk).update(
+                        at=_at(acknowledged_on, 11)
+                    )
+
+    @staticmethod
+    def _return_signed(plan, saved, entry: dict) -> None:
+        """The return confirmed by the finance leads and noted by the chair, as the file says,
+        each on its day."""
+        saved.refresh_from_db()
+        digest = return_digest(saved)
+        for suffix, on in entry["confirmed"]:
+            membership = Membership.objects.select_related("user", "partnership").get(
+                user__username=f"{plan.area.slug}-{suffix}", partnership__area=plan.area
+            )
+            confirmation, _ = return_confirm(
+                found=saved,
+                organisation=membership.partnership.organisation,
+                user=membership.user,
+                read_digest=digest,
+            )
+            ReturnSignOff.objects.filter(pk=confirmation.pk).update(at=_at(on, 12))
+        if entry.get("noted"):
+            suffix, on = entry["noted"]
+            chair = get_user_model().objects.get(username=f"{plan.area.slug}-{suffix}")
+            note, _ = return_note(found=saved, user=chair, read_digest=digest)
+            ReturnSignOff.objects.filter(pk=note.pk).update(at=_at(on, 12))
+
+    @staticmethod
+    def _return_content(seal, entry: dict, ids: dict) -> dict:
+        """A demo return, its schemes and measures by name, as a return stores them."""
+        parts = seal.snapshot["parts"]
+        schemes = parts["schemes"]["content"]["rows"]
+        measures = Metrics.rows_shown(parts["metrics"]["content"])
+        lines = []
+        for position, row in enumerate(schemes):
+            if row["name"] in entry["schemes"]:
+                spent, forecast, progress = entry["schemes"][row["name"]]
+                lines.append(
+                    {
+                        "position": position,
+                        "spend_to_date": spent,
+                        "forecast": forecast,
+                        "progress": progress,
+                    }
+                )
+        return {
+            "note": entry["note"],
+            "schemes": lines,
+            "paid": [
+                {"organisation": ids[name], "stream": stream, "paid": amount}
+                for name, streams in entry["paid"].items()
+                for stream, amount in streams.items()
+            ],
+            "metrics": [
+                {"position": position, "actual": entry["metrics"][row["name"]]}
+                for position, row in enumerate(measures)
+                if row["name"] in entry["metrics"]
+            ],
+        }
 
     def _milestones(self) -> None:
         """The seeds' timelines, for plans whose milestones nobody has set yet."""

@@ -1,0 +1,118 @@
+"""The quarterly return as a form: a line per scheme, per partner's stream and per outcome
+measure of the submitted plan, each field derived from the return's description
+(`finance.returns`), labelled with its line so that a message says which."""
+
+from django import forms
+
+from finance.returns import MetricLine, PaidLine, ReturnContent, SchemeLine, return_check
+from plans.parts import form_field, money_typed
+from plans.template import ContentError, questions
+
+
+def _to_json(value) -> str:
+    return "" if value is None else str(value)
+
+
+class ReturnForm(forms.Form):
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, data=None, *, figures: dict, content: dict | None = None, version: int = 0):
+        super().__init__(data, initial={"base_version": version})
+        content = content or {}
+        self.figures = figures
+        self.fields["note"] = form_field(questions(ReturnContent)[0])
+        self.initial["note"] = content.get("note", "")
+        stored = {line["position"]: line for line in content.get("schemes", [])}
+        self.scheme_lines = []
+        for row in figures["schemes"]:
+            line = stored.get(row["position"], {})
+            names = []
+            for question in questions(SchemeLine):
+                name = f"{question.name}_{row['position']}"
+                label = f"{row['name'] or 'Scheme ' + str(row['position'] + 1)}: {question.label}"
+                self.fields[name] = form_field(question, label=label)
+                value = line.get(question.name)
+                self.initial[name] = money_typed(value) if question.name != "progress" else value
+                names.append(name)
+            self.scheme_lines.append((row, names))
+        paid = {(line["organisation"], line["stream"]): line for line in content.get("paid", [])}
+        self.paid_lines = []
+        (paid_question,) = questions(PaidLine)
+        for row in figures["paid"]:
+            name = f"paid_{row['organisation']}_{row['stream']}"
+            label = f"{row['name']}, {row['stream_label']}: {paid_question.label}"
+            self.fields[name] = form_field(paid_question, label=label)
+            self.initial[name] = money_typed(
+                paid.get((row["organisation"], row["stream"]), {}).get("paid")
+            )
+            self.paid_lines.append((row, name))
+        actuals = {line["position"]: line for line in content.get("metrics", [])}
+        self.metric_lines = []
+        (actual_question,) = questions(MetricLine)
+        for row in figures["metrics"]:
+            name = f"actual_{row['position']}"
+            self.fields[name] = form_field(
+                actual_question, label=f"{row['name']}: {actual_question.label}"
+            )
+            self.initial[name] = actuals.get(row["position"], {}).get("actual", "")
+            self.metric_lines.append((row, name))
+
+    def schemes(self):
+        return [(row, [self[name] for name in names]) for row, names in self.scheme_lines]
+
+    def paid(self):
+        return [(row, self[name]) for row, name in self.paid_lines]
+
+    def metrics(self):
+        return [(row, self[name]) for row, name in self.metric_lines]
+
+    def content(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "note": data.get("note") or "",
+            "schemes": [
+                {
+                    "position": row["position"],
+                    **{
+                        question.name: _to_json(data.get(f"{question.name}_{row['position']}"))
+                        for question in questions(SchemeLine)
+                    },
+                }
+                for row, _ in self.scheme_lines
+            ],
+            "paid": [
+                {
+                    "organisation": row["organisation"],
+                    "stream": row["stream"],
+                    "paid": _to_json(data.get(name)),
+                }
+                for row, name in self.paid_lines
+            ],
+            "metrics": [
+                {"position": row["position"], "actual": _to_json(data.get(name))}
+                for row, name in self.metric_lines
+            ],
+        }
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # The return's own rules (a forecast below the spend to date) are its description's:
+        # each refusal is put beside the field of the line it is about.
+        try:
+            return_check(self.content())
+        except ContentError as error:
+            for item in error.errors():
+                where = item["loc"]
+                if len(where) >= 2 and where[0] == "schemes":
+                    row, _ = self.scheme_lines[where[1]]
+                    field = where[2] if len(where) > 2 else "forecast"
+                    label = row["name"] or f"Scheme {row['position'] + 1}"
+                    self.add_error(
+                        f"{field}_{row['position']}",
+                        f"{label}: {item['msg'][0].upper()}{item['msg'][1:]}.",
+                    )
+                else:
+                    self.add_error(None, item["msg"])
+        return data
