@@ -276,3 +276,27 @@ class QuarterlyReturn(models.Model):
 
     def __str__(self) -> str:
         return f"Quarter {self.quarter} {self.year} return of {self.plan}"
+
+
+class PerformanceMeasure(models.Model):
+    """How one national measure counts towards the element paid for performance, set by a
+    national admin for a round: its share of each payment (the shares make 100%), and whether a
+    lower figure is the better one (so that an actual at or below its projection achieves it)."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    share = models.DecimalField(max_digits=5, decimal_places=2)
+    lower_is_better = models.BooleanField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["round", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "name"], name="performance_measure_unique"),
+            models.CheckConstraint(
+                condition=models.Q(share__gte=0, share__lte=100), name="performance_share"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.share}%"

@@ -249,7 +249,10 @@ def notice_needed(overspend: Decimal, last_notified: Decimal | None, arrangement
     )
     if abs(overspend) < threshold or not overspend:
         return False
-    return last_notified is None or abs(overspend - last_notified) >= threshold
+    if last_notified is None:
+        return True
+    moved = abs(overspend - last_notified)
+    return moved > 0 and moved >= threshold
 
 
 def spend_lines(plan, content: dict | None = None) -> list[dict]:
@@ -399,13 +402,13 @@ def return_figures(
     weights, basis = risk_share_weights(partners, contributions, arrangements, year)
     total_weight = sum(weights.values(), Decimal(0))
     bears = risk_share_split(overspend, weights) if total_weight else {}
+    # Each partner's share as a percentage to two places, made to add up to 100 as the money does.
+    percents = risk_share_split(Decimal(100), weights) if total_weight else {}
     split = [
         {
             "organisation": partner.pk,
             "name": partner.name,
-            "percent": (weights[partner.pk] * 100 / total_weight).quantize(Decimal("0.1"))
-            if total_weight
-            else None,
+            "percent": _whole_if_whole(percents[partner.pk]) if total_weight else None,
             "bears": bears.get(partner.pk, ZERO),
         }
         for partner in partners
@@ -424,10 +427,15 @@ def return_figures(
         "overspend": overspend,
         "unforecast": unforecast,
         "basis": basis,
-        "split": split if total_weight else [],
+        "split": split,
         "paid": paid_in(contributions, partners, year, content),
         "metrics": metric_actuals(metrics, year, content),
     }
+
+
+def _whole_if_whole(value: Decimal) -> Decimal:
+    """75.00 as 75, 33.34 as it is."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 def paid_in(contributions: dict, partners: list, year: str, content: dict) -> list[dict]:
@@ -475,3 +483,89 @@ def metric_actuals(metrics: dict, year: str, content: dict) -> list[dict]:
         }
         for position, row in enumerate(Metrics.rows_shown(metrics))
     ]
+
+
+# ---- The element paid for performance ---------------------------------------------------------
+
+
+def measure_achieved(actual: Decimal | None, projection: Decimal | None, lower_is_better: bool):
+    """Whether a measure's target is met: its actual at or better than the plan's projection
+    for the year (None while either is not known)."""
+    if actual is None or projection is None:
+        return None
+    return actual <= projection if lower_is_better else actual >= projection
+
+
+def performance_payments(
+    *,
+    element: Decimal,
+    year: str,
+    previous: str,
+    terms: list[dict],
+    results: dict[str, list[dict]],
+) -> list[dict]:
+    """The element paid for performance in `year`, at its two payment points (seeds 000 and
+    002): half at the start of the year, on an agreed plan and the previous year's performance;
+    half later in the year, on in-year performance. Each half is split between the national
+    measures by their shares (`terms`: name, share, lower_is_better), to the penny; a measure
+    earns its part when its latest actual for the payment's year meets the plan's projection
+    (`results`: by year, the `metric_actuals` rows). What is not earned, or not yet known, is
+    said too."""
+    halves = performance_split(element)
+    points = [
+        (
+            "At the start of the year, on an agreed plan and last year's performance",
+            previous,
+            halves["start"],
+        ),
+        ("Later in the year, on in-year performance", year, halves["in_year"]),
+    ]
+    payments = []
+    for name, basis, amount in points:
+        parts = risk_share_split(amount, {t["name"]: Decimal(t["share"]) for t in terms})
+        shown = {row["name"]: row for row in results.get(basis, []) if row.get("national")}
+        measures = []
+        for term in terms:
+            row = shown.get(term["name"], {})
+            achieved = measure_achieved(
+                row.get("actual"), row.get("projection"), term["lower_is_better"]
+            )
+            measures.append(
+                {
+                    "name": term["name"],
+                    "share": Decimal(term["share"]),
+                    "better": "lower" if term["lower_is_better"] else "higher",
+                    "projection": row.get("projection"),
+                    "actual": row.get("actual"),
+                    "achieved": achieved,
+                    "worth": parts.get(term["name"], ZERO),
+                }
+            )
+        earned = sum((m["worth"] for m in measures if m["achieved"]), ZERO)
+        unknown = sum((m["worth"] for m in measures if m["achieved"] is None), ZERO)
+        payments.append(
+            {
+                "name": name,
+                "basis": basis,
+                "amount": amount,
+                "measures": measures,
+                "earned": earned,
+                "missed": amount - earned - unknown,
+                "unknown": unknown,
+            }
+        )
+    return payments
+
+
+def contingency_support(contingency: dict, year: str) -> dict:
+    """What the contingency plan says is needed if targets are missed: its plan, and for the
+    year each outcome's maximum support for other services, with their total."""
+    rows = [
+        {"outcome": row.get("outcome", ""), "support": _money((row.get("support") or {}).get(year))}
+        for row in (contingency or {}).get("rows", [])
+    ]
+    return {
+        "plan_text": (contingency or {}).get("plan_text", ""),
+        "rows": [row for row in rows if row["support"] is not None],
+        "total": sum((row["support"] or ZERO for row in rows), ZERO),
+    }

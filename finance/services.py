@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from finance.charts import bar_chart
+from finance.constants import LOWER_IS_BETTER
 from finance.fund import fund_store, fund_totals
-from finance.models import Allocation
+from finance.models import Allocation, PerformanceMeasure
 from finance.rules import (
     allocation_problem,
     contribution_amounts,
@@ -26,7 +27,7 @@ from finance.rules import (
 )
 from itf_portal.money import MoneyError, money_parse
 from plans import services as plans_services
-from plans.constants import FundingStream, PartKey, PartStatus, RiskShareBasis
+from plans.constants import NATIONAL_METRICS, FundingStream, PartKey, PartStatus, RiskShareBasis
 from plans.models import Area, Part, Plan, PlanningRound
 from plans.snapshot import plan_snapshot
 from plans.template import PART_BY_KEY
@@ -407,3 +408,44 @@ def contribution_set(
         user=user,
         reason=f"{organisation.name}, {FundingStream(stream).label}, {year} set",
     )
+
+
+# ---- The element paid for performance ---------------------------------------------------------
+
+
+def performance_terms(planning_round: PlanningRound) -> list[dict]:
+    """How each national measure counts towards the element paid for performance in the round:
+    as a national admin set it, else an equal share each, with the direction of
+    `finance.constants.LOWER_IS_BETTER`."""
+    stored = {m.name: m for m in PerformanceMeasure.objects.filter(round=planning_round)}
+    equal = risk_share_split(Decimal(100), dict.fromkeys(NATIONAL_METRICS, Decimal(1)))
+    terms = []
+    for name in NATIONAL_METRICS:
+        found = stored.get(name)
+        terms.append(
+            {
+                "name": name,
+                "share": found.share if found else equal[name],
+                "lower_is_better": found.lower_is_better if found else LOWER_IS_BETTER[name],
+            }
+        )
+    return terms
+
+
+@transaction.atomic
+def performance_terms_save(*, planning_round: PlanningRound, terms: list[dict]) -> None:
+    """Set how the national measures count (each: name, share, lower_is_better); the shares
+    must make 100%."""
+    if any(term["share"] is None for term in terms):
+        raise ValidationError("Give every measure a share of the payment.")
+    total = sum(term["share"] for term in terms)
+    if total != 100:
+        raise ValidationError(f"The measures' shares must add up to 100%; they add up to {total}%.")
+    for term in terms:
+        if term["name"] not in NATIONAL_METRICS:
+            raise ValidationError(f"{term['name']} is not a national measure.")
+        PerformanceMeasure.objects.update_or_create(
+            round=planning_round,
+            name=term["name"],
+            defaults={"share": term["share"], "lower_is_better": term["lower_is_better"]},
+        )

@@ -9,14 +9,16 @@ from django.views.decorators.http import require_http_methods
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import Allocation, QuarterlyReturn
+from finance.monitoring_forms import PerformanceTermsForm, ReturnForm, ReturnUploadForm
 from finance.parts import ArrangementsForm
-from finance.return_form import ReturnForm
 from finance.returns import return_changes
 from finance.services import (
     allocation_check,
     allocations_load,
     allocations_save,
     fund_contents,
+    performance_terms,
+    performance_terms_save,
     plan_charts_now,
     plan_fund_summary,
     risk_share_calculator,
@@ -46,7 +48,12 @@ from governance.permissions import (
 )
 from itf_portal.forms import errors_to_form
 from plans.constants import EDIT_FINANCE
-from plans.exports.monitoring import monitoring_pdf_ask, monitoring_pdf_served
+from plans.exports.monitoring import (
+    monitoring_pdf_ask,
+    monitoring_pdf_served,
+    return_export_xlsx,
+)
+from plans.exports.returns import WorkbookProblem, return_workbook_read
 from plans.models import Organisation
 from plans.services import plan_current_round
 from plans.template import ContentError, content_problems
@@ -100,7 +107,18 @@ def allocations(request):
     planning_round = plan_current_round()
     form = AllocationForm(years=planning_round.year_labels)
     upload = AllocationsUploadForm()
-    if request.method == "POST" and "upload" in request.POST:
+    terms = PerformanceTermsForm(terms=performance_terms(planning_round))
+    if request.method == "POST" and "terms" in request.POST:
+        terms = PerformanceTermsForm(request.POST, terms=performance_terms(planning_round))
+        if terms.is_valid():
+            try:
+                performance_terms_save(planning_round=planning_round, terms=terms.terms())
+            except ValidationError as error:
+                errors_to_form(terms, error)
+            else:
+                messages.success(request, "How the national measures count has been saved.")
+                return redirect("allocations")
+    elif request.method == "POST" and "upload" in request.POST:
         upload = AllocationsUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             file = upload.cleaned_data["file"]
@@ -143,7 +161,13 @@ def allocations(request):
     return render(
         request,
         "finance/allocations.html",
-        {"form": form, "upload": upload, "allocations": rows, "round": planning_round},
+        {
+            "form": form,
+            "upload": upload,
+            "terms": terms,
+            "allocations": rows,
+            "round": planning_round,
+        },
     )
 
 
@@ -191,6 +215,9 @@ def quarterly_return(request, slug, round_slug, quarter):
         history=return_history(current),
         signoff=return_signoff(current, request.user, seal),
     )
+    context["upload"] = ReturnUploadForm()
+    if request.method == "POST" and "import" in request.POST:
+        return _return_import(request, context, plan, found_quarter, figures, stored)
     if request.method == "POST":
         form = ReturnForm(request.POST, figures=figures, content=stored, version=version)
         context["form"] = form
@@ -227,6 +254,13 @@ def quarterly_return(request, slug, round_slug, quarter):
                 content_problems(error) if isinstance(error, ContentError) else error.messages,
             )
             return render(request, "finance/return.html", context, status=400)
+        if saved.version == form.cleaned_data["base_version"]:
+            messages.info(
+                request,
+                f"Nothing had changed: the {found_quarter.name} return stays at version "
+                f"{saved.version}, and its sign-off stands.",
+            )
+            return redirect("monitoring", slug=slug, round_slug=round_slug)
         messages.success(request, f"{found_quarter.name} return saved (version {saved.version}).")
         if notice is not None:
             messages.warning(
@@ -339,3 +373,52 @@ def return_note_view(request, slug, round_slug, quarter):
         else "The return had already been noted: nothing has changed.",
     )
     return back
+
+
+UPLOAD_WORKBOOK_LIMIT = 5 * 1024 * 1024
+
+
+def _return_import(request, context, plan, quarter, figures, stored):
+    """An edited copy of the return's workbook, shown in the return's form as if typed there:
+    checked as the form checks, saved only when the person saves it (against the version it
+    was exported from, so a save made since is a conflict)."""
+    upload = ReturnUploadForm(request.POST, request.FILES)
+    context["upload"] = upload
+    if not upload.is_valid():
+        return render(request, "finance/return.html", context, status=400)
+    file = upload.cleaned_data["workbook"]
+    try:
+        if file.size > UPLOAD_WORKBOOK_LIMIT:
+            raise WorkbookProblem("The file is over 5 MB: a return's workbook is far smaller.")
+        posted, version = return_workbook_read(
+            file.read(), plan=plan, quarter=quarter, figures=figures
+        )
+    except WorkbookProblem as problem:
+        upload.add_error("workbook", str(problem))
+        return render(request, "finance/return.html", context, status=400)
+    form = ReturnForm(posted, figures=figures, content=stored, version=version)
+    form.is_valid()
+    context.update(form=form, imported=file.name)
+    return render(request, "finance/return.html", context, status=200 if form.is_valid() else 400)
+
+
+@login_required
+def quarterly_return_export(request, slug, round_slug, quarter):
+    """The quarter's return as a workbook to fill in, for anyone who may read the plan."""
+    plan = plan_for_user(request.user, slug, round_slug)
+    found_quarter = quarter_find(plan, quarter)
+    if found_quarter is None:
+        raise Http404("No such quarter in this plan's years.")
+    if refusal := return_refusal(plan, found_quarter, timezone.localdate()):
+        return render(
+            request,
+            "finance/return.html",
+            {"plan": plan, "quarter": found_quarter, "refusal": refusal},
+            status=409,
+        )
+    data, name = return_export_xlsx(plan=plan, quarter=found_quarter, user=request.user)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

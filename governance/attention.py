@@ -99,8 +99,8 @@ def attention_for_user(user) -> list[dict]:
                     {"text": asked.format(area=plan.area.name), "url": url, "overdue": False}
                 )
     items += _declined(user, {area for role, area, _ in roles if role in AUTHORS})
-    items += notices_waiting(user, today)
-    items += returns_waiting(user, today)
+    items += notices_waiting(roles, today)
+    items += returns_waiting(user, roles)
     if is_national_admin(user) and (waiting := Email.objects.needing_an_admin().count()):
         items.append(
             {

@@ -251,9 +251,10 @@ class VarianceNotice(models.Model):
     year = models.CharField(max_length=7)
     quarter = models.PositiveSmallIntegerField()
     # Forecast net spend less the pooled budget: above nothing an over-spend, below an under-spend.
-    overspend = models.DecimalField(max_digits=14, decimal_places=2)
-    pool = models.DecimalField(max_digits=14, decimal_places=2)
-    forecast = models.DecimalField(max_digits=14, decimal_places=2)
+    # Sums over up to a thousand schemes of up to £10bn each: wider than one amount.
+    overspend = models.DecimalField(max_digits=18, decimal_places=2)
+    pool = models.DecimalField(max_digits=18, decimal_places=2)
+    forecast = models.DecimalField(max_digits=18, decimal_places=2)
     threshold = models.DecimalField(max_digits=14, decimal_places=2)
     basis = models.CharField(max_length=200)
     # [{organisation, name, percent, bears}], each share as text to the penny.

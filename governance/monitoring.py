@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.charts import bar_chart
-from finance.models import QuarterlyReturn
+from finance.models import Allocation, QuarterlyReturn
 from finance.returns import (
     QUARTERS,
     quarter_end,
@@ -26,7 +26,14 @@ from finance.returns import (
     return_changes,
     return_check,
 )
-from finance.rules import notice_needed, return_figures, variance_notice
+from finance.rules import (
+    contingency_support,
+    notice_needed,
+    performance_payments,
+    return_figures,
+    variance_notice,
+)
+from finance.services import performance_terms
 from governance.constants import Role
 from governance.models import (
     Membership,
@@ -36,6 +43,7 @@ from governance.models import (
     VarianceNotice,
 )
 from governance.permissions import has_area_perm
+from governance.workflow import state_described
 from itf_portal.mail import email_send
 from itf_portal.money import money_format
 from itf_portal.years import year_label
@@ -106,7 +114,7 @@ def return_refusal(plan: Plan, quarter: Quarter, today: date) -> str:
     if plan.state != PlanState.SUBMITTED:
         return (
             "Quarterly returns start once the plan has been submitted to NHS England: this plan "
-            f"is {plan.get_state_display().lower()}."
+            f"is {state_described(plan.state)}."
         )
     if quarter.starts_on > today:
         return (
@@ -174,7 +182,7 @@ def return_save(
     lead's or area admin's, for a submitted plan and a quarter that has started, against the
     version the page was drawn from. When its forecast variance asks for it (`notice_needed`),
     the pool manager's notice to every partner is raised in the same transaction and emailed by
-    the task worker once it commits."""
+    the task worker once it commits. A save that changes nothing makes no new version."""
     today = today or timezone.localdate()
     if not has_area_perm(user, EDIT_FINANCE, plan.area):
         raise PermissionDenied("Only finance leads and the area admin can record a return.")
@@ -195,7 +203,10 @@ def return_save(
         if found.version != base_version:
             raise ReturnConflict(found)
         figures = figures_for(seal, quarter.year_label, return_check(content))
-        found.content = return_named(content, figures)
+        named = return_named(content, figures)
+        if found.version and named == found.content:
+            return found, None  # nothing changed: no new version, and its sign-off stands
+        found.content = named
         found.version += 1
         return_withdraw(found, f"The return was changed (version {found.version}).")
         found.updated_at, found.updated_by = timezone.now(), user
@@ -229,7 +240,11 @@ def _notice_raise(plan, seal, found, figures, user, today) -> VarianceNotice | N
         threshold=terms["threshold"],
         basis=figures["basis"],
         shares=[
-            {**row, "percent": str(row["percent"]), "bears": str(row["bears"])}
+            {
+                **row,
+                "percent": "" if row["percent"] is None else str(row["percent"]),
+                "bears": str(row["bears"]),
+            }
             for row in figures["split"]
         ],
         raised_on=today,
@@ -264,7 +279,7 @@ def _notice_tell(plan: Plan, notice: VarianceNotice) -> None:
             f"{money_format(notice.forecast)} against a pooled budget of "
             f"{money_format(notice.pool)}. It is at or beyond the materiality threshold of "
             f"{money_format(notice.threshold)} a year, so it is a material change to the "
-            "section 75 agreement and a joint action plan is needed.\n\n"
+            "section 75 agreement, and the partners prepare a joint action plan.\n\n"
             f"Shared by {notice.basis}:\n{shares}\n\n"
             f"Each partner is asked to acknowledge it by {notice.due_on:%-d %B %Y}."
         ),
@@ -299,8 +314,7 @@ def notice_acknowledge(
             f"Only the finance lead, a signatory or the area admin of {organisation.name} can "
             "acknowledge this notice for it."
         )
-    sealed = {row["organisation"] for row in notice.shares}
-    if sealed and organisation.pk not in sealed:
+    if organisation.pk not in {row["organisation"] for row in notice.shares}:
         raise ValidationError(f"{organisation.name} is not a partner in this pooled fund.")
     try:
         with transaction.atomic():
@@ -330,24 +344,32 @@ def monitoring_overview(plan: Plan, user, today: date | None = None) -> dict:
         }
         for quarter in plan_quarters(plan)
     ]
+    by_year = _figures_by_year(seal, plan, returns) if seal is not None else {}
     return {
         "submitted": seal is not None,
+        "state": state_described(plan.state),
         "quarters": quarters,
-        "years": _years_shown(seal, plan, returns) if seal is not None else [],
+        "years": _years_shown(by_year),
+        "performance": _performance_shown(plan, seal, by_year) if seal is not None else [],
         "notices": _notices_shown(plan, user, today),
         "may_record": user is not None and has_area_perm(user, EDIT_FINANCE, plan.area),
     }
 
 
-def _years_shown(seal: Seal, plan: Plan, returns: dict) -> list[dict]:
-    """For each year with a return: the latest return's figures, and charts of the pooled
-    budget and the plan against each quarter's forecast and spend to date."""
+def _figures_by_year(seal: Seal, plan: Plan, returns: dict) -> dict[str, list[tuple]]:
+    """Each year's returns, in order, with their figures against the submitted version."""
     by_year: dict[str, list[tuple[Quarter, dict]]] = {}
     for quarter in plan_quarters(plan):
         found = returns.get((quarter.year_label, quarter.quarter))
         if found is not None and found.version:
             figures = figures_for(seal, quarter.year_label, found.content)
             by_year.setdefault(quarter.year_label, []).append((quarter, figures))
+    return by_year
+
+
+def _years_shown(by_year: dict[str, list[tuple]]) -> list[dict]:
+    """For each year with a return: the latest return's figures, and charts of the pooled
+    budget and the plan against each quarter's forecast and spend to date."""
     years = []
     for year, shown in by_year.items():
         latest_quarter, latest = shown[-1]
@@ -372,10 +394,14 @@ def _years_shown(seal: Seal, plan: Plan, returns: dict) -> list[dict]:
 def _notices_shown(plan: Plan, user, today: date) -> list[dict]:
     """The plan's notices, newest first, each partner's share with its acknowledgement and
     whether this person may give it."""
-    notices = VarianceNotice.objects.filter(plan=plan).prefetch_related(
-        Prefetch(
-            "acknowledgements",
-            queryset=NoticeAcknowledgement.objects.select_related("user", "organisation"),
+    notices = (
+        VarianceNotice.objects.filter(plan=plan)
+        .select_related("raised_by")
+        .prefetch_related(
+            Prefetch(
+                "acknowledgements",
+                queryset=NoticeAcknowledgement.objects.select_related("user", "organisation"),
+            )
         )
     )
     mine = may_acknowledge(user, plan)
@@ -406,14 +432,11 @@ def _notices_shown(plan: Plan, user, today: date) -> list[dict]:
     return shown
 
 
-def notices_waiting(user, today: date) -> list[dict]:
+def notices_waiting(roles: list[tuple], today: date) -> list[dict]:
     """For "Needs your attention": the notices a partner this person answers for has not yet
-    acknowledged (two queries whatever the number of notices)."""
-    answers_for = set(
-        Membership.objects.filter(user=user, role__in=ACKNOWLEDGERS).values_list(
-            "partnership__area_id", "partnership__organisation_id"
-        )
-    )
+    acknowledged (`roles`: their (role, area, organisation) memberships; two queries whatever
+    the number of notices, none if they answer for no partner)."""
+    answers_for = {(area, org) for role, area, org in roles if role in ACKNOWLEDGERS}
     if not answers_for:
         return []
     notices = (
@@ -626,23 +649,22 @@ def return_signoff(found: QuarterlyReturn | None, user, seal: Seal | None) -> di
         "partners": partners,
         "everyone": everyone,
         "noted": standing.get(None),
+        # The chair may note it unless they confirmed it for a partner (`return_note`).
         "may_note": user is not None
         and everyone
         and None not in standing
+        and not any(s.user_id == user.pk for s in standing.values())
         and has_area_perm(user, APPROVE_PLAN, found.plan.area),
         "withdrawn": [s for s in signoffs if s.withdrawn_at is not None],
     }
 
 
-def returns_waiting(user, today: date) -> list[dict]:
+def returns_waiting(user, roles: list[tuple]) -> list[dict]:
     """For "Needs your attention": the returns a partner's finance lead is still to confirm for
-    it, and those every partner has confirmed that the chair is still to note (four queries
-    whatever the number of returns)."""
-    roles = list(
-        Membership.objects.filter(user=user, role__in=(*CONFIRMERS, Role.HWB_CHAIR)).values_list(
-            "role", "partnership__area_id", "partnership__organisation_id"
-        )
-    )
+    it, and those every partner has confirmed that the chair is still to note (`roles`: the
+    person's (role, area, organisation) memberships; three queries whatever the number of
+    returns, none for a person who neither confirms nor notes)."""
+    roles = [entry for entry in roles if entry[0] in (*CONFIRMERS, Role.HWB_CHAIR)]
     if not roles:
         return []
     confirming = {(area, org) for role, area, org in roles if role in CONFIRMERS}
@@ -690,7 +712,8 @@ def returns_waiting(user, today: date) -> list[dict]:
                     }
                 )
         everyone = sealed and all(p["id"] in done for p in sealed)
-        if plan.area_id in chairing and everyone and None not in done:
+        confirmed_by_them = any(s.user_id == user.pk for s in found.standing)
+        if plan.area_id in chairing and everyone and None not in done and not confirmed_by_them:
             items.append(
                 {
                     "text": f"Note the {plan.area.name} return for {quarter.name} for the Health "
@@ -700,3 +723,90 @@ def returns_waiting(user, today: date) -> list[dict]:
                 }
             )
     return items
+
+
+def monitoring_summaries(seals: dict[int, Seal]) -> dict[int, dict]:
+    """For the national composite, each submitted plan's latest return against its sealed
+    version (`seals`, by plan): its figures, its latest notice and who has still to acknowledge
+    it, and its sign-off. Four queries whatever the number of plans."""
+    plan_ids = list(seals)
+    if not plan_ids:
+        return {}
+    latest = (
+        QuarterlyReturn.objects.filter(
+            plan_id__in=plan_ids, plan__state=PlanState.SUBMITTED, version__gt=0
+        )
+        .order_by("plan_id", "-year", "-quarter")
+        .distinct("plan_id")
+        .prefetch_related(
+            Prefetch(
+                "signoffs",
+                queryset=ReturnSignOff.objects.filter(withdrawn_at__isnull=True),
+                to_attr="standing",
+            )
+        )
+    )
+    notices = {
+        notice.plan_id: notice
+        for notice in VarianceNotice.objects.filter(plan_id__in=plan_ids)
+        .order_by("plan_id", "-raised_at", "-pk")
+        .distinct("plan_id")
+        .prefetch_related("acknowledgements")
+    }
+    summaries = {}
+    for found in latest:
+        seal = seals[found.plan_id]
+        partners = _partners_of(seal)
+        done = {s.organisation_id for s in found.standing}
+        notice = notices.get(found.plan_id)
+        acknowledged = (
+            {a.organisation_id for a in notice.acknowledgements.all()} if notice else set()
+        )
+        summaries[found.plan_id] = {
+            "quarter": Quarter(int(found.year[:4]), found.quarter),
+            "return": found,
+            "figures": figures_for(seal, found.year, found.content),
+            "notice": notice,
+            "waiting": [
+                row["name"] for row in notice.shares if row["organisation"] not in acknowledged
+            ]
+            if notice
+            else [],
+            "confirmed": bool(partners) and all(p["id"] in done for p in partners),
+            "noted": next((s for s in found.standing if s.kind == ReturnSignOff.NOTED), None),
+        }
+    return summaries
+
+
+def _performance_shown(plan: Plan, seal: Seal, by_year: dict[str, list[tuple]]) -> list[dict]:
+    """For each year with an element paid for performance: its two payments, worked out from
+    the latest actuals of the returns (`by_year`: each year's returns' figures, in order), and
+    what the contingency plan says is needed if targets are missed (two queries)."""
+    allocations = Allocation.objects.filter(
+        area_id=plan.area_id, round_id=plan.round_id, performance_element__gt=0
+    ).order_by("year")
+    terms = performance_terms(plan.round) if allocations else []
+    results = {}
+    for year, shown in by_year.items():
+        latest: dict[str, dict] = {}
+        for _, figures in shown:
+            for row in figures["metrics"]:
+                if row["actual"] is not None:
+                    latest[row["name"]] = row
+        results[year] = list(latest.values())
+    contingency = seal.snapshot["parts"].get(PartKey.CONTINGENCY, {}).get("content") or {}
+    return [
+        {
+            "year": allocation.year_label,
+            "element": allocation.performance_element,
+            "payments": performance_payments(
+                element=allocation.performance_element,
+                year=allocation.year_label,
+                previous=year_label(allocation.year - 1),
+                terms=terms,
+                results=results,
+            ),
+            "contingency": contingency_support(contingency, allocation.year_label),
+        }
+        for allocation in allocations
+    ]

@@ -51,7 +51,7 @@ class Transition:
 
     def wrong_state(self, state: str) -> str:
         return (
-            f"The plan is {_described(state)}: only a plan {_either(self.sources)} "
+            f"The plan is {state_described(state)}: only a plan {_either(self.sources)} "
             f"can be {self.verb}."
         )
 
@@ -125,8 +125,9 @@ WORKFLOW: dict[Move, Transition] = {
 }
 
 
-def _described(state: str) -> str:
-    # The states' labels read as "a plan <label>", except Drafting ("a plan drafting").
+def state_described(state: str) -> str:
+    """A state as "a plan …" reads it: "in Drafting", "approved by the Health and Wellbeing
+    Board" (the states' labels, but Drafting's, which would read "a plan drafting")."""
     state = PlanState(state)
     if state == PlanState.DRAFTING:
         return "in Drafting"
@@ -134,7 +135,7 @@ def _described(state: str) -> str:
 
 
 def _either(states: tuple[PlanState, ...]) -> str:
-    words = [_described(state) for state in states]
+    words = [state_described(state) for state in states]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 

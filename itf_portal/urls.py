@@ -38,6 +38,11 @@ urlpatterns = [
         PLAN + "monitoring/<slug:quarter>/", finance_views.quarterly_return, name="quarterly_return"
     ),
     path(
+        PLAN + "monitoring/<slug:quarter>/return.xlsx",
+        finance_views.quarterly_return_export,
+        name="quarterly_return_export",
+    ),
+    path(
         PLAN + "monitoring/<slug:quarter>/confirm/<int:organisation_id>/",
         finance_views.return_confirm_view,
         name="return_confirm",

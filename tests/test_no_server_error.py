@@ -47,7 +47,8 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import QuarterlyReturn
-from finance.return_form import ReturnForm
+from finance.monitoring_forms import PerformanceTermsForm, ReturnForm
+from finance.services import performance_terms
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.forms import MemberAddForm
 from governance.milestones import milestones_for
@@ -73,6 +74,7 @@ from governance.views import (
 from itf_portal.forms import form_data, posted_bound_fields
 from itf_portal.models import Email
 from plans.exports.importer import import_pending, import_preview
+from plans.exports.monitoring import return_export_xlsx
 from plans.exports.service import plan_export_xlsx
 from plans.forms import AreaForm, OrganisationForm
 from plans.models import Comment, Organisation, Part
@@ -500,6 +502,11 @@ def _world() -> SimpleNamespace:
         user=submitted.finance,
     )
     assert notice is not None
+    return_book, _ = return_export_xlsx(
+        plan=submitted.reload(),
+        quarter=quarter_find(submitted.plan, "2014-15-q1"),
+        user=submitted.finance,
+    )
     other = _place("Rotherham", round_, ready=False, ccg_count=1)
     # Names as people write them: a formula-like organisation, and (if the app takes it) an
     # area whose name holds a line break, which ends up in email subjects.
@@ -598,6 +605,7 @@ def _world() -> SimpleNamespace:
         workbook=workbook,
         pending=pending,
         notice=notice,
+        return_book=return_book,
     )
 
 
@@ -724,6 +732,25 @@ def quarterly_return(w, draw, client):
         figures = figures_for(seal, quarter.year_label, content)
         data = form_payload(draw, w, ReturnForm(figures=figures, content=content, version=version))
     send(client, "post", _plan_url("quarterly_return", place, quarter=slug), data)
+
+
+def return_import(w, draw, client):
+    """A quarter's workbook imported back, edited as a person might, damaged or not one."""
+    place = w.submitted
+    client.force_login(_one(draw, [place.finance], [place.reviewer, w.other.admin]))
+    data = mutated(draw, w, {"import": "1"}, {})
+    if draw(st.integers(0, 5)):
+        data["workbook"] = _file(draw, draw(workbook_bytes(w.return_book)))
+    slug = _one(draw, ["2014-15-q1"], ["2014-15-q2", "2015-16-q4"])
+    send(client, "post", _plan_url("quarterly_return", place, quarter=slug), data)
+
+
+def performance_measures(w, draw, client):
+    """How the national measures count, set on the Allocations page."""
+    client.force_login(_one(draw, [w.national], [w.drafting.admin]))
+    form = PerformanceTermsForm(terms=performance_terms(w.round))
+    data = {**form_payload(draw, w, form), "terms": "1"}
+    send(client, "post", reverse("allocations"), data)
 
 
 def notice_ack(w, draw, client):
@@ -1135,6 +1162,8 @@ TARGETS = [
         for target in [
             row_page,
             quarterly_return,
+            return_import,
+            performance_measures,
             notice_ack,
             calculator,
             risk_share,

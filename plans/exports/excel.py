@@ -63,7 +63,7 @@ MOST_LINES = (MOST_POINTS - 3) // LINE_POINTS  # of an answer in one row; a long
 FIGURE_FORMAT = '"£#,##0.00"'  # an amount written into a sentence by a formula's TEXT()
 
 
-def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
+def cell_put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
     cell = ws.cell(row=row, column=column)
     if kind in (NUMBER, *AMOUNTS) and value not in ("", None):
         cell.value = Decimal(str(value))
@@ -81,7 +81,7 @@ def _put(ws, row: int, column: int, value, kind: str = "text", fill=INPUT):
     return cell
 
 
-def _label(ws, row: int, column: int, text: str, font=BOLD):
+def label_put(ws, row: int, column: int, text: str, font=BOLD):
     """A heading or label, which may hold a name (an organisation's, a partner's): text, never a
     formula, however it begins."""
     cell = ws.cell(row=row, column=column)
@@ -145,7 +145,7 @@ class _Lists:
                 self.ws.sheet_state = "hidden"
             column = len(self.ranges) + 1
             for row, label in enumerate(labels, start=1):
-                _put(self.ws, row, column, label, fill=DERIVED)
+                cell_put(self.ws, row, column, label, fill=DERIVED)
             letter = get_column_letter(column)
             self.ranges[key] = f"Lists!${letter}$1:${letter}${max(len(labels), 1)}"
         return self.ranges[key]
@@ -177,10 +177,10 @@ def _table(
 ) -> int:
     """Write the table from `row`; each amount column's total is kept in `anchors` by its
     measure, and the table's rows (from its heading row to its Total row) in `placed`."""
-    _label(ws, row, 1, table.title)
+    label_put(ws, row, 1, table.title)
     row += 1
     for number, column in enumerate(table.columns, start=1):
-        header = _label(ws, row, number, column.header)
+        header = label_put(ws, row, number, column.header)
         header.fill, header.alignment = DERIVED, WRAP
     row += 1
     first = row
@@ -189,7 +189,7 @@ def _table(
     for record in table.rows(snapshot) or [{}]:
         for number, column in enumerate(table.columns, start=1):
             fill = DERIVED if column.derived else INPUT
-            cell = _put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
+            cell = cell_put(ws, row, number, record.get(column.key, ""), column.kind, fill=fill)
             validations.add(cell, column.kind)
             if column.choices:
                 validations.add_choice(cell, lists.source(column.choices(snapshot)))
@@ -220,11 +220,11 @@ def _subtotals(ws, row: int, item: Subtotals, placed: dict) -> int:
     if item.table.title not in placed:
         return row
     header, total, letters = placed[item.table.title]
-    _label(ws, row, 1, item.title)
+    label_put(ws, row, 1, item.title)
     row += 1
     amounts = item.amounts
     for number, header_text in enumerate([item.by.header, *(c.header for c in amounts)], 1):
-        cell = _label(ws, row, number, header_text)
+        cell = label_put(ws, row, number, header_text)
         cell.fill, cell.alignment = DERIVED, WRAP
     row += 1
 
@@ -235,7 +235,7 @@ def _subtotals(ws, row: int, item: Subtotals, placed: dict) -> int:
     by = rows_of(letter)
     written = (ws[f"{letter}{number}"].value for number in range(header + 1, total))
     for value in [value for value in dict.fromkeys(str(v or "") for v in written) if value]:
-        _put(ws, row, 1, value, fill=DERIVED)
+        cell_put(ws, row, 1, value, fill=DERIVED)
         for number, column in enumerate(amounts, start=2):
             spend = rows_of(letters[column.key])
             if column.negated_by:  # net of the rows marked as income
@@ -292,8 +292,8 @@ def plan_workbook(
     for sheet in sheets(years, snapshot["round"].get("baseline", "")):
         ws = book.create_sheet(sheet.name)
         ws.cell(row=1, column=1, value=sheet.name).font = TITLE
-        _put(ws, 2, 1, heading, fill=DERIVED)
-        _put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
+        cell_put(ws, 2, 1, heading, fill=DERIVED)
+        cell_put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
         ws.freeze_panes = "A3"
         widths = column_widths(sheet)
         for number, width in enumerate(widths, start=1):
@@ -308,15 +308,15 @@ def plan_workbook(
         headers: list[tuple[int, int]] = []  # (table's header row, its number of rows)
         for item in sheet.items:
             if isinstance(item, Heading):
-                _label(ws, row + 1, 1, item.text, TITLE)
+                label_put(ws, row + 1, 1, item.text, TITLE)
                 row += 2
             elif isinstance(item, Words):
-                cell = _label(ws, row, 1, item.text, WORDS)
+                cell = label_put(ws, row, 1, item.text, WORDS)
                 cell.alignment = WRAP
                 ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ANSWER_TO)
                 row += 1
             elif isinstance(item, Value):
-                _label(ws, row, 1, item.label).alignment = WRAP
+                label_put(ws, row, 1, item.label).alignment = WRAP
                 value, choices = value_of(snapshot, item), item.choices(snapshot)
                 # Free text is as long as a person made it: as many rows as it needs (the reader
                 # joins them again). A choice is one cell, with its dropdown.
@@ -324,7 +324,7 @@ def plan_workbook(
                     answer_rows(widths, value) if item.kind == TEXT and not choices else [value]
                 )
                 for number, piece in enumerate(pieces):
-                    cell = _put(ws, row + number, 2, piece, item.kind)
+                    cell = cell_put(ws, row + number, 2, piece, item.kind)
                     if item.kind == TEXT:  # an answer has the width of the page to be read in
                         ws.merge_cells(
                             start_row=row + number,
@@ -376,13 +376,13 @@ def _cover(
         ("Local Authority", ", ".join(council)),
         *(("Clinical Commissioning Group", name) for name in ccgs),
     ]:
-        _label(ws, row, 1, label)
-        _put(ws, row, 2, value, fill=DERIVED)
+        label_put(ws, row, 1, label)
+        cell_put(ws, row, 2, value, fill=DERIVED)
         row += 1
     for line in cover:
-        _label(ws, row, 1, line.label).alignment = WRAP
+        label_put(ws, row, 1, line.label).alignment = WRAP
         value = "" if line.value is None else line.value
-        cell = _put(ws, row, 2, value, MONEY if line.kind == "money" else DATE, fill=DERIVED)
+        cell = cell_put(ws, row, 2, value, MONEY if line.kind == "money" else DATE, fill=DERIVED)
         if line.measure and is_total(line.measure):
             waiting.append((cell, lambda anchors, m=line.measure: _formula_of(anchors, m)))
         elif line.measure and line.value is not None:  # a minimum not yet set is no figure
@@ -392,15 +392,15 @@ def _cover(
     ws.cell(row=row, column=1, value="Authorisation and Sign Off").font = BOLD
     row += 1
     for entry in signoff:
-        _label(ws, row, 1, f"{entry.on_behalf_of}: {entry.organisation}").alignment = WRAP
+        label_put(ws, row, 1, f"{entry.on_behalf_of}: {entry.organisation}").alignment = WRAP
         row += 1
         for label, value in (
             (entry.by_label, entry.by),
             ("Position", entry.position),
             ("Date", entry.date),
         ):
-            _label(ws, row, 1, label, font=Font())
-            _put(ws, row, 2, value, fill=DERIVED)
+            label_put(ws, row, 1, label, font=Font())
+            cell_put(ws, row, 2, value, fill=DERIVED)
             row += 1
     return row
 
@@ -415,12 +415,12 @@ def _checklist(ws, row: int, checks: list, waiting: list) -> int:
     total and minimum, so it follows every edit; the others say what the portal found."""
     first = row
     for number, header in enumerate(["Check", "Met?", "What it says"], start=1):
-        _label(ws, row, number, header).fill = DERIVED
+        label_put(ws, row, number, header).fill = DERIVED
     row += 1
     for check in checks:
-        _label(ws, row, 1, check.name, font=Font()).alignment = WRAP
-        met = _put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
-        says = _put(ws, row, 3, check.message, fill=DERIVED)
+        label_put(ws, row, 1, check.name, font=Font()).alignment = WRAP
+        met = cell_put(ws, row, 2, "Yes" if check.passed else "No", fill=DERIVED)
+        says = cell_put(ws, row, 3, check.message, fill=DERIVED)
         ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=ANSWER_TO)
         if check.at_least:
             waiting.append((met, lambda anchors, c=check: _met(anchors, *c.at_least)))

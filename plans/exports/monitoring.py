@@ -3,11 +3,17 @@ Board and the partners. It prints what the monitoring page shows (`governance.mo
 notices with their shares and acknowledgements, and for each year the latest return's figures,
 charts, commentary and progress by scheme."""
 
+from decimal import Decimal
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from finance.constants import DEFAULT_MATERIALITY_THRESHOLD
+from finance.models import QuarterlyReturn
 from governance.models import Export, ExportFile
-from governance.monitoring import monitoring_overview
+from governance.monitoring import figures_for, monitoring_overview, submitted_seal
+from plans.constants import PartKey
+from plans.exports.returns import return_workbook
 from plans.exports.service import paper_ask
 from plans.models import Plan
 
@@ -33,3 +39,25 @@ def monitoring_pdf_served(*, file: ExportFile, user) -> tuple[bytes, str]:
     plan = file.plan
     name = f"itf-monitoring-{plan.area.slug}-{plan.round.slug}-{file.created_at:%Y-%m-%d}.pdf"
     return bytes(file.data), name
+
+
+def return_export_xlsx(*, plan: Plan, quarter, user) -> tuple[bytes, str]:
+    """A quarter's return as its workbook, as it stands; the export is recorded."""
+    seal = submitted_seal(plan)
+    assert seal is not None  # a return's quarter has begun only for a submitted plan
+    found = QuarterlyReturn.objects.filter(
+        plan=plan, year=quarter.year_label, quarter=quarter.quarter
+    ).first()
+    content, version = (found.content, found.version) if found else ({}, 0)
+    arrangements = seal.snapshot["parts"].get(PartKey.ARRANGEMENTS, {}).get("content") or {}
+    threshold = Decimal(arrangements.get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD)
+    data = return_workbook(
+        plan=plan,
+        quarter=quarter,
+        figures=figures_for(seal, quarter.year_label, content),
+        version=version,
+        threshold=threshold,
+        seal=seal.digest,
+    )
+    Export.objects.create(plan=plan, user=user, format="xlsx", seal=f"return {quarter.slug}")
+    return data, f"itf-return-{plan.area.slug}-{quarter.slug}-version-{version}.xlsx"

@@ -23,6 +23,8 @@ from openpyxl.utils import get_column_letter
 from finance.fund import FundTotals, fund_totals
 from finance.models import Allocation, Contribution
 from governance.models import CompositeExport, Seal
+from governance.monitoring import monitoring_summaries
+from itf_portal.money import money_format
 from plans.constants import NATIONAL_METRICS, FundingStream, OrganisationKind, PartKey, PlanState
 from plans.exports.template import printable
 from plans.models import Area, Part, Partnership, Plan, PlanningRound
@@ -49,6 +51,7 @@ class AreaFigures:
     performance: dict = field(default_factory=dict)  # year -> the allocation's performance part
     complete: int = 0  # parts marked complete
     contributions: list = field(default_factory=list)  # (partner, kind, stream, year, amount)
+    seal: Seal | None = None  # the latest sealed version, past Drafting
 
 
 TEXT, DATE, MONEY, COUNT, NUMBER = "text", "date", "money", "count", "number"
@@ -207,6 +210,7 @@ def area_figures(areas: list[Area], round_: PlanningRound):
             performance=performance.get(area.pk, {}),
             complete=complete.get(area.pk, 0),
             contributions=contributions.get(plan.pk, []) if plan else [],
+            seal=seal,
         )
 
 
@@ -219,6 +223,60 @@ CONTRIBUTION_COLUMNS = [
     ("Amount", MONEY),
 ]
 ORGANISATION_KINDS = dict(OrganisationKind.choices)
+
+
+MONITORING_COLUMNS = [
+    ("Area", TEXT),
+    ("Latest quarterly return", TEXT),
+    ("Saved on", DATE),
+    ("Year", TEXT),
+    ("Pooled budget", MONEY),
+    ("Planned net spend", MONEY),
+    ("Forecast net spend", MONEY),
+    ("Forecast over-spend (under-spend below nothing)", MONEY),
+    ("Shared between the partners", TEXT),
+    ("Latest notice raised on", DATE),
+    ("Notice due to be acknowledged by", DATE),
+    ("Partners still to acknowledge", TEXT),
+    ("Confirmed by every partner's finance lead", TEXT),
+    ("Noted by the HWB chair on", DATE),
+]
+
+
+def monitoring_rows(figures: list[AreaFigures]) -> list[list]:
+    """The Monitoring sheet's rows for a batch of areas: each submitted plan's latest return."""
+    seals = {
+        f.plan.pk: f.seal
+        for f in figures
+        if f.plan is not None and f.plan.state == PlanState.SUBMITTED and f.seal is not None
+    }
+    summaries = monitoring_summaries(seals)
+    rows = []
+    for area in figures:
+        summary = summaries.get(area.plan.pk) if area.plan else None
+        if summary is None:
+            continue
+        shown, notice = summary["figures"], summary["notice"]
+        shares = "; ".join(f"{row['name']} {money_format(row['bears'])}" for row in shown["split"])
+        rows.append(
+            [
+                area.area.name,
+                summary["quarter"].name,
+                timezone.localtime(summary["return"].updated_at).date(),
+                shown["year"],
+                shown["pool"],
+                shown["planned"],
+                shown["forecast"],
+                shown["overspend"],
+                shares,
+                notice.raised_on if notice else "",
+                notice.due_on if notice else "",
+                ", ".join(summary["waiting"]) or ("None" if notice else ""),
+                "Yes" if summary["confirmed"] else "No",
+                timezone.localtime(summary["noted"].at).date() if summary["noted"] else "",
+            ]
+        )
+    return rows
 
 
 def _local_cells(years: list[str]) -> list:
@@ -293,9 +351,12 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
     local = book.create_sheet("Local metrics")
     local_columns = [("Area", TEXT), *((c.header, _metric_kind(c)) for c in _local_cells(years))]
     local.append(_headings(local, local_columns))
+    monitored: list[list] = []  # one row per monitored area: sorted, then written at the end
     for start in range(0, len(ids), BATCH):
         batch = list(Area.objects.filter(pk__in=ids[start : start + BATCH]).order_by("name"))
-        for figures in area_figures(batch, round_):
+        batch_figures = list(area_figures(batch, round_))
+        monitored += monitoring_rows(batch_figures)
+        for figures in batch_figures:
             sheet.append(_cells(sheet, row(figures, years), kinds))
             for partner, kind, stream, year, amount in figures.contributions:
                 line = [figures.area.name, partner, ORGANISATION_KINDS.get(kind, kind)]
@@ -324,6 +385,7 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
         totals.append(cell)
     sheet.append(totals)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(kinds))}{last}"
+    _monitoring_sheet(book.create_sheet("Monitoring"), monitored)
     notes = book.create_sheet("Notes")
     for line in [
         f"{round_.name}: composite of every area's plan",
@@ -332,11 +394,36 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
         "Amounts are in pounds. A plan past Drafting is shown as its latest sealed version, the",
         "figures its partners signed; a plan in Drafting is shown as its current draft.",
         "The last row of Areas adds up the money and the schemes of the areas the filter shows.",
+        "Monitoring: each submitted plan's latest quarterly return, the areas forecasting the",
+        "largest over-spend against their pooled budget first; its last row adds up the money.",
     ]:
         notes.append(_cells(notes, [line]))
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _monitoring_sheet(sheet, rows: list[list]) -> None:
+    """The areas forecasting the largest over-spend first, a filter on every column and a totals
+    row of live formulas (what the filter shows)."""
+    kinds = [kind for _, kind in MONITORING_COLUMNS]
+    sheet.append(_headings(sheet, MONITORING_COLUMNS))
+    for values in sorted(rows, key=lambda values: -values[7]):
+        sheet.append(_cells(sheet, values, kinds))
+    last = len(rows) + 1
+    totals = []
+    for number, kind in enumerate(kinds, start=1):
+        letter = get_column_letter(number)
+        value = TOTALS_LABEL if number == 1 else None
+        if kind == MONEY:
+            value = f"=SUBTOTAL(109,{letter}2:{letter}{last})"
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = Font(bold=True)
+        if kind in FORMATS:
+            cell.number_format = FORMATS[kind]
+        totals.append(cell)
+    sheet.append(totals)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(kinds))}{last}"
 
 
 # A build that has not moved for this long was stopped (its worker died): a new one may start.

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from finance.models import QuarterlyReturn
-from finance.return_form import ReturnForm
+from finance.monitoring_forms import ReturnForm
 from finance.rules import notice_needed, return_figures, risk_share_split
 from governance.constants import Role
 from governance.models import NoticeAcknowledgement, VarianceNotice
@@ -73,7 +73,7 @@ def test_the_demo_pool_forecasts_the_seeds_over_spend_split_75_25_with_one_ackno
     client,
 ):
     plan = plymouth()
-    assert QuarterlyReturn.objects.filter(plan=plan).count() == 2
+    assert QuarterlyReturn.objects.filter(plan=plan).count() == 3  # 2014/15 Q4, 2015/16 Q1, Q2
     (notice,) = VarianceNotice.objects.filter(plan=plan)
     assert notice.overspend == Decimal("26742000")
     assert (notice.year, notice.quarter) == ("2015/16", 1)
@@ -289,7 +289,7 @@ def test_only_finance_leads_and_the_area_admin_record_a_return(client):
     assert client.post(return_url(plan, "2015-16-q4"), data).status_code == 404
     client.logout()
     assert client.get(return_url(plan, "2015-16-q4")).status_code == 302
-    assert not QuarterlyReturn.objects.filter(plan=plan, quarter=4).exists()
+    assert not QuarterlyReturn.objects.filter(plan=plan, year="2015/16", quarter=4).exists()
     # A reader sees the figures, not the form.
     client.force_login(person("plymouth-reviewer"))
     text = client.get(return_url(plan, "2015-16-q2")).content.decode()
@@ -492,3 +492,189 @@ def test_nobody_confirms_for_another_partner_or_notes_a_return_they_confirmed(cl
             return_note(found=found, user=person(name), read_digest=digest)
     note, new = return_note(found=found, user=person("plymouth-chair"), read_digest=digest)
     assert new and note.version == 1
+
+
+def test_the_national_composite_lists_the_areas_forecasting_an_over_spend_first(tmp_path):
+    from openpyxl import load_workbook
+
+    # Southampton submitted too, its first return forecasting an under-spend of its pool.
+    from governance.signoff import plan_mark_submitted
+    from plans.exports.national import TOTALS_LABEL, national_workbook
+    from plans.services import plan_current_round
+    from tests.libreoffice import recalculated
+
+    southampton = Plan.objects.select_related("area", "round").get(area__slug="southampton")
+    plan_mark_submitted(
+        plan=southampton, user=person("southampton-admin"), submitted_on=date(2014, 2, 14)
+    )
+    southampton.refresh_from_db()
+    figures = figures_for(submitted_seal(southampton), "2014/15", {})
+    lines = [{"position": row["position"], "forecast": "0"} for row in figures["schemes"]]
+    return_save(
+        plan=southampton,
+        quarter=quarter_find(southampton, "2014-15-q1"),
+        content={"schemes": lines},
+        base_version=0,
+        user=person("southampton-finance"),
+    )
+    path = tmp_path / "composite.xlsx"
+    path.write_bytes(national_workbook(plan_current_round()))
+    sheet = load_workbook(recalculated([path], tmp_path) / path.name, data_only=True)["Monitoring"]
+    rows = [
+        dict(zip([c.value for c in sheet[1]], r, strict=True))
+        for r in sheet.iter_rows(2, values_only=True)
+    ]
+    (plymouth_row, southampton_row, totals) = rows
+    assert plymouth_row["Area"] == "Plymouth"
+    assert southampton_row["Area"] == "Southampton"
+    assert southampton_row["Forecast over-spend (under-spend below nothing)"] < 0
+    assert (
+        plymouth_row["Latest quarterly return"] == "Quarter 2 of 2015/16 (July to September 2015)"
+    )
+    assert plymouth_row["Forecast over-spend (under-spend below nothing)"] == 26742000
+    assert plymouth_row["Pooled budget"] == 421481000
+    assert (
+        plymouth_row["Partners still to acknowledge"]
+        == "NHS Northern, Eastern and Western Devon CCG"
+    )
+    assert plymouth_row["Confirmed by every partner's finance lead"] == "No"
+    assert "£20,056,500" in plymouth_row["Shared between the partners"]
+    assert totals["Area"] == TOTALS_LABEL
+    assert totals["Forecast net spend"] == 448223000 + southampton_row["Forecast net spend"]
+
+
+def test_the_performance_payment_is_worked_out_from_the_measures_met_with_the_contingency(client):
+    plan = plymouth()
+    client.force_login(person("plymouth-chair"))
+    text = " ".join(client.get(page(plan)).content.decode().split())
+    assert "Paid for performance in 2015/16" in text
+    # £4.8m: £2.4m on 2014/15 performance, three of the five measures met at 20% each.
+    assert "(2014/15 figures): £1,440,000 of £2,400,000 earned" in text
+    # In-year so far: only the service users' experience has met its 2015/16 projection.
+    assert "(2015/16 figures): £480,000 of £2,400,000 earned" in text
+    assert "and last year&#x27;s performance: £960,000 not earned (2014/15 figures)" in text
+    assert "Non-elective admissions reduced by 3.5%: up to £1,575,000" in text
+
+
+def test_a_national_admin_sets_how_the_measures_count_and_the_payment_follows(client):
+    from finance.services import performance_terms
+    from plans.services import plan_current_round
+
+    client.force_login(person("national-admin"))
+    terms = performance_terms(plan_current_round())
+    data = {"terms": "1"}
+    for number, term in enumerate(terms):
+        data[f"share_{number}"] = "20"
+        data[f"better_{number}"] = "lower" if term["lower_is_better"] else "higher"
+    data["share_0"], data["share_1"] = "40", "10"  # delayed transfers count for more
+    data["share_2"] = "x"
+    response = client.post(reverse("allocations"), data)
+    assert response.status_code == 200
+    assert "Effectiveness of reablement: share must be a number" in response.content.decode()
+    assert 'value="40"' in response.content.decode()  # the typing is kept
+    data["share_2"] = "25"
+    refused = client.post(reverse("allocations"), data).content.decode()
+    assert "The measures&#x27; shares must add up to 100%; they add up to 115%." in refused
+    data["share_2"] = "10"
+    assert client.post(reverse("allocations"), data).status_code == 302
+    client.force_login(person("plymouth-chair"))
+    text = " ".join(client.get(page(plymouth())).content.decode().split())
+    # 2014/15: DTOC (40%) and reablement (10%) and experience (20%) met: 70% of £2.4m.
+    assert "(2014/15 figures): £1,680,000 of £2,400,000 earned" in text
+    client.force_login(person("plymouth-admin"))
+    assert client.post(reverse("allocations"), data).status_code == 403
+
+
+def _workbook(client, plan, slug) -> bytes:
+    response = client.get(page(plan, "quarterly_return_export", quarter=slug))
+    assert response.status_code == 200
+    assert f'filename="itf-return-plymouth-{slug}-version-' in response["Content-Disposition"]
+    return response.content
+
+
+def _import(client, plan, slug, data: bytes, name="return.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, data)
+    return client.post(return_url(plan, slug), {"import": "1", "workbook": upload})
+
+
+def test_a_return_goes_out_as_a_workbook_with_live_formulas_and_comes_back_into_its_form(
+    client, tmp_path
+):
+    from openpyxl import load_workbook
+
+    from tests.libreoffice import recalculated
+
+    plan = plymouth()
+    client.force_login(person("plymouth-finance"))
+    data = _workbook(client, plan, "2015-16-q2")
+    path = tmp_path / "return.xlsx"
+    path.write_bytes(data)
+    book = load_workbook(recalculated([path], tmp_path) / path.name, data_only=True)
+    sheet = book["Return"]
+    values = {row[1]: row for row in sheet.iter_rows(values_only=True) if row[1]}
+    assert values["Net (spend less income)"][3] == 448223000  # planned, live
+    assert values["Net (spend less income)"][6] == 448223000  # forecast, live
+    over = next(r for r in sheet.iter_rows(values_only=True) if r[1] and "over-spend" in r[1])
+    assert over[3] == 26742000
+    assert values["Acute"][7] == 1200000  # the variance, a live formula
+    checks = {r[0]: r[1] for r in book["Checklist"].iter_rows(min_row=4, values_only=True)}
+    assert checks["No forecast outturn is below its spend to date"] == "Yes"
+    assert checks["The forecast over- or under-spend is within the materiality threshold"] == "No"
+
+    # The finance lead fills it in as a spreadsheet: Acute down, a note that looks like a formula.
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["Return"]
+    for row in sheet.iter_rows(min_row=5):
+        if row[1].value == "Acute":
+            row[5].value = 151914000
+            row[8].value = '=HYPERLINK("http://x","click")'
+    edited = io.BytesIO()
+    book.save(edited)
+    response = _import(client, plan, "2015-16-q2", edited.getvalue())
+    text = response.content.decode()
+    assert response.status_code == 200, re.findall(r"Error: </span>([^<]*)<", text)
+    assert "The figures below are from return.xlsx. Nothing is saved yet" in text
+    assert 'value="151914000"' in text
+    found = QuarterlyReturn.objects.get(plan=plan, year="2015/16", quarter=2)
+    assert found.version == 1  # nothing saved until the person saves
+    # Saving what the page shows (the workbook's cells, as the page posts them) makes version 2.
+    from plans.exports.returns import return_workbook_read
+
+    shown, version = return_workbook_read(
+        edited.getvalue(),
+        plan=plan,
+        quarter=quarter_find(plan, "2015-16-q2"),
+        figures=figures_for(submitted_seal(plan), "2015/16", found.content),
+    )
+    assert version == 1
+    assert client.post(return_url(plan, "2015-16-q2"), shown).status_code == 302
+    found.refresh_from_db()
+    acute = next(line for line in found.content["schemes"] if line["name"] == "Acute")
+    assert (found.version, acute["forecast"]) == (2, "151914000.00")
+    assert acute["progress"] == "=HYPERLINK(&quot;http://x&quot;,&quot;click&quot;)".replace(
+        "&quot;", '"'
+    )
+
+
+def test_a_workbook_of_another_quarter_a_damaged_file_or_a_stale_copy_is_refused_with_why(client):
+    plan = plymouth()
+    client.force_login(person("plymouth-finance"))
+    q1 = _workbook(client, plan, "2015-16-q1")
+    wrong = _import(client, plan, "2015-16-q2", q1)
+    assert wrong.status_code == 400
+    assert "This is not the workbook of the Quarter 2 of 2015/16" in wrong.content.decode()
+    damaged = _import(client, plan, "2015-16-q2", b"PK\x03\x04 not really")
+    assert "The file is not an Excel workbook (.xlsx)." in damaged.content.decode()
+    # Exported at version 1; a colleague saves version 2; the import's save is then a conflict.
+    q2 = _workbook(client, plan, "2015-16-q2")
+    client.force_login(person("plymouth-admin"))
+    client.post(return_url(plan, "2015-16-q2"), posted(plan, "2015-16-q2", {"note": "Admin's"}))
+    client.force_login(person("plymouth-finance"))
+    shown = _import(client, plan, "2015-16-q2", q2).content.decode()
+    assert 'name="base_version" value="1"' in shown
+    stale = posted(plan, "2015-16-q2", {"base_version": "1", "note": "From the workbook"})
+    response = client.post(return_url(plan, "2015-16-q2"), stale)
+    assert response.status_code == 409
+    assert "saved this return while you were working on it" in response.content.decode()

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from finance.models import Allocation, QuarterlyReturn
-from finance.return_form import ReturnForm
+from finance.monitoring_forms import ReturnForm
 from finance.services import allocations_load, part_save
 from governance.constants import NATIONAL_ADMIN_GROUP, Action, Role
 from governance.milestones import milestones_set

@@ -1,11 +1,12 @@
-"""The quarterly return as a form: a line per scheme, per partner's stream and per outcome
-measure of the submitted plan, each field derived from the return's description
-(`finance.returns`), labelled with its line so that a message says which."""
+"""The forms of in-year monitoring: the quarterly return (a line per scheme, per partner's
+stream and per outcome measure of the submitted plan, each field derived from the return's
+description in `finance.returns` and labelled with its line, so that a message says which), and
+how the national measures count towards the element paid for performance."""
 
 from django import forms
 
 from finance.returns import MetricLine, PaidLine, ReturnContent, SchemeLine, return_check
-from plans.parts import form_field, money_typed
+from plans.parts import form_field, money_typed, percent
 from plans.template import ContentError, questions
 
 
@@ -13,8 +14,15 @@ def _to_json(value) -> str:
     return "" if value is None else str(value)
 
 
+STALE_PAGE = (
+    "This page was sent without the version of the return it was drawn from: open the return "
+    "again, and enter your figures there."
+)
+
+
 class ReturnForm(forms.Form):
-    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # Its own message, at the top: a person never sees this field, so it has nothing beside it.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
     def __init__(self, data=None, *, figures: dict, content: dict | None = None, version: int = 0):
         super().__init__(data, initial={"base_version": version})
@@ -96,6 +104,9 @@ class ReturnForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "base_version" in self.errors or data.get("base_version") is None:
+            self.errors.pop("base_version", None)
+            self.add_error(None, STALE_PAGE)
         if self.errors:
             return data
         # The return's own rules (a forecast below the spend to date) are its description's:
@@ -116,3 +127,53 @@ class ReturnForm(forms.Form):
                 else:
                     self.add_error(None, item["msg"])
         return data
+
+
+class PerformanceTermsForm(forms.Form):
+    """How each national measure counts towards the element paid for performance: its share of
+    each payment, and which way is better."""
+
+    def __init__(self, *args, terms: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = [term["name"] for term in terms]
+        for number, term in enumerate(terms):
+            self.fields[f"share_{number}"] = percent(
+                f"{term['name']}: share of each payment (%)", name=f"{term['name']}: share"
+            )
+            self.fields[f"share_{number}"].required = True
+            self.fields[f"share_{number}"].error_messages["required"] = (
+                f"{term['name']}: give its share of each payment, as a percentage."
+            )
+            self.fields[f"better_{number}"] = forms.ChoiceField(
+                label=f"{term['name']}: its target is met by a figure",
+                choices=[("lower", "At or below the projection"), ("higher", "At or above it")],
+                widget=forms.RadioSelect,
+                error_messages={"required": f"{term['name']}: say which way is better."},
+            )
+            self.initial[f"share_{number}"] = term["share"]
+            self.initial[f"better_{number}"] = "lower" if term["lower_is_better"] else "higher"
+
+    def lines(self):
+        return [
+            (name, self[f"share_{number}"], self[f"better_{number}"])
+            for number, name in enumerate(self.names)
+        ]
+
+    def terms(self) -> list[dict]:
+        return [
+            {
+                "name": name,
+                "share": self.cleaned_data[f"share_{number}"],
+                "lower_is_better": self.cleaned_data[f"better_{number}"] == "lower",
+            }
+            for number, name in enumerate(self.names)
+        ]
+
+
+class ReturnUploadForm(forms.Form):
+    workbook = forms.FileField(
+        label="Import the return's workbook, filled in",
+        help_text="The workbook downloaded from this page (.xlsx). Its figures are shown in the "
+        "form for you to check; nothing is saved until you save the return.",
+        error_messages={"required": "Choose the return's workbook to import."},
+    )

@@ -1,0 +1,314 @@
+"""A quarterly return as a workbook, in the style of the plan's (`plans.exports.excel`): the
+figures to fill in yellow, the plan's own in grey, totals, variances and the over-spend as live
+formulas, and a Checklist of live checks; and the same workbook read back, filled in, as the
+return's form would be posted (`finance.monitoring_forms.ReturnForm`), so that an import meets
+every check a person typing meets, and a save made since the export is a conflict."""
+
+from decimal import Decimal
+from io import BytesIO
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.packaging.custom import IntProperty
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from itf_portal.money import LIMIT
+from plans.exports.excel import (
+    BOLD,
+    DERIVED,
+    GREEN,
+    MONEY_FORMAT,
+    RED,
+    TITLE,
+    WRAP,
+    cell_put,
+    label_put,
+)
+from plans.exports.template import MONEY, NUMBER, TEXT, printable
+
+RETURN = "Return"
+CHECKLIST = "Checklist"
+VERSION_PROPERTY = "itf_return_version"
+RETURN_PROPERTY = "itf_return"  # which return: "plymouth 2015-16-q2"
+# The schemes' table: its columns, in order, and the kind of each.
+SCHEME_COLUMNS = [
+    ("No.", TEXT),
+    ("Scheme", TEXT),
+    ("Spend or income", TEXT),
+    ("Planned", MONEY),
+    ("Spend to date", MONEY),
+    ("Forecast outturn", MONEY),
+    ("Counts as", MONEY),
+    ("Variance", MONEY),
+    ("Progress this quarter", TEXT),
+]
+WIDTHS = [7, 34, 11, 16, 16, 16, 16, 16, 40]
+
+
+class WorkbookProblem(ValueError):
+    """The file cannot be read as this return's workbook; the message says why."""
+
+
+def return_workbook(
+    *, plan, quarter, figures: dict, version: int, threshold: Decimal, seal: str
+) -> bytes:
+    """The workbook of a quarter's return as it stands (`figures`: its figures against the
+    submitted plan; `version`: the return's, kept so an edited copy is imported against it)."""
+    book = Workbook()
+    ws = book.active
+    ws.title = RETURN
+    book.custom_doc_props.append(IntProperty(name=VERSION_PROPERTY, value=version))
+    book.custom_doc_props.append(
+        IntProperty(name=RETURN_PROPERTY, value=int(f"{plan.pk}{quarter.year}{quarter.quarter}"))
+    )
+    for number, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(number)].width = width
+    ws.cell(row=1, column=1, value=f"{quarter.name} return").font = TITLE
+    cell_put(ws, 2, 1, f"{plan.area.name}: {plan.round.name}", fill=DERIVED)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=3)
+    cell_put(ws, 2, 4, f"Plan as submitted, seal {seal[:12]}…", fill=DERIVED)
+    ws.merge_cells(start_row=2, start_column=4, end_row=2, end_column=6)
+    cell_put(ws, 2, 7, f"Return version {version}", fill=DERIVED)
+    ws.freeze_panes = "A5"
+    label_put(
+        ws,
+        3,
+        1,
+        "Fill in the yellow cells: amounts in pounds for the year so far and "
+        "as forecast for the whole year. Grey cells are the plan's and worked out.",
+        font=Font(italic=True, color="425563"),
+    )
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=9)
+    money = DataValidation(
+        type="decimal", operator="between", formula1="0", formula2=str(LIMIT), allow_blank=True
+    )
+    money.error = f"Enter an amount in pounds from 0 to {LIMIT:,}."
+    ws.add_data_validation(money)
+    row = 4
+    for number, (title, _) in enumerate(SCHEME_COLUMNS, start=1):
+        label_put(ws, row, number, title).fill = DERIVED
+        ws.cell(row=row, column=number).alignment = WRAP
+    first = row + 1
+    for line in figures["schemes"]:
+        row += 1
+        cell_put(ws, row, 1, str(line["position"] + 1), fill=DERIVED)
+        cell_put(ws, row, 2, line["name"], fill=DERIVED)
+        cell_put(ws, row, 3, "Income" if line["income"] else "Spend", fill=DERIVED)
+        cell_put(ws, row, 4, line["planned"], MONEY, fill=DERIVED)
+        money.add(cell_put(ws, row, 5, line["spend_to_date"], MONEY))
+        money.add(cell_put(ws, row, 6, line["forecast"], MONEY))
+        # A scheme without a forecast counts at its plan; an income line against spend.
+        _formula(ws, row, 7, f'=IF(F{row}="",D{row},F{row})')
+        _formula(ws, row, 8, f'=IF(C{row}="Income",-1,1)*(G{row}-D{row})')
+        cell_put(ws, row, 9, line["progress"], TEXT)
+    last = row
+    row += 1
+    net = row
+    label_put(ws, net, 2, "Net (spend less income)")
+    for column in (4, 5, 7, 8):
+        letter = get_column_letter(column)
+        _formula(
+            ws,
+            net,
+            column,
+            f'=SUMIF($C${first}:$C${last},"Spend",{letter}{first}:{letter}{last})'
+            f'-SUMIF($C${first}:$C${last},"Income",{letter}{first}:{letter}{last})'
+            if last >= first
+            else "=0",
+        )
+    row += 2
+    pool = row
+    label_put(ws, pool, 2, "Pooled budget (the partners' contributions)")
+    cell_put(ws, pool, 4, figures["pool"], MONEY, fill=DERIVED)
+    over = row + 1
+    label_put(ws, over, 2, "Forecast over-spend against the pooled budget (under-spend below 0)")
+    _formula(ws, over, 4, f"=G{net}-D{pool}")
+    threshold_row = row + 2
+    label_put(ws, threshold_row, 2, "Materiality threshold (a year)")
+    cell_put(ws, threshold_row, 4, threshold, MONEY, fill=DERIVED)
+    row += 4
+    label_put(ws, row, 1, "Paid into the pool to date", TITLE)
+    row += 1
+    for number, title in enumerate(
+        ["Partner and stream", "", "", "Planned", "Paid to date", "Still to come"], start=1
+    ):
+        label_put(ws, row, number, title).fill = DERIVED
+    for line in figures["paid"]:
+        row += 1
+        cell_put(ws, row, 1, f"{line['name']}, {line['stream_label']}", fill=DERIVED)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        cell_put(ws, row, 4, line["planned"], MONEY, fill=DERIVED)
+        money.add(cell_put(ws, row, 5, line["paid"], MONEY))
+        _formula(ws, row, 6, f"=D{row}-N(E{row})")
+    row += 2
+    label_put(ws, row, 1, "Outcome measures", TITLE)
+    row += 1
+    for number, title in enumerate(
+        ["No.", "Measure", "Unit", "Baseline", f"Projected {figures['year']}", "Latest actual"],
+        start=1,
+    ):
+        label_put(ws, row, number, title).fill = DERIVED
+    for line in figures["metrics"]:
+        row += 1
+        cell_put(ws, row, 1, str(line["position"] + 1), fill=DERIVED)
+        cell_put(ws, row, 2, line["name"], fill=DERIVED)
+        cell_put(ws, row, 3, line["unit"], fill=DERIVED)
+        cell_put(ws, row, 4, line["baseline"], NUMBER, fill=DERIVED)
+        cell_put(ws, row, 5, line["projection"], NUMBER, fill=DERIVED)
+        cell_put(ws, row, 6, line["actual"], NUMBER)
+    row += 2
+    label_put(ws, row, 1, "Commentary for the partners", TITLE)
+    row += 1
+    cell_put(ws, row, 1, figures["note"], TEXT)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
+    ws.row_dimensions[row].height = 120
+    _checklist(book.create_sheet(CHECKLIST), first, last, over, threshold_row)
+    for sheet in book.worksheets:
+        _print_setup(sheet, plan.area.name, quarter.name)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _formula(ws, row: int, column: int, formula: str):
+    cell = ws.cell(row=row, column=column, value=formula)
+    cell.fill = DERIVED
+    cell.number_format = MONEY_FORMAT
+    return cell
+
+
+def _checklist(ws, first: int, last: int, over: int, threshold: int) -> None:
+    """Live checks of the Return sheet, which follow every edit."""
+    ws.column_dimensions["A"].width = 60
+    ws.column_dimensions["B"].width = 9
+    ws.column_dimensions["C"].width = 70
+    ws.cell(row=1, column=1, value=CHECKLIST).font = TITLE
+    for number, header in enumerate(["Check", "Met?", "What it says"], start=1):
+        label_put(ws, 3, number, header).fill = DERIVED
+    rows = f"{first}:{last}" if last >= first else None
+    sheet = f"'{RETURN}'!"
+    checks = [
+        (
+            "Every scheme planned to spend in the year has a forecast",
+            f'=IF(COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")=0,"Yes","No")'
+            if rows
+            else '="Yes"',
+            f'=COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")'
+            '&" scheme(s) with a planned spend have no forecast: each counts at its plan."'
+            if rows
+            else '="There are no schemes."',
+        ),
+        (
+            "No forecast outturn is below its spend to date",
+            f'=IF(SUMPRODUCT(({sheet}F{first}:F{last}<>"")*({sheet}F{first}:F{last}'
+            f'<{sheet}E{first}:E{last}))=0,"Yes","No")'
+            if rows
+            else '="Yes"',
+            '="A forecast below its spend to date is refused when the return is imported."',
+        ),
+        (
+            "The forecast over- or under-spend is within the materiality threshold",
+            f'=IF(ABS({sheet}D{over})<{sheet}D{threshold},"Yes","No")',
+            f'=IF(ABS({sheet}D{over})<{sheet}D{threshold},"Within the threshold: no notice is '
+            f'needed.","At or beyond the threshold: every partner is told, and it is a material '
+            f'change to the section 75 agreement.")',
+        ),
+    ]
+    for number, (name, met, says) in enumerate(checks, start=4):
+        label_put(ws, number, 1, name, font=Font()).alignment = WRAP
+        ws.cell(row=number, column=2, value=met).fill = DERIVED
+        ws.cell(row=number, column=3, value=says).fill = DERIVED
+        ws.cell(row=number, column=3).alignment = WRAP
+    ws.conditional_formatting.add(
+        "B4:B6", CellIsRule(operator="equal", formula=['"Yes"'], fill=GREEN, font=BOLD)
+    )
+    ws.conditional_formatting.add(
+        "B4:B6", CellIsRule(operator="equal", formula=['"No"'], fill=RED, font=BOLD)
+    )
+
+
+def _print_setup(ws, area: str, quarter: str) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.left.text = printable(f"{area}: {quarter} return")
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _typed(value) -> str:
+    """A cell's value as a person would have typed it into the return's form."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    return str(value).strip()
+
+
+def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[dict, int]:
+    """What an edited copy of the return's workbook posts to the return's form (its yellow
+    cells, by the line they are on), and the version it was exported from. WorkbookProblem if
+    it is not this return's workbook."""
+    try:
+        # As typed: a formula typed where text goes is kept as its text, never run.
+        book = load_workbook(BytesIO(data))
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise WorkbookProblem("The file is not an Excel workbook (.xlsx).") from error
+    properties = {p.name: p.value for p in book.custom_doc_props.props}
+    expected = int(f"{plan.pk}{quarter.year}{quarter.quarter}")
+    if properties.get(RETURN_PROPERTY) != expected or RETURN not in book.sheetnames:
+        raise WorkbookProblem(
+            f"This is not the workbook of the {quarter.name} return: download it from this page, "
+            "fill it in and import it here."
+        )
+    version = properties.get(VERSION_PROPERTY)
+    if not isinstance(version, int) or version < 0:
+        raise WorkbookProblem("The workbook does not say which version of the return it is.")
+    rows = list(book[RETURN].iter_rows(values_only=True))
+    posted: dict = {"base_version": str(version)}
+    # The schemes' rows run from under their headings to the net row.
+    by_number = {}
+    for found in rows[4:]:
+        if found and _typed(found[1]) == "Net (spend less income)":
+            break
+        if found and found[0] is not None:
+            by_number[_typed(found[0])] = found
+    schemes = {str(line["position"] + 1): line for line in figures["schemes"]}
+    for number, line in schemes.items():
+        found = by_number.get(number)
+        if found is None or _typed(found[1]) != printable(line["name"]):
+            raise WorkbookProblem(
+                f"Scheme {number} ({line['name']}) is not where the workbook put it: the rows "
+                "of the schemes must stay as they were exported."
+            )
+        position = line["position"]
+        posted[f"spend_to_date_{position}"] = _typed(found[4])
+        posted[f"forecast_{position}"] = _typed(found[5])
+        posted[f"progress_{position}"] = _typed(found[8])
+    paid = {f"{p['name']}, {p['stream_label']}": p for p in figures["paid"]}
+    measures = {str(m["position"] + 1): m for m in figures["metrics"]}
+    note_next = False
+    seen_measures = False
+    for found in rows[4:]:
+        first = _typed(found[0]) if found else ""
+        if note_next:
+            posted["note"] = first
+            note_next = False
+        elif first == "Commentary for the partners":
+            note_next = True
+        elif first == "Outcome measures":
+            seen_measures = True
+        elif first in paid:
+            line = paid[first]
+            posted[f"paid_{line['organisation']}_{line['stream']}"] = _typed(found[4])
+        elif (
+            seen_measures
+            and first in measures
+            and _typed(found[1]) == printable(measures[first]["name"])
+        ):
+            posted[f"actual_{measures[first]['position']}"] = _typed(found[5])
+    return posted, version
