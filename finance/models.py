@@ -300,3 +300,21 @@ class PerformanceMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.share}%"
+
+
+class ReturnComment(models.Model):
+    """A comment on a quarterly return, by anyone in the area (the partners' questions on the
+    figures before they confirm them)."""
+
+    quarterly_return = models.ForeignKey(
+        QuarterlyReturn, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.quarterly_return}"

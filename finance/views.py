@@ -1,15 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import Allocation, QuarterlyReturn
-from finance.monitoring_forms import PerformanceTermsForm, ReturnForm, ReturnUploadForm
+from finance.monitoring_forms import (
+    PerformanceTermsForm,
+    ReturnCommentForm,
+    ReturnForm,
+    ReturnUploadForm,
+)
 from finance.parts import ArrangementsForm
 from finance.returns import return_changes
 from finance.services import (
@@ -23,7 +28,7 @@ from finance.services import (
     plan_fund_summary,
     risk_share_calculator,
 )
-from governance.models import ExportFile, VarianceNotice
+from governance.models import VarianceNotice
 from governance.monitoring import (
     ReturnConflict,
     figures_for,
@@ -31,6 +36,8 @@ from governance.monitoring import (
     notice_acknowledge,
     notice_words,
     quarter_find,
+    return_comment_add,
+    return_comments,
     return_confirm,
     return_history,
     return_named,
@@ -54,6 +61,7 @@ from plans.exports.monitoring import (
     return_export_xlsx,
 )
 from plans.exports.returns import WorkbookProblem, return_workbook_read
+from plans.exports.service import paper_response
 from plans.models import Organisation
 from plans.services import plan_current_round
 from plans.template import ContentError, content_problems
@@ -214,7 +222,9 @@ def quarterly_return(request, slug, round_slug, quarter):
         form=form,
         history=return_history(current),
         signoff=return_signoff(current, request.user, seal),
+        comment_form=ReturnCommentForm(),
     )
+    context["comments"], context["comment_count"] = return_comments(current)
     context["upload"] = ReturnUploadForm()
     if request.method == "POST" and "import" in request.POST:
         return _return_import(request, context, plan, found_quarter, figures, stored)
@@ -302,20 +312,7 @@ def monitoring_pdf(request, slug, round_slug):
     worker and kept; until it is ready this page says so and follows the print."""
     plan = plan_for_user(request.user, slug, round_slug)
     file = monitoring_pdf_ask(plan=plan)
-    if request.headers.get("Accept") == "application/json":
-        response = JsonResponse({"status": file.status, "reason": file.error})
-    elif file.status == ExportFile.DONE:
-        data, name = monitoring_pdf_served(file=file, user=request.user)
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-    elif file.status == ExportFile.FAILED:
-        response = render(
-            request, "plans/print_failed.html", {"plan": plan, "reason": file.error}, status=503
-        )
-    else:
-        response = render(request, "plans/print_waiting.html", {"plan": plan}, status=202)
-    patch_vary_headers(response, ["Accept"])
-    return response
+    return paper_response(request, plan, file, monitoring_pdf_served)
 
 
 def _return_found(request, slug, round_slug, quarter):
@@ -422,3 +419,37 @@ def quarterly_return_export(request, slug, round_slug, quarter):
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def return_comment_view(request, slug, round_slug, quarter):
+    """A comment on a recorded return; a blank or too long one is refused beside the box, with
+    what was typed kept."""
+    plan, found_quarter, found = _return_found(request, slug, round_slug, quarter)
+    form = ReturnCommentForm(request.POST)
+    if form.is_valid():
+        return_comment_add(found=found, author=request.user, text=form.cleaned_data["text"])
+        messages.success(request, "Your comment has been added.")
+        url = reverse(
+            "quarterly_return",
+            kwargs={"slug": slug, "round_slug": round_slug, "quarter": quarter},
+        )
+        return redirect(url + "#comments")
+    seal = submitted_seal(plan)
+    figures = figures_for(seal, found_quarter.year_label, found.content)
+    context = {
+        "plan": plan,
+        "quarter": found_quarter,
+        "refusal": "",
+        "may_record": has_area_perm(request.user, EDIT_FINANCE, plan.area),
+        "current": found,
+        "figures": figures,
+        "form": ReturnForm(figures=figures, content=found.content, version=found.version),
+        "upload": ReturnUploadForm(),
+        "history": return_history(found),
+        "signoff": return_signoff(found, request.user, seal),
+        "comment_form": form,
+    }
+    context["comments"], context["comment_count"] = return_comments(found)
+    return render(request, "finance/return.html", context, status=400)

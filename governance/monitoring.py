@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.charts import bar_chart
-from finance.models import Allocation, QuarterlyReturn
+from finance.models import Allocation, QuarterlyReturn, ReturnComment
 from finance.returns import (
     QUARTERS,
     quarter_end,
@@ -47,7 +47,7 @@ from governance.workflow import state_described
 from itf_portal.mail import email_send
 from itf_portal.money import money_format
 from itf_portal.years import year_label
-from plans.constants import APPROVE_PLAN, EDIT_FINANCE, PartKey, PlanState
+from plans.constants import APPROVE_PLAN, COMMENT_PLAN, EDIT_FINANCE, PartKey, PlanState
 from plans.models import Organisation, Plan
 from plans.snapshot import seal_digest, snapshot_frame
 
@@ -810,3 +810,25 @@ def _performance_shown(plan: Plan, seal: Seal, by_year: dict[str, list[tuple]]) 
         }
         for allocation in allocations
     ]
+
+
+COMMENTS_SHOWN = 50
+
+
+def return_comment_add(*, found: QuarterlyReturn, author, text: str) -> ReturnComment:
+    """A comment on a recorded return, by a member of its area."""
+    if not has_area_perm(author, COMMENT_PLAN, found.plan.area):
+        raise PermissionDenied("Only members of this area can comment on its returns.")
+    comment = ReturnComment(quarterly_return=found, author=author, text=text.strip())
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+def return_comments(found: QuarterlyReturn | None) -> tuple[list[ReturnComment], int]:
+    """The return's latest comments, oldest first, and how many there are (two queries)."""
+    if found is None:
+        return [], 0
+    comments = found.comments.select_related("author")
+    latest = list(comments.order_by("-created_at", "-pk")[:COMMENTS_SHOWN])[::-1]
+    return latest, len(latest) if len(latest) < COMMENTS_SHOWN else comments.count()

@@ -50,6 +50,11 @@ urlpatterns = [
     path(
         PLAN + "monitoring/<slug:quarter>/note/", finance_views.return_note_view, name="return_note"
     ),
+    path(
+        PLAN + "monitoring/<slug:quarter>/comments/",
+        finance_views.return_comment_view,
+        name="return_comment",
+    ),
     path(PLAN + "export.xlsx", parts_views.plan_export, name="plan_export"),
     path(PLAN + "export.pdf", parts_views.plan_export_pdf, name="plan_export_pdf"),
     path(PLAN + "import/", workbook_views.plan_import, name="plan_import"),

@@ -47,7 +47,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import QuarterlyReturn
-from finance.monitoring_forms import PerformanceTermsForm, ReturnForm
+from finance.monitoring_forms import PerformanceTermsForm, ReturnCommentForm, ReturnForm
 from finance.services import performance_terms
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.forms import MemberAddForm
@@ -745,6 +745,14 @@ def return_import(w, draw, client):
     send(client, "post", _plan_url("quarterly_return", place, quarter=slug), data)
 
 
+def return_comment(w, draw, client):
+    place = _one(draw, [w.submitted], [w.other])
+    client.force_login(_one(draw, [place.reviewer, place.finance], [w.other.admin, w.national]))
+    slug = _one(draw, ["2014-15-q1"], ["2014-15-q2", "x"])
+    data = form_payload(draw, w, ReturnCommentForm())
+    send(client, "post", _plan_url("return_comment", place, quarter=slug), data)
+
+
 def performance_measures(w, draw, client):
     """How the national measures count, set on the Allocations page."""
     client.force_login(_one(draw, [w.national], [w.drafting.admin]))
@@ -1163,6 +1171,7 @@ TARGETS = [
             row_page,
             quarterly_return,
             return_import,
+            return_comment,
             performance_measures,
             notice_ack,
             calculator,

@@ -9,8 +9,11 @@ from typing import Any, NamedTuple
 
 from django.contrib.staticfiles import finders
 from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django_tasks import task
 
 from finance.rules import pooled_budget
@@ -378,3 +381,24 @@ def plan_export_pdf(*, plan: Plan, user) -> tuple[bytes, str]:
     pdf = pdf_print(html, finders.find("print/plan.css"))
     Export.objects.create(plan=plan, user=user, format="pdf", seal=digest or "draft")
     return pdf, export_name(plan, digest, "pdf")
+
+
+def paper_response(request, plan: Plan, file: ExportFile, served) -> HttpResponse:
+    """The answer to an ask for a paper the task worker prints (`paper_ask`): its state to the
+    waiting page's script (JSON), the PDF once printed (`served(file=, user=)` records the
+    download and names it), why it failed, or the page that waits for it."""
+    response: HttpResponse
+    if request.headers.get("Accept") == "application/json":
+        response = JsonResponse({"status": file.status, "reason": file.error})
+    elif file.status == ExportFile.DONE:
+        data, name = served(file=file, user=request.user)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    elif file.status == ExportFile.FAILED:
+        response = render(
+            request, "plans/print_failed.html", {"plan": plan, "reason": file.error}, status=503
+        )
+    else:
+        response = render(request, "plans/print_waiting.html", {"plan": plan}, status=202)
+    patch_vary_headers(response, ["Accept"])
+    return response

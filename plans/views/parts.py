@@ -10,11 +10,10 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
-from governance.models import ExportFile, Seal
+from governance.models import Seal
 from governance.permissions import (
     ASSIGN_PARTS,
     COMMENT_PLAN,
@@ -28,7 +27,12 @@ from itf_portal.forms import DayMonthYearField, errors_to_form
 from itf_portal.templatetags.nhsuk import person
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
-from plans.exports.service import plan_export_xlsx, plan_pdf_ask, plan_pdf_served
+from plans.exports.service import (
+    paper_response,
+    plan_export_xlsx,
+    plan_pdf_ask,
+    plan_pdf_served,
+)
 from plans.models import Comment
 from plans.registry import PART_BY_KEY, PARTS, part_display, rows_overview
 from plans.services import (
@@ -440,17 +444,4 @@ def plan_export_pdf(request, slug, round_slug, number=None):
         file = plan_pdf_ask(plan=plan, number=number)
     except Seal.DoesNotExist as missing:
         raise Http404("There is no such sealed version.") from missing
-    if request.headers.get("Accept") == "application/json":
-        response = JsonResponse({"status": file.status, "reason": file.error})
-    elif file.status == ExportFile.DONE:
-        data, name = plan_pdf_served(file=file, user=request.user)
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-    elif file.status == ExportFile.FAILED:
-        response = render(
-            request, "plans/print_failed.html", {"plan": plan, "reason": file.error}, status=503
-        )
-    else:
-        response = render(request, "plans/print_waiting.html", {"plan": plan}, status=202)
-    patch_vary_headers(response, ["Accept"])
-    return response
+    return paper_response(request, plan, file, plan_pdf_served)

@@ -38,7 +38,7 @@ def test_a_pool_manager_records_a_quarter_and_the_partner_still_to_acknowledge_d
     page.get_by_role("button", name="Save the return").click()
     page.wait_for_url(f"**{MONITORING}")
     expect(page.get_by_text("return saved (version 1)")).to_be_visible()
-    expect(page.get_by_test_id("overspend").first).to_have_text("An over-spend of £26,942,000")
+    expect(page.get_by_test_id("overspend").last).to_have_text("An over-spend of £26,942,000")
     violations += axe_violations(page)
 
     other = new_page()
@@ -55,5 +55,8 @@ def test_a_pool_manager_records_a_quarter_and_the_partner_still_to_acknowledge_d
     lead.get_by_role("button", name="Confirm the figures for NHS Northern").click()
     expect(lead.get_by_text("The figures are confirmed for NHS Northern")).to_be_visible()
     expect(lead.get_by_test_id("return-signoff")).to_contain_text("Not yet noted by the chair")
+    lead.get_by_label("Add a comment").fill("Confirmed after the winter money came in.")
+    lead.get_by_role("button", name="Post comment").click()
+    expect(lead.get_by_test_id("return-comments")).to_contain_text("after the winter money")
     violations += axe_violations(lead)
     assert violations == []

@@ -678,3 +678,25 @@ def test_a_workbook_of_another_quarter_a_damaged_file_or_a_stale_copy_is_refused
     response = client.post(return_url(plan, "2015-16-q2"), stale)
     assert response.status_code == 409
     assert "saved this return while you were working on it" in response.content.decode()
+
+
+def test_the_partners_comment_on_a_return_and_a_blank_or_long_comment_is_refused_and_kept(client):
+    plan = plymouth()
+    url = page(plan, "return_comment", quarter="2015-16-q2")
+    client.force_login(person("plymouth-ccg-finance"))
+    done = client.post(url, {"comment-text": "Is the Acute figure after the winter money?"})
+    assert done.status_code == 302 and done["Location"].endswith("/2015-16-q2/#comments")
+    text = client.get(return_url(plan, "2015-16-q2")).content.decode()
+    assert "Comments (1)" in text and "Is the Acute figure after the winter money?" in text
+    blank = client.post(url, {"comment-text": "   "})
+    assert blank.status_code == 400 and "Write your comment before posting it." in (
+        blank.content.decode()
+    )
+    long = client.post(url, {"comment-text": "x" * 5001})
+    assert "A comment must be 5,000 characters or fewer." in long.content.decode()
+    assert "x" * 5001 in long.content.decode()  # what was typed is kept
+    client.force_login(person("devon-admin"))
+    assert client.post(url, {"comment-text": "From Devon"}).status_code == 404
+    client.force_login(person("plymouth-finance"))
+    unrecorded = page(plan, "return_comment", quarter="2015-16-q4")
+    assert client.post(unrecorded, {"comment-text": "Early"}).status_code == 404
