@@ -386,6 +386,11 @@ def return_figures(
             "forecast": forecast,
             "progress": line.get("progress", ""),
             "variance": sign * (counted - planned),
+            # In the year's figures at all: planned to spend in it, or something said of it.
+            "active": bool(planned)
+            or any(
+                line.get(k) not in ("", None) for k in ("spend_to_date", "forecast", "progress")
+            ),
         }
         rows.append(shown)
         label = FundingStream(row["stream"]).label if row.get("stream") else "No stream given"

@@ -208,7 +208,8 @@ def return_save(
             return found, None  # nothing changed: no new version, and its sign-off stands
         found.content = named
         found.version += 1
-        return_withdraw(found, f"The return was changed (version {found.version}).")
+        found.plan = plan
+        return_withdraw(found, quarter, user)
         found.updated_at, found.updated_by = timezone.now(), user
         found._change_reason = f"{quarter.name} return saved"
         found._history_user = user
@@ -516,11 +517,37 @@ def _partners_of(seal: Seal) -> list[dict]:
     return list(seal.snapshot.get("partners", []))
 
 
-def return_withdraw(found: QuarterlyReturn, reason: str) -> int:
-    """Withdraw every standing confirmation and note of a return (a change to its figures)."""
-    return ReturnSignOff.objects.filter(quarterly_return=found, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now(), withdrawn_reason=reason
+def return_withdraw(found: QuarterlyReturn, quarter: Quarter, user) -> int:
+    """Withdraw every standing confirmation and note of a return its figures have changed
+    under (kept, marked withdrawn), and tell the people who gave them, by the task worker."""
+    standing = ReturnSignOff.objects.filter(quarterly_return=found, withdrawn_at__isnull=True)
+    emails = list(standing.values_list("user__email", flat=True))
+    withdrawn = standing.update(
+        withdrawn_at=timezone.now(),
+        withdrawn_reason=f"The return was changed (version {found.version}).",
     )
+    if withdrawn:
+        plan = found.plan
+        email_send(
+            to=emails,
+            subject=f"{plan.area.name}: the {quarter.name} return has changed since you "
+            "signed it off",
+            body=(
+                f"{user.get_full_name() or user.get_username()} saved version {found.version} "
+                f"of the {plan.area.name} return for {quarter.name} after you had confirmed or "
+                "noted it, so your sign-off has been withdrawn (it is kept in the return's "
+                "record). Read the return again and confirm or note it."
+            ),
+            path=reverse(
+                "quarterly_return",
+                kwargs={
+                    "slug": plan.area.slug,
+                    "round_slug": plan.round.slug,
+                    "quarter": quarter.slug,
+                },
+            ),
+        )
+    return withdrawn
 
 
 def _locked_return(found: QuarterlyReturn) -> QuarterlyReturn:

@@ -271,11 +271,14 @@ def plan_workbook(
     signoff: list | None = None,
     cover: list | None = None,
     export_id: int | None = None,
+    mark: str = "",
 ) -> bytes:
     """The workbook for a plan snapshot; `seal` is printed on every sheet (or "Draft"), the
     readiness `checks` fill the Checklist; the `cover` lines (label, value, kind: the dates and
     each year's minimum and total) and the `signoff` rows fill the Cover.
-    `export_id` is kept as a document property, so an edited copy can be imported against it."""
+    `export_id` is kept as a document property, so an edited copy can be imported against it.
+    `mark` says on every sheet, and at the top of every printed page, what a version that is no
+    longer the plan in force is ("Sealed version 1, reopened since — not the plan in force")."""
     book = Workbook()
     book.remove(book.active)
     lists = _Lists(book)
@@ -294,11 +297,13 @@ def plan_workbook(
         ws.cell(row=1, column=1, value=sheet.name).font = TITLE
         cell_put(ws, 2, 1, heading, fill=DERIVED)
         cell_put(ws, 2, 2, f"Seal: {seal}" if seal else "Draft: not signed", fill=DERIVED)
+        if mark:
+            cell_put(ws, 2, 3, mark, fill=RED)
         ws.freeze_panes = "A3"
         widths = column_widths(sheet)
         for number, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(number)].width = width
-        _print_setup(ws, area, seal)
+        _print_setup(ws, area, seal, mark)
         validations = _Validations(ws)
         row = 4
         if sheet.name == "Cover":
@@ -477,7 +482,7 @@ def column_widths(sheet) -> list[float]:
     return widths
 
 
-def _print_setup(ws, area: str, seal: str) -> None:
+def _print_setup(ws, area: str, seal: str, mark: str = "") -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
@@ -486,6 +491,8 @@ def _print_setup(ws, area: str, seal: str) -> None:
     ws.print_options.gridLines = False
     ws.oddHeader.left.text = printable(f"{area}: ITF plan")
     ws.oddHeader.right.text = "&A"
+    if mark:
+        ws.oddHeader.center.text = printable(mark)
     ws.oddFooter.left.text = f"Seal {seal[:12]}…" if seal else "DRAFT — not signed"
     ws.oddFooter.right.text = "Page &P of &N"
 

@@ -99,7 +99,13 @@ def plan_export_xlsx(*, plan: Plan, user, number: int | None = None) -> tuple[by
         plan=plan, user=user, format="xlsx", seal=digest or "draft", snapshot=snapshot
     )
     workbook = plan_workbook(
-        snapshot, seal=digest, checks=checks, signoff=signoff, cover=cover, export_id=export.pk
+        snapshot,
+        seal=digest,
+        checks=checks,
+        signoff=signoff,
+        cover=cover,
+        export_id=export.pk,
+        mark="" if version.dated else version.mark(plan.state),
     )
     if key:
         _keep(
@@ -290,6 +296,7 @@ def plan_print_html(plan: Plan, number: int | None = None) -> tuple[str, str]:
             "seal": digest,
             "mark": version.mark(plan.state),
             "cover": cover_lines(plan, snapshot, dated=version.dated),
+            "dated": version.dated,
             "sections": sections,
             "not_started": [spec for spec in PARTS if spec.key not in started],
             "charts": plan_finance_charts(frame, contents),

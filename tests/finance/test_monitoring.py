@@ -431,7 +431,7 @@ def test_each_partners_finance_lead_confirms_a_return_and_then_the_chair_notes_i
 
 
 def test_a_change_to_a_confirmed_return_withdraws_its_sign_off_and_a_stale_confirmation_is_refused(
-    client,
+    client, run_tasks
 ):
     plan = plymouth()
     q1 = QuarterlyReturn.objects.get(plan=plan, year="2015/16", quarter=1)
@@ -446,6 +446,13 @@ def test_a_change_to_a_confirmed_return_withdraws_its_sign_off_and_a_stale_confi
     q1.refresh_from_db()
     assert not q1.signoffs.filter(withdrawn_at__isnull=True).exists()
     assert q1.signoffs.filter(withdrawn_reason="The return was changed (version 2).").count() == 3
+    # Those who had signed it off are told, by the task worker.
+    mail.outbox.clear()
+    run_tasks()
+    told = [m for m in mail.outbox if "has changed since you signed it off" in m.subject]
+    assert len(told) == 1 and sorted(told[0].to) == sorted(
+        f"plymouth-{who}@demo.itf-portal.invalid" for who in ("finance", "ccg-finance", "chair")
+    )
     text = _signoff_rows(client, plan, "2015-16-q1")
     assert "Withdrawn when the return changed (3)" in text
     council = plan.area.partners.get(kind="la")

@@ -290,9 +290,14 @@ def test_an_earlier_sealed_version_downloads_as_it_was_sealed_after_the_plan_mov
     texts = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v]
     assert any(devon.seal.digest in text for text in texts)
     assert devon.leaving.name in " ".join(texts)
+    # Every sheet, and every printed page's header, says it is no longer the plan in force.
+    mark = "Sealed version 1, reopened since — not the plan in force"
+    sheets = [ws for ws in book if ws.sheet_state == "visible"]
+    assert all(ws["C2"].value == mark and ws.oddHeader.center.text == mark for ws in sheets)
     html, digest = plan_print_html(plan, devon.seal.number)
     assert digest == devon.seal.digest
     assert "Sealed version 1, reopened since — not the plan in force" in html
+    assert "Not for this version" in html and "Not yet set" not in html
     assert money_format(Decimal("1235567")) in html
     # The PDF prints through the task worker, then downloads under the version's name.
     url = reverse("sealed_export_pdf", args=args)
