@@ -348,7 +348,7 @@ def plan_workbook(
                 row = _table(ws, row + 1, item, snapshot, validations, lists, anchors, placed)
                 headers.append((start, row - start))
         validations.finish()
-        _fit_rows(ws)
+        rows_fit(ws)
         # The longest table's headings print at the top of every page, if it runs over pages.
         header_row, length = max(headers, key=lambda h: h[1], default=(0, 0))
         tall = sum(
@@ -525,7 +525,7 @@ def _lines(text, width: float, per_width: float = CHARACTERS_PER_WIDTH) -> int:
     return lines
 
 
-def _fit_rows(ws) -> None:
+def rows_fit(ws) -> None:
     """Row heights that show every wrapped answer whole, on screen and in print: openpyxl does
     not measure text, and a spreadsheet keeps a written row at its default height."""
     spans = {

@@ -25,6 +25,7 @@ from plans.exports.excel import (
     WRAP,
     cell_put,
     label_put,
+    rows_fit,
 )
 from plans.exports.template import MONEY, NUMBER, TEXT, printable
 
@@ -135,6 +136,7 @@ def return_workbook(
         ["Partner and stream", "", "", "Planned", "Paid to date", "Still to come"], start=1
     ):
         label_put(ws, row, number, title).fill = DERIVED
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     for line in figures["paid"]:
         row += 1
         cell_put(ws, row, 1, f"{line['name']}, {line['stream_label']}", fill=DERIVED)
@@ -163,10 +165,23 @@ def return_workbook(
     row += 1
     cell_put(ws, row, 1, figures["note"], TEXT)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
-    ws.row_dimensions[row].height = 120
+    note_row = row
     _checklist(book.create_sheet(CHECKLIST), first, last, over, threshold_row)
     for sheet in book.worksheets:
+        titles = set()
+        for row_cells in sheet.iter_rows():
+            for cell in row_cells:
+                # Everything wraps in its column but the headings, which run across the sheet.
+                if cell.value is not None and cell.font == TITLE:
+                    titles.add(cell.row)
+                elif cell.value is not None:
+                    cell.alignment = WRAP
+        rows_fit(sheet)
+        for number in titles:
+            sheet.row_dimensions[number].height = 20
         _print_setup(sheet, plan.area.name, quarter.name)
+    # The commentary's box keeps its room to write in.
+    ws.row_dimensions[note_row].height = max(ws.row_dimensions[note_row].height or 0, 120)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -707,3 +707,23 @@ def test_the_partners_comment_on_a_return_and_a_blank_or_long_comment_is_refused
     client.force_login(person("plymouth-finance"))
     unrecorded = page(plan, "return_comment", quarter="2015-16-q4")
     assert client.post(unrecorded, {"comment-text": "Early"}).status_code == 404
+
+
+def test_the_return_workbook_prints_whole_through_a_spreadsheet_program(client, tmp_path):
+    from pypdf import PdfReader
+
+    from tests.libreoffice import recalculated
+
+    plan = plymouth()
+    client.force_login(person("plymouth-finance"))
+    path = tmp_path / "return.xlsx"
+    path.write_bytes(_workbook(client, plan, "2015-16-q2"))
+    printed = recalculated([path], tmp_path, to="pdf") / "return.pdf"
+    pages = [page.extract_text() for page in PdfReader(printed).pages]
+    whole = " ".join(" ".join(pages).split())
+    assert "Quarter 2 of 2015/16 (July to September 2015) return" in pages[0]
+    # Every amount printed in full (a column too narrow prints ### instead), the totals worked.
+    assert "###" not in whole
+    assert "£152,614,000.00" in whole and "£448,223,000.00" in whole and "£26,742,000.00" in whole
+    assert "Additional 2014/15 transfer: care co-" in whole  # wrapped in its column, whole
+    assert "At or beyond the threshold" in pages[-1]  # the Checklist, printed last
