@@ -538,7 +538,7 @@ def performance_payments(
             measures.append(
                 {
                     "name": term["name"],
-                    "share": Decimal(term["share"]),
+                    "share": _whole_if_whole(Decimal(term["share"])),
                     "better": "lower" if term["lower_is_better"] else "higher",
                     "projection": row.get("projection"),
                     "actual": row.get("actual"),

@@ -233,7 +233,7 @@ MONITORING_COLUMNS = [
     ("Pooled budget", MONEY),
     ("Planned net spend", MONEY),
     ("Forecast net spend", MONEY),
-    ("Forecast over-spend (under-spend below nothing)", MONEY),
+    ("Forecast over-spend (an under-spend is negative)", MONEY),
     ("Shared between the partners", TEXT),
     ("Latest notice raised on", DATE),
     ("Notice due to be acknowledged by", DATE),

@@ -9,7 +9,7 @@ from io import BytesIO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.packaging.custom import IntProperty
+from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -32,7 +32,7 @@ from plans.exports.template import MONEY, NUMBER, TEXT, printable
 RETURN = "Return"
 CHECKLIST = "Checklist"
 VERSION_PROPERTY = "itf_return_version"
-RETURN_PROPERTY = "itf_return"  # which return: "plymouth 2015-16-q2"
+RETURN_PROPERTY = "itf_return"  # which return: "plan 42, 2015-16-q2"
 # The schemes' table: its columns, in order, and the kind of each.
 SCHEME_COLUMNS = [
     ("No.", TEXT),
@@ -46,6 +46,11 @@ SCHEME_COLUMNS = [
     ("Progress this quarter", TEXT),
 ]
 WIDTHS = [7, 34, 11, 16, 16, 16, 16, 16, 40]
+
+
+def return_key(plan, quarter) -> str:
+    """Which return a workbook is of, kept in it as a document property."""
+    return f"plan {plan.pk}, {quarter.slug}"
 
 
 class WorkbookProblem(ValueError):
@@ -62,7 +67,7 @@ def return_workbook(
     ws.title = RETURN
     book.custom_doc_props.append(IntProperty(name=VERSION_PROPERTY, value=version))
     book.custom_doc_props.append(
-        IntProperty(name=RETURN_PROPERTY, value=int(f"{plan.pk}{quarter.year}{quarter.quarter}"))
+        StringProperty(name=RETURN_PROPERTY, value=return_key(plan, quarter))
     )
     for number, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(number)].width = width
@@ -108,7 +113,7 @@ def return_workbook(
     row += 1
     net = row
     label_put(ws, net, 2, "Net (spend less income)")
-    for column in (4, 5, 7, 8):
+    for column in (4, 5, 7):
         letter = get_column_letter(column)
         _formula(
             ws,
@@ -119,12 +124,16 @@ def return_workbook(
             if last >= first
             else "=0",
         )
+    # Each row's variance already counts an income line against spend: the net is their sum.
+    _formula(ws, net, 8, f"=SUM(H{first}:H{last})" if last >= first else "=0")
     row += 2
     pool = row
     label_put(ws, pool, 2, "Pooled budget (the partners' contributions)")
     cell_put(ws, pool, 4, figures["pool"], MONEY, fill=DERIVED)
     over = row + 1
-    label_put(ws, over, 2, "Forecast over-spend against the pooled budget (under-spend below 0)")
+    label_put(
+        ws, over, 2, "Forecast over-spend against the pooled budget (an under-spend is negative)"
+    )
     _formula(ws, over, 4, f"=G{net}-D{pool}")
     threshold_row = row + 2
     label_put(ws, threshold_row, 2, "Materiality threshold (a year)")
@@ -210,8 +219,10 @@ def _checklist(ws, first: int, last: int, over: int, threshold: int) -> None:
             f'=IF(COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")=0,"Yes","No")'
             if rows
             else '="Yes"',
-            f'=COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")'
-            '&" scheme(s) with a planned spend have no forecast: each counts at its plan."'
+            f'=IF(COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")=0,'
+            '"Every scheme planned to spend in the year has its forecast.",'
+            f'COUNTIFS({sheet}D{first}:D{last},"<>0",{sheet}F{first}:F{last},"")'
+            '&" of the schemes planned to spend have no forecast yet: each counts at its plan.")'
             if rows
             else '="There are no schemes."',
         ),
@@ -264,36 +275,62 @@ def _typed(value) -> str:
     return str(value).strip()
 
 
+def _version(value) -> int | None:
+    """A whole-number document property, as Excel keeps it or LibreOffice (as 1.0) saves it."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[dict, int]:
     """What an edited copy of the return's workbook posts to the return's form (its yellow
     cells, by the line they are on), and the version it was exported from. WorkbookProblem if
-    it is not this return's workbook."""
+    it is not this return's workbook, or a line of it is missing."""
     try:
-        # As typed: a formula typed where text goes is kept as its text, never run.
-        book = load_workbook(BytesIO(data))
+        # Read as a stream, and as typed: a formula typed where text goes is kept as its text.
+        book = load_workbook(BytesIO(data), read_only=True)
+        properties = {p.name: p.value for p in book.custom_doc_props.props}
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise WorkbookProblem("The file is not an Excel workbook (.xlsx).") from error
-    properties = {p.name: p.value for p in book.custom_doc_props.props}
-    expected = int(f"{plan.pk}{quarter.year}{quarter.quarter}")
-    if properties.get(RETURN_PROPERTY) != expected or RETURN not in book.sheetnames:
+    if properties.get(RETURN_PROPERTY) != return_key(plan, quarter) or RETURN not in (
+        book.sheetnames
+    ):
         raise WorkbookProblem(
             f"This is not the workbook of the {quarter.name} return: download it from this page, "
             "fill it in and import it here."
         )
-    version = properties.get(VERSION_PROPERTY)
-    if not isinstance(version, int) or version < 0:
+    version = _version(properties.get(VERSION_PROPERTY))
+    if version is None or version < 0:
         raise WorkbookProblem("The workbook does not say which version of the return it is.")
-    rows = list(book[RETURN].iter_rows(values_only=True))
+    # A return's sheet has a row per line and a few more: never read further than that, however
+    # many rows a file unpacks to.
+    most = len(figures["schemes"]) + len(figures["paid"]) + len(figures["metrics"]) + 40
+    rows: list[tuple] = []
+    try:
+        for found in book[RETURN].iter_rows(values_only=True):
+            if len(rows) >= most:
+                raise WorkbookProblem(
+                    "The Return sheet has more rows than this return's workbook: download it "
+                    "again from this page and fill it in."
+                )
+            rows.append((tuple(found) + (None,) * len(SCHEME_COLUMNS))[: len(SCHEME_COLUMNS)])
+    except (ValueError, TypeError) as error:  # a cell's number no spreadsheet writes ("NaN")
+        raise WorkbookProblem(
+            f"Row {len(rows) + 1} of the Return sheet holds a value that is not a number a "
+            "spreadsheet can hold: type it again."
+        ) from error
+    finally:
+        book.close()
     posted: dict = {"base_version": str(version)}
     # The schemes' rows run from under their headings to the net row.
     by_number = {}
     for found in rows[4:]:
-        if found and _typed(found[1]) == "Net (spend less income)":
+        if _typed(found[1]) == "Net (spend less income)":
             break
-        if found and found[0] is not None:
+        if found[0] is not None:
             by_number[_typed(found[0])] = found
-    schemes = {str(line["position"] + 1): line for line in figures["schemes"]}
-    for number, line in schemes.items():
+    for line in figures["schemes"]:
+        number = str(line["position"] + 1)
         found = by_number.get(number)
         if found is None or _typed(found[1]) != printable(line["name"]):
             raise WorkbookProblem(
@@ -309,7 +346,7 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
     note_next = False
     seen_measures = False
     for found in rows[4:]:
-        first = _typed(found[0]) if found else ""
+        first = _typed(found[0])
         if note_next:
             posted["note"] = first
             note_next = False
@@ -318,12 +355,18 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
         elif first == "Outcome measures":
             seen_measures = True
         elif first in paid:
-            line = paid[first]
+            line = paid.pop(first)
             posted[f"paid_{line['organisation']}_{line['stream']}"] = _typed(found[4])
         elif (
             seen_measures
             and first in measures
             and _typed(found[1]) == printable(measures[first]["name"])
         ):
-            posted[f"actual_{measures[first]['position']}"] = _typed(found[5])
+            posted[f"actual_{measures.pop(first)['position']}"] = _typed(found[5])
+    missing = [*paid, *(m["name"] for m in measures.values())]
+    if missing or "note" not in posted:
+        what = ", ".join(missing) if missing else "the commentary"
+        raise WorkbookProblem(
+            f"The workbook has no row for {what}: its rows must stay as they were exported."
+        )
     return posted, version

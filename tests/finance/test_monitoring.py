@@ -534,11 +534,11 @@ def test_the_national_composite_lists_the_areas_forecasting_an_over_spend_first(
     (plymouth_row, southampton_row, totals) = rows
     assert plymouth_row["Area"] == "Plymouth"
     assert southampton_row["Area"] == "Southampton"
-    assert southampton_row["Forecast over-spend (under-spend below nothing)"] < 0
+    assert southampton_row["Forecast over-spend (an under-spend is negative)"] < 0
     assert (
         plymouth_row["Latest quarterly return"] == "Quarter 2 of 2015/16 (July to September 2015)"
     )
-    assert plymouth_row["Forecast over-spend (under-spend below nothing)"] == 26742000
+    assert plymouth_row["Forecast over-spend (an under-spend is negative)"] == 26742000
     assert plymouth_row["Pooled budget"] == 421481000
     assert (
         plymouth_row["Partners still to acknowledge"]
