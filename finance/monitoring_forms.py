@@ -177,17 +177,3 @@ class ReturnUploadForm(forms.Form):
         "form for you to check; nothing is saved until you save the return.",
         error_messages={"required": "Choose the return's workbook to import."},
     )
-
-
-class ReturnCommentForm(forms.Form):
-    prefix = "comment"  # its own names: the return's form has a note too
-
-    text = forms.CharField(
-        label="Add a comment",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": "Write your comment before posting it.",
-            "max_length": "A comment must be 5,000 characters or fewer.",
-        },
-    )

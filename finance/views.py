@@ -11,7 +11,6 @@ from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import Allocation, QuarterlyReturn
 from finance.monitoring_forms import (
     PerformanceTermsForm,
-    ReturnCommentForm,
     ReturnForm,
     ReturnUploadForm,
 )
@@ -53,7 +52,7 @@ from governance.permissions import (
     plan_for_user,
     require_national_admin,
 )
-from itf_portal.forms import errors_to_form
+from itf_portal.forms import CommentForm, errors_to_form
 from plans.constants import EDIT_FINANCE
 from plans.exports.monitoring import (
     monitoring_pdf_ask,
@@ -222,7 +221,7 @@ def quarterly_return(request, slug, round_slug, quarter):
         form=form,
         history=return_history(current),
         signoff=return_signoff(current, request.user, seal),
-        comment_form=ReturnCommentForm(),
+        comment_form=CommentForm(),
     )
     context["comments"], context["comment_count"] = return_comments(current)
     context["upload"] = ReturnUploadForm()
@@ -427,7 +426,7 @@ def return_comment_view(request, slug, round_slug, quarter):
     """A comment on a recorded return; a blank or too long one is refused beside the box, with
     what was typed kept."""
     plan, found_quarter, found = _return_found(request, slug, round_slug, quarter)
-    form = ReturnCommentForm(request.POST)
+    form = CommentForm(request.POST)
     if form.is_valid():
         return_comment_add(found=found, author=request.user, text=form.cleaned_data["text"])
         messages.success(request, "Your comment has been added.")

@@ -202,3 +202,20 @@ def form_data(form: forms.Form) -> dict:
             continue
         data[bound.html_name] = "on" if value is True else value
     return data
+
+
+class CommentForm(forms.Form):
+    """A comment on a part of a plan or on a quarterly return."""
+
+    # Its own ids and names: a narrative part's answer, and a return's note, are `text` too.
+    prefix = "comment"
+
+    text = forms.CharField(
+        label="Add a comment",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Write your comment before posting it.",
+            "max_length": "A comment must be 5,000 characters or fewer.",
+        },
+    )

@@ -47,7 +47,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from finance.forms import AllocationForm, AllocationsUploadForm
 from finance.models import QuarterlyReturn
-from finance.monitoring_forms import PerformanceTermsForm, ReturnCommentForm, ReturnForm
+from finance.monitoring_forms import PerformanceTermsForm, ReturnForm
 from finance.services import performance_terms
 from governance.constants import NATIONAL_ADMIN_GROUP, Role
 from governance.forms import MemberAddForm
@@ -71,7 +71,7 @@ from governance.views import (
     SignForm,
     VerifyForm,
 )
-from itf_portal.forms import form_data, posted_bound_fields
+from itf_portal.forms import CommentForm, form_data, posted_bound_fields
 from itf_portal.models import Email
 from plans.exports.importer import import_pending, import_preview
 from plans.exports.monitoring import return_export_xlsx
@@ -87,7 +87,7 @@ from plans.services import (
     plan_current_round,
     plan_open,
 )
-from plans.views.parts import AssignForm, CommentForm
+from plans.views.parts import AssignForm
 from plans.views.rows import row_initial
 from plans.views.workbooks import UploadForm
 from tests.factories import (
@@ -749,7 +749,7 @@ def return_comment(w, draw, client):
     place = _one(draw, [w.submitted], [w.other])
     client.force_login(_one(draw, [place.reviewer, place.finance], [w.other.admin, w.national]))
     slug = _one(draw, ["2014-15-q1"], ["2014-15-q2", "x"])
-    data = form_payload(draw, w, ReturnCommentForm())
+    data = form_payload(draw, w, CommentForm())
     send(client, "post", _plan_url("return_comment", place, quarter=slug), data)
 
 

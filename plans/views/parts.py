@@ -23,7 +23,7 @@ from governance.permissions import (
 )
 from governance.signoff import decision_log
 from governance.workflow import plan_actions
-from itf_portal.forms import DayMonthYearField, errors_to_form
+from itf_portal.forms import CommentForm, DayMonthYearField, errors_to_form
 from itf_portal.templatetags.nhsuk import person
 from plans.constants import PartKey, PartStatus
 from plans.diff import part_changes
@@ -78,21 +78,6 @@ class AssignForm(forms.Form):
         ).order_by("first_name", "last_name")
         self.fields["assignee"].help_text = "Only people who can change this part are listed."
         self.fields["assignee"].label_from_instance = person
-
-
-class CommentForm(forms.Form):
-    # Its own ids and names: a narrative part's answer is `text` too.
-    prefix = "comment"
-
-    text = forms.CharField(
-        label="Add a comment",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": "Write your comment before posting it.",
-            "max_length": "A comment must be 5,000 characters or fewer.",
-        },
-    )
 
 
 def _spec(key: str):
