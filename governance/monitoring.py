@@ -786,6 +786,8 @@ def monitoring_summaries(seals: dict[int, Seal]) -> dict[int, dict]:
         partners = _partners_of(seal)
         done = {s.organisation_id for s in found.standing}
         notice = notices.get(found.plan_id)
+        if notice is not None and notice.year != found.year:
+            notice = None  # a notice of another year is not about this return's forecast
         acknowledged = (
             {a.organisation_id for a in notice.acknowledgements.all()} if notice else set()
         )

@@ -238,8 +238,9 @@ def _checklist(ws, first: int, last: int, over: int, threshold: int) -> None:
             "The forecast over- or under-spend is within the materiality threshold",
             f'=IF(ABS({sheet}D{over})<{sheet}D{threshold},"Yes","No")',
             f'=IF(ABS({sheet}D{over})<{sheet}D{threshold},"Within the threshold: no notice is '
-            f'needed.","At or beyond the threshold: every partner is told, and it is a material '
-            f'change to the section 75 agreement.")',
+            f'needed.","At or beyond the threshold: a material change to the section 75 '
+            f"agreement, of which every partner is told (once for the year, and again if the "
+            f'forecast moves by the threshold).")',
         ),
     ]
     for number, (name, met, says) in enumerate(checks, start=4):

@@ -727,3 +727,15 @@ def test_the_return_workbook_prints_whole_through_a_spreadsheet_program(client, 
     assert "£152,614,000.00" in whole and "£448,223,000.00" in whole and "£26,742,000.00" in whole
     assert "Additional 2014/15 transfer: care co-" in whole  # wrapped in its column, whole
     assert "At or beyond the threshold" in pages[-1]  # the Checklist, printed last
+
+
+def test_the_composite_gives_a_returns_notice_only_if_it_is_of_the_same_year():
+    from governance.monitoring import monitoring_summaries
+
+    plan = plymouth()
+    seal = submitted_seal(plan)
+    (summary,) = monitoring_summaries({plan.pk: seal}).values()
+    assert summary["notice"] is not None and summary["return"].year == "2015/16"
+    VarianceNotice.objects.filter(plan=plan).update(year="2014/15")  # as if of the year before
+    (summary,) = monitoring_summaries({plan.pk: seal}).values()
+    assert summary["notice"] is None and summary["waiting"] == []
