@@ -7,7 +7,7 @@ from django import forms
 
 from finance.returns import MetricLine, PaidLine, ReturnContent, SchemeLine, return_check
 from plans.parts import form_field, money_typed, percent
-from plans.template import ContentError, questions
+from plans.template import ContentError, Kind, questions
 
 
 def _to_json(value) -> str:
@@ -40,7 +40,7 @@ class ReturnForm(forms.Form):
                 label = f"{row['name'] or 'Scheme ' + str(row['position'] + 1)}: {question.label}"
                 self.fields[name] = form_field(question, label=label)
                 value = line.get(question.name)
-                self.initial[name] = money_typed(value) if question.name != "progress" else value
+                self.initial[name] = money_typed(value) if question.kind == Kind.MONEY else value
                 names.append(name)
             self.scheme_lines.append((row, names))
         paid = {(line["organisation"], line["stream"]): line for line in content.get("paid", [])}

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -41,6 +40,7 @@ from governance.monitoring import (
     return_history,
     return_named,
     return_note,
+    return_path,
     return_refusal,
     return_save,
     return_signoff,
@@ -205,26 +205,15 @@ def quarterly_return(request, slug, round_slug, quarter):
     if request.method == "POST" and not may_record:
         # Permission first: a person who may not record learns nothing of the return's state.
         raise PermissionDenied(REFUSALS[EDIT_FINANCE])
-    context = {"plan": plan, "quarter": found_quarter, "refusal": refusal, "may_record": may_record}
     if refusal:
+        context = {"plan": plan, "quarter": found_quarter, "refusal": refusal}
         return render(request, "finance/return.html", context, status=409 if request.POST else 200)
-    seal = submitted_seal(plan)
     current = QuarterlyReturn.objects.filter(
         plan=plan, year=found_quarter.year_label, quarter=found_quarter.quarter
     ).first()
     stored, version = (current.content, current.version) if current else ({}, 0)
-    figures = figures_for(seal, found_quarter.year_label, stored)
-    form = ReturnForm(figures=figures, content=stored, version=version)
-    context.update(
-        current=current,
-        figures=figures,
-        form=form,
-        history=return_history(current),
-        signoff=return_signoff(current, request.user, seal),
-        comment_form=CommentForm(),
-    )
-    context["comments"], context["comment_count"] = return_comments(current)
-    context["upload"] = ReturnUploadForm()
+    context = _return_context(request, plan, found_quarter, current)
+    figures = context["figures"]
     if request.method == "POST" and "import" in request.POST:
         return _return_import(request, context, plan, found_quarter, figures, stored)
     if request.method == "POST":
@@ -312,6 +301,31 @@ def monitoring_pdf(request, slug, round_slug):
     plan = plan_for_user(request.user, slug, round_slug)
     file = monitoring_pdf_ask(plan=plan)
     return paper_response(request, plan, file, monitoring_pdf_served)
+
+
+def _return_context(request, plan, quarter, current, **shown) -> dict:
+    """What the return's page draws: its figures against the submitted plan, its form as
+    stored, its history, sign-off and comments (`shown`: a bound form in place of one)."""
+    seal = submitted_seal(plan)
+    stored, version = (current.content, current.version) if current else ({}, 0)
+    figures = figures_for(seal, quarter.year_label, stored)
+    comments, comment_count = return_comments(current)
+    return {
+        "plan": plan,
+        "quarter": quarter,
+        "refusal": "",
+        "may_record": has_area_perm(request.user, EDIT_FINANCE, plan.area),
+        "current": current,
+        "figures": figures,
+        "form": ReturnForm(figures=figures, content=stored, version=version),
+        "upload": ReturnUploadForm(),
+        "history": return_history(current),
+        "signoff": return_signoff(current, request.user, seal),
+        "comment_form": CommentForm(),
+        "comments": comments,
+        "comment_count": comment_count,
+        **shown,
+    }
 
 
 def _return_found(request, slug, round_slug, quarter):
@@ -430,25 +444,6 @@ def return_comment_view(request, slug, round_slug, quarter):
     if form.is_valid():
         return_comment_add(found=found, author=request.user, text=form.cleaned_data["text"])
         messages.success(request, "Your comment has been added.")
-        url = reverse(
-            "quarterly_return",
-            kwargs={"slug": slug, "round_slug": round_slug, "quarter": quarter},
-        )
-        return redirect(url + "#comments")
-    seal = submitted_seal(plan)
-    figures = figures_for(seal, found_quarter.year_label, found.content)
-    context = {
-        "plan": plan,
-        "quarter": found_quarter,
-        "refusal": "",
-        "may_record": has_area_perm(request.user, EDIT_FINANCE, plan.area),
-        "current": found,
-        "figures": figures,
-        "form": ReturnForm(figures=figures, content=found.content, version=found.version),
-        "upload": ReturnUploadForm(),
-        "history": return_history(found),
-        "signoff": return_signoff(found, request.user, seal),
-        "comment_form": form,
-    }
-    context["comments"], context["comment_count"] = return_comments(found)
+        return redirect(return_path(plan, found_quarter) + "#comments")
+    context = _return_context(request, plan, found_quarter, found, comment_form=form)
     return render(request, "finance/return.html", context, status=400)

@@ -102,6 +102,11 @@ def quarter_find(plan: Plan, slug: str) -> Quarter | None:
     return next((q for q in plan_quarters(plan) if q.slug == slug), None)
 
 
+def quarter_of(found: QuarterlyReturn) -> Quarter:
+    """The quarter a return is for (its year kept as its label, "2015/16")."""
+    return Quarter(int(found.year[:4]), found.quarter)
+
+
 def submitted_seal(plan: Plan) -> Seal | None:
     """The sealed version the plan was submitted as, once it is submitted."""
     if plan.state != PlanState.SUBMITTED:
@@ -290,6 +295,13 @@ def _notice_tell(plan: Plan, notice: VarianceNotice) -> None:
 
 def monitoring_path(plan: Plan) -> str:
     return reverse("monitoring", kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug})
+
+
+def return_path(plan: Plan, quarter: Quarter) -> str:
+    return reverse(
+        "quarterly_return",
+        kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "quarter": quarter.slug},
+    )
 
 
 def may_acknowledge(user, plan: Plan) -> set[int]:
@@ -538,16 +550,21 @@ def return_withdraw(found: QuarterlyReturn, quarter: Quarter, user) -> int:
                 "noted it, so your sign-off has been withdrawn (it is kept in the return's "
                 "record). Read the return again and confirm or note it."
             ),
-            path=reverse(
-                "quarterly_return",
-                kwargs={
-                    "slug": plan.area.slug,
-                    "round_slug": plan.round.slug,
-                    "quarter": quarter.slug,
-                },
-            ),
+            path=return_path(plan, quarter),
         )
     return withdrawn
+
+
+def _still_to_confirm(partners: list[dict], standing) -> list[str]:
+    """The sealed partners with no standing confirmation among `standing` (sign-offs)."""
+    done = {s.organisation_id for s in standing}
+    return [p["name"] for p in partners if p["id"] not in done]
+
+
+def _confirmed_by(standing, user) -> bool:
+    """Whether this person gave one of the standing confirmations: then they may not also note
+    the return for the Board."""
+    return any(s.user_id == user.pk for s in standing)
 
 
 def _locked_return(found: QuarterlyReturn) -> QuarterlyReturn:
@@ -618,20 +635,20 @@ def return_note(*, found: QuarterlyReturn, user, read_digest: str) -> tuple[Retu
                 "Only the chair of the Health and Wellbeing Board can note the return."
             )
         _read_check(found, read_digest)
-        standing = {
-            s.organisation_id: s
-            for s in ReturnSignOff.objects.filter(quarterly_return=found, withdrawn_at__isnull=True)
-        }
-        if None in standing:
-            return standing[None], False
+        standing = list(
+            ReturnSignOff.objects.filter(quarterly_return=found, withdrawn_at__isnull=True)
+        )
+        noted = next((s for s in standing if s.kind == ReturnSignOff.NOTED), None)
+        if noted is not None:
+            return noted, False
         seal = submitted_seal(found.plan)
-        waiting = [p["name"] for p in _partners_of(seal) if p["id"] not in standing] if seal else []
+        waiting = _still_to_confirm(_partners_of(seal), standing) if seal else []
         if waiting:
             raise ValidationError(
                 "Every partner's finance lead confirms the return before the chair notes it: "
                 f"still to confirm, {', '.join(waiting)}."
             )
-        if any(s.user_id == user.pk for s in standing.values()):
+        if _confirmed_by(standing, user):
             raise PermissionDenied(
                 "You confirmed this return for a partner, so you cannot also note it for the "
                 "Board: another chair notes it."
@@ -670,7 +687,7 @@ def return_signoff(found: QuarterlyReturn | None, user, seal: Seal | None) -> di
         }
         for p in _partners_of(seal)
     ]
-    everyone = all(p["confirmed"] for p in partners)
+    everyone = not _still_to_confirm(_partners_of(seal), standing.values())
     return {
         "digest": return_digest(found),
         "partners": partners,
@@ -680,7 +697,7 @@ def return_signoff(found: QuarterlyReturn | None, user, seal: Seal | None) -> di
         "may_note": user is not None
         and everyone
         and None not in standing
-        and not any(s.user_id == user.pk for s in standing.values())
+        and not _confirmed_by(standing.values(), user)
         and has_area_perm(user, APPROVE_PLAN, found.plan.area),
         "withdrawn": [s for s in signoffs if s.withdrawn_at is not None],
     }
@@ -721,12 +738,9 @@ def returns_waiting(user, roles: list[tuple]) -> list[dict]:
     items = []
     for found in returns:
         plan = found.plan
-        quarter = Quarter(int(found.year[:4]), found.quarter)
+        quarter = quarter_of(found)
         done = {s.organisation_id for s in found.standing}
-        url = reverse(
-            "quarterly_return",
-            kwargs={"slug": plan.area.slug, "round_slug": plan.round.slug, "quarter": quarter.slug},
-        )
+        url = return_path(plan, quarter)
         sealed = partners.get(plan.pk, [])
         for partner in sealed:
             if (plan.area_id, partner["id"]) in confirming and partner["id"] not in done:
@@ -738,9 +752,13 @@ def returns_waiting(user, roles: list[tuple]) -> list[dict]:
                         "overdue": False,
                     }
                 )
-        everyone = sealed and all(p["id"] in done for p in sealed)
-        confirmed_by_them = any(s.user_id == user.pk for s in found.standing)
-        if plan.area_id in chairing and everyone and None not in done and not confirmed_by_them:
+        everyone = sealed and not _still_to_confirm(sealed, found.standing)
+        if (
+            plan.area_id in chairing
+            and everyone
+            and None not in done
+            and not _confirmed_by(found.standing, user)
+        ):
             items.append(
                 {
                     "text": f"Note the {plan.area.name} return for {quarter.name} for the Health "
@@ -784,7 +802,6 @@ def monitoring_summaries(seals: dict[int, Seal]) -> dict[int, dict]:
     for found in latest:
         seal = seals[found.plan_id]
         partners = _partners_of(seal)
-        done = {s.organisation_id for s in found.standing}
         notice = notices.get(found.plan_id)
         if notice is not None and notice.year != found.year:
             notice = None  # a notice of another year is not about this return's forecast
@@ -792,7 +809,7 @@ def monitoring_summaries(seals: dict[int, Seal]) -> dict[int, dict]:
             {a.organisation_id for a in notice.acknowledgements.all()} if notice else set()
         )
         summaries[found.plan_id] = {
-            "quarter": Quarter(int(found.year[:4]), found.quarter),
+            "quarter": quarter_of(found),
             "return": found,
             "figures": figures_for(seal, found.year, found.content),
             "notice": notice,
@@ -801,7 +818,7 @@ def monitoring_summaries(seals: dict[int, Seal]) -> dict[int, dict]:
             ]
             if notice
             else [],
-            "confirmed": bool(partners) and all(p["id"] in done for p in partners),
+            "confirmed": bool(partners) and not _still_to_confirm(partners, found.standing),
             "noted": next((s for s in found.standing if s.kind == ReturnSignOff.NOTED), None),
         }
     return summaries

@@ -767,7 +767,9 @@ def notice_ack(w, draw, client):
     client.force_login(_one(draw, place.people, [w.other.admin, w.national]))
     pk = _one(draw, [w.notice.pk], [str(2**31), str(2**63), "0"])
     partners = [str(o.pk) for o in place.plan.partner_organisations]
-    organisation = _one(draw, partners, [*w.ids, str(2**63)])
+    # Any id the address can carry (its converter takes digits only).
+    others = [pk for pk in w.ids if pk.isascii() and pk.isdigit()]
+    organisation = _one(draw, partners, [*others, str(2**63)])
     place = _one(draw, [place], [w.other])
     url = f"{_plan_url('monitoring', place)}notices/{pk}/acknowledge/{organisation}/"
     send(client, "post", url, mutated(draw, w, {}, {}))

@@ -46,6 +46,10 @@ SCHEME_COLUMNS = [
     ("Progress this quarter", TEXT),
 ]
 WIDTHS = [7, 34, 11, 16, 16, 16, 16, 16, 40]
+# The yellow cells, by column: what the workbook asks to be filled in, and reads back.
+SPENT, FORECAST, PROGRESS = 5, 6, 9  # on a scheme's row
+PAID = 5  # on a partner's stream's row
+ACTUAL = 6  # on a measure's row
 
 
 def return_key(plan, quarter) -> str:
@@ -103,12 +107,12 @@ def return_workbook(
         cell_put(ws, row, 2, line["name"], fill=DERIVED)
         cell_put(ws, row, 3, "Income" if line["income"] else "Spend", fill=DERIVED)
         cell_put(ws, row, 4, line["planned"], MONEY, fill=DERIVED)
-        money.add(cell_put(ws, row, 5, line["spend_to_date"], MONEY))
-        money.add(cell_put(ws, row, 6, line["forecast"], MONEY))
+        money.add(cell_put(ws, row, SPENT, line["spend_to_date"], MONEY))
+        money.add(cell_put(ws, row, FORECAST, line["forecast"], MONEY))
         # A scheme without a forecast counts at its plan; an income line against spend.
         _formula(ws, row, 7, f'=IF(F{row}="",D{row},F{row})')
         _formula(ws, row, 8, f'=IF(C{row}="Income",-1,1)*(G{row}-D{row})')
-        cell_put(ws, row, 9, line["progress"], TEXT)
+        cell_put(ws, row, PROGRESS, line["progress"], TEXT)
     last = row
     row += 1
     net = row
@@ -151,7 +155,7 @@ def return_workbook(
         cell_put(ws, row, 1, f"{line['name']}, {line['stream_label']}", fill=DERIVED)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
         cell_put(ws, row, 4, line["planned"], MONEY, fill=DERIVED)
-        money.add(cell_put(ws, row, 5, line["paid"], MONEY))
+        money.add(cell_put(ws, row, PAID, line["paid"], MONEY))
         _formula(ws, row, 6, f"=D{row}-N(E{row})")
     row += 2
     label_put(ws, row, 1, "Outcome measures", TITLE)
@@ -168,7 +172,7 @@ def return_workbook(
         cell_put(ws, row, 3, line["unit"], fill=DERIVED)
         cell_put(ws, row, 4, line["baseline"], NUMBER, fill=DERIVED)
         cell_put(ws, row, 5, line["projection"], NUMBER, fill=DERIVED)
-        cell_put(ws, row, 6, line["actual"], NUMBER)
+        cell_put(ws, row, ACTUAL, line["actual"], NUMBER)
     row += 2
     label_put(ws, row, 1, "Commentary for the partners", TITLE)
     row += 1
@@ -339,9 +343,9 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
                 "of the schemes must stay as they were exported."
             )
         position = line["position"]
-        posted[f"spend_to_date_{position}"] = _typed(found[4])
-        posted[f"forecast_{position}"] = _typed(found[5])
-        posted[f"progress_{position}"] = _typed(found[8])
+        posted[f"spend_to_date_{position}"] = _typed(found[SPENT - 1])
+        posted[f"forecast_{position}"] = _typed(found[FORECAST - 1])
+        posted[f"progress_{position}"] = _typed(found[PROGRESS - 1])
     paid = {f"{p['name']}, {p['stream_label']}": p for p in figures["paid"]}
     measures = {str(m["position"] + 1): m for m in figures["metrics"]}
     note_next = False
@@ -357,13 +361,13 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
             seen_measures = True
         elif first in paid:
             line = paid.pop(first)
-            posted[f"paid_{line['organisation']}_{line['stream']}"] = _typed(found[4])
+            posted[f"paid_{line['organisation']}_{line['stream']}"] = _typed(found[PAID - 1])
         elif (
             seen_measures
             and first in measures
             and _typed(found[1]) == printable(measures[first]["name"])
         ):
-            posted[f"actual_{measures.pop(first)['position']}"] = _typed(found[5])
+            posted[f"actual_{measures.pop(first)['position']}"] = _typed(found[ACTUAL - 1])
     missing = [*paid, *(m["name"] for m in measures.values())]
     if missing or "note" not in posted:
         what = ", ".join(missing) if missing else "the commentary"
