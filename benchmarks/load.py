@@ -7,9 +7,10 @@ national admins, each with a session made directly (password hashing is not what
 
 Serves the app with gunicorn as `make run` does (2 workers x 4 threads) and captures each page's
 HTML once; `floor_wsgi.py` then serves exactly those bytes from one bare Django view with no
-middleware under the same gunicorn. Locust runs against the app, then the floor, BENCH_RUNS times
-over, and each run prints p50/p95/p99 per page for both and their ratios. Run with `make bench`,
-or alone inside the embedded server:
+middleware under the same gunicorn. Each page is first read by one person at a time (no queue:
+what it costs alone), then locust runs against the app, then the floor, BENCH_RUNS times over, and
+each run prints p50/p95/p99 per page for both, their ratios, and the ratio alone. Run with
+`make bench`, or by itself inside the embedded server:
 
     ITF_PGDATA=... .venv/bin/python -m itf_portal.pgembed .venv/bin/python benchmarks/load.py
 
@@ -36,6 +37,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 AREA = os.environ.get("BENCH_AREA", "plymouth")
 DATABASE = "itf_bench"
 VERSIONS = 500  # saves of the narrative part, each a version in its history
+ALONE = 30  # reads of each page with nobody else asking, before the load
 
 PLAN = f"/areas/{AREA}/plans/itf-2014/"
 # (name, path, locust weight, whose session reads it); locustfile.py makes its tasks from this.
@@ -211,6 +213,24 @@ def resident_mb(server: subprocess.Popen) -> list[float]:
     return [round(worker.memory_info().rss / 2**20) for worker in workers]
 
 
+def one_at_a_time(port: int, sessions: list[tuple[str, str]]) -> dict[str, list[float]]:
+    """Each page's response times (ms) read by one person at a time, nobody else asking: what a
+    page costs with no queue in front of it, the part of its time no amount of capacity removes."""
+    member, national = sessions[0]
+    times: dict[str, list[float]] = {}
+    for name, path, _, who in PAGES:
+        session = member if who == "member" else national
+        get(port, path, session)  # the first read warms the worker
+        times[name] = []
+        for _ in range(ALONE):
+            started = time.perf_counter()
+            status, _, _ = get(port, path, session)
+            times[name].append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise SystemExit(f"{name}: {path} answered {status}")
+    return times
+
+
 def run_locust(target: str, port: int, out: Path, env: dict) -> dict[str, list[float]]:
     """Every response time (ms) by page, after all users have started; any failure stops it."""
     times = out / f"{target}.times.json"
@@ -245,15 +265,23 @@ def report(run: int, results: dict, sizes: dict, memory: dict) -> None:
     )
     print(
         f"{'page':15} {'HTML':>8} | {'app p50':>7} {'p95':>6} {'p99':>6} {'n':>5} "
-        f"| {'floor p50':>9} {'p95':>6} {'p99':>6} | ratio p50  p99"
+        f"| {'floor p50':>9} {'p95':>6} {'p99':>6} | ratio p50  p99 "
+        f"| alone: {'app':>5} {'floor':>5} ratio"
     )
     for name, *_ in PAGES:
         app, floor = results["app"][name], results["floor"][name]
         (a50, a95, a99), (f50, f95, f99) = percentiles(app), percentiles(floor)
+        alone_app = statistics.median(results["app alone"][name])
+        alone_floor = statistics.median(results["floor alone"][name])
         print(
             f"{name:15} {sizes[name] / 1024:6.0f} K | {a50:7.1f} {a95:6.1f} {a99:6.1f} "
-            f"{len(app):5} | {f50:9.1f} {f95:6.1f} {f99:6.1f} | {a50 / f50:9.1f} {a99 / f99:4.1f}"
+            f"{len(app):5} | {f50:9.1f} {f95:6.1f} {f99:6.1f} | {a50 / f50:9.1f} {a99 / f99:4.1f} "
+            f"| {alone_app:12.1f} {alone_floor:5.1f} {alone_app / alone_floor:5.1f}"
         )
+    print(
+        f"alone: the median of {ALONE} reads of the page by one person with nobody else asking "
+        "(no queue), app and floor, and their ratio"
+    )
     print(
         "workers' resident memory after the run (MB): "
         + ", ".join(f"{target} {memory[target]}" for target in ("app", "floor"))
@@ -289,6 +317,7 @@ def main() -> None:
                 try:
                     if not sizes:
                         sizes = capture(port, sessions, pages)
+                    results[f"{target} alone"] = one_at_a_time(port, sessions)
                     results[target] = run_locust(f"{target}{run}", port, out, env)
                     memory[target] = resident_mb(server)
                 finally:

@@ -164,14 +164,18 @@ def plan_snapshot_now(plan, number: int = 0) -> dict:
     return plan_snapshot(plan, number, allocations=allocations_snapshot(plan))
 
 
-def fund_contents(plan) -> dict:
+# The parts whose content the fund's rules and charts read.
+FUND_KEYS = (PartKey.CONTRIBUTIONS, PartKey.SCHEMES)
+
+
+def fund_contents(plan, part=None) -> dict:
     """The content of the parts the fund's rules and charts read (contributions, schemes), by
-    key: read once for a page that shows both."""
-    return dict(
-        plan.parts.filter(key__in=[PartKey.CONTRIBUTIONS, PartKey.SCHEMES]).values_list(
-            "key", "content"
-        )
-    )
+    key: read once for a page that shows both. `part`: one of them already read, whose content
+    is not read again (300 schemes are 200 KB of it)."""
+    contents = {part.key: part.content} if part is not None and part.key in FUND_KEYS else {}
+    if wanted := [key for key in FUND_KEYS if key not in contents]:
+        contents |= dict(plan.parts.filter(key__in=wanted).values_list("key", "content"))
+    return contents
 
 
 def plan_fund_summary(plan, contents: dict | None = None) -> dict:

@@ -6,13 +6,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Window
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from finance.services import part_restore, part_save, plan_fund_summary, risk_share_calculator
+from finance.services import (
+    fund_contents,
+    part_restore,
+    part_save,
+    plan_fund_summary,
+    risk_share_calculator,
+)
 from governance.models import Seal
 from governance.permissions import (
     ASSIGN_PARTS,
@@ -147,10 +153,15 @@ def _part_page(
 ):
     others = presence_others(part=part, user=request.user)
     # The latest comments, oldest of them first; the rest are on the part's comments pages.
-    comments = list(_comments_newest_first(part)[:COMMENTS_SHOWN])[::-1]
-    counts = part.comments.aggregate(
-        total=Count("pk"), open=Count("pk", filter=Q(resolved_at__isnull=True))
-    )
+    # Each row also carries the counts of all the part's comments (a window over them all, so
+    # the same query answers both).
+    comments = list(
+        _comments_newest_first(part).annotate(
+            total=Window(Count("pk")),
+            open=Window(Count("pk", filter=Q(resolved_at__isnull=True))),
+        )[:COMMENTS_SHOWN]
+    )[::-1]
+    open_comments, all_comments = (comments[0].open, comments[0].total) if comments else (0, 0)
     editable = plan_editable(plan)
     return render(
         request,
@@ -167,8 +178,8 @@ def _part_page(
             "rows_url": _part_url(plan, spec.key) + "rows/",
             "presence": presence_text(others),
             "comments": comments,
-            "open_comments": counts["open"],
-            "all_comments": counts["total"],
+            "open_comments": open_comments,
+            "all_comments": all_comments,
             "comment_form": comment_form or CommentForm(),
             "can_edit": editable and has_area_perm(request.user, spec.edit_permission, plan.area),
             # A refused save still shows what the person typed, so they can copy it.
@@ -183,7 +194,9 @@ def _part_page(
             ),
             "frozen_reason": None if editable else plan.get_state_display(),
             "tag": STATUS_TAGS[part.status],
-            "fund": plan_fund_summary(plan) if spec.key in FUND_PARTS else None,
+            "fund": plan_fund_summary(plan, fund_contents(plan, part))
+            if spec.key in FUND_PARTS
+            else None,
             "cover": COVER,
             # Empty: it is worked out on its own page (finance.views.risk_share), never by
             # reloading this one, which would throw away what the person has typed here.

@@ -560,9 +560,13 @@ def test_a_part_shows_its_latest_comments_and_pages_all_of_them_in_the_same_quer
     assert page.count('data-testid="comment"') == 10
     assert "Comment number 26." in page and "Comment number 25." not in page
     assert "(30 open)" in page and "See all 35 comments" in page
+    # The latest comments and the counts of them all are one query.
+    read = [q["sql"] for q in few.captured_queries if 'FROM "plans_comment"' in q["sql"]]
+    assert len(read) == 1, read
     comment_add(part=part, author=world.reviewer, text="One more.")
     with django_assert_max_num_queries(len(few)):
         client.get(part_url(plan, "vision"))
+    assert "(0 open)" in client.get(part_url(plan, "aims")).content.decode()
     url = part_url(plan, "vision", "part_comments")
     first = client.get(url).content.decode()
     assert first.count('data-testid="comment"') == 20
