@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Sum, When
 
 from finance import models as current
+from itf_portal.money import money_stored
 from plans.constants import PartKey
 from plans.template import PARTS
 
@@ -31,10 +32,6 @@ TABLES = SimpleNamespace(
     RiskShare=current.RiskShare,
     Organisation=current.Organisation,
 )
-
-
-def _money(value) -> Decimal | None:
-    return Decimal(value) if value not in ("", None) else None
 
 
 def _known(tables, ids: set) -> None:
@@ -88,8 +85,8 @@ def fund_store(plan_id: int, key: str, content: dict, *, tables=TABLES) -> None:
             tables.SchemeAmount(
                 scheme_id=scheme.pk,
                 year=year,
-                spend=_money((row.get("spend") or {}).get(year)),
-                benefits=_money((row.get("benefits") or {}).get(year)),
+                spend=money_stored((row.get("spend") or {}).get(year)),
+                benefits=money_stored((row.get("benefits") or {}).get(year)),
             )
             for scheme, row in zip(schemes, rows, strict=True)
             for year in dict.fromkeys([*(row.get("spend") or {}), *(row.get("benefits") or {})])
@@ -103,8 +100,8 @@ def fund_store(plan_id: int, key: str, content: dict, *, tables=TABLES) -> None:
                 line=line,
                 label=labels.get(line, ""),
                 year=year,
-                spend=_money((values.get("spend") or {}).get(year)),
-                benefits=_money((values.get("benefits") or {}).get(year)),
+                spend=money_stored((values.get("spend") or {}).get(year)),
+                benefits=money_stored((values.get("benefits") or {}).get(year)),
             )
             for line, values in content.get("lines", {}).items()
             for year in dict.fromkeys(
@@ -122,8 +119,8 @@ def fund_store(plan_id: int, key: str, content: dict, *, tables=TABLES) -> None:
             tables.ContingencyAmount(
                 outcome_id=outcome.pk,
                 period=period,
-                savings=_money((row.get("savings") or {}).get(period)),
-                support=_money((row.get("support") or {}).get(period)),
+                savings=money_stored((row.get("savings") or {}).get(period)),
+                support=money_stored((row.get("support") or {}).get(period)),
             )
             for outcome, row in zip(outcomes, rows, strict=True)
             for period in dict.fromkeys([*(row.get("savings") or {}), *(row.get("support") or {})])
@@ -138,7 +135,7 @@ def fund_store(plan_id: int, key: str, content: dict, *, tables=TABLES) -> None:
                 "host_name": content.get("host_partner_name", ""),
                 "fund_manager": content.get("fund_manager", ""),
                 "risk_share_basis": content.get("risk_share_basis", ""),
-                "materiality_threshold": _money(content.get("materiality_threshold")),
+                "materiality_threshold": money_stored(content.get("materiality_threshold")),
                 "notice_days": content.get("notice_days") or None,
             },
         )

@@ -5,13 +5,33 @@ how the national measures count towards the element paid for performance."""
 
 from django import forms
 
-from finance.returns import MetricLine, PaidLine, ReturnContent, SchemeLine, return_check
+from finance.returns import (
+    MetricLine,
+    PaidLine,
+    ReturnContent,
+    SchemeLine,
+    numbered_name,
+    return_check,
+)
 from plans.parts import form_field, money_typed, percent
 from plans.template import ContentError, Kind, questions
 
 
 def _to_json(value) -> str:
     return "" if value is None else str(value)
+
+
+# The names of a return's inputs, for the form and for the workbook's reader that posts to it.
+def scheme_input(question: str, position: int) -> str:
+    return f"{question}_{position}"
+
+
+def paid_input(organisation: int, stream: str) -> str:
+    return f"paid_{organisation}_{stream}"
+
+
+def actual_input(position: int) -> str:
+    return f"actual_{position}"
 
 
 STALE_PAGE = (
@@ -36,8 +56,8 @@ class ReturnForm(forms.Form):
             line = stored.get(row["position"], {})
             names = []
             for question in questions(SchemeLine):
-                name = f"{question.name}_{row['position']}"
-                label = f"{row['name'] or 'Scheme ' + str(row['position'] + 1)}: {question.label}"
+                name = scheme_input(question.name, row["position"])
+                label = f"{numbered_name(row['name'], row['position'])}: {question.label}"
                 self.fields[name] = form_field(question, label=label)
                 value = line.get(question.name)
                 self.initial[name] = money_typed(value) if question.kind == Kind.MONEY else value
@@ -47,7 +67,7 @@ class ReturnForm(forms.Form):
         self.paid_lines = []
         (paid_question,) = questions(PaidLine)
         for row in figures["paid"]:
-            name = f"paid_{row['organisation']}_{row['stream']}"
+            name = paid_input(row["organisation"], row["stream"])
             label = f"{row['name']}, {row['stream_label']}: {paid_question.label}"
             self.fields[name] = form_field(paid_question, label=label)
             self.initial[name] = money_typed(
@@ -58,7 +78,7 @@ class ReturnForm(forms.Form):
         self.metric_lines = []
         (actual_question,) = questions(MetricLine)
         for row in figures["metrics"]:
-            name = f"actual_{row['position']}"
+            name = actual_input(row["position"])
             self.fields[name] = form_field(
                 actual_question, label=f"{row['name']}: {actual_question.label}"
             )
@@ -82,11 +102,11 @@ class ReturnForm(forms.Form):
                 {
                     "position": row["position"],
                     **{
-                        question.name: _to_json(data.get(f"{question.name}_{row['position']}"))
-                        for question in questions(SchemeLine)
+                        question.name: _to_json(data.get(name))
+                        for question, name in zip(questions(SchemeLine), names, strict=True)
                     },
                 }
-                for row, _ in self.scheme_lines
+                for row, names in self.scheme_lines
             ],
             "paid": [
                 {
@@ -119,9 +139,9 @@ class ReturnForm(forms.Form):
                 if len(where) >= 2 and where[0] == "schemes":
                     row, _ = self.scheme_lines[where[1]]
                     field = where[2] if len(where) > 2 else "forecast"
-                    label = row["name"] or f"Scheme {row['position'] + 1}"
+                    label = numbered_name(row["name"], row["position"])
                     self.add_error(
-                        f"{field}_{row['position']}",
+                        scheme_input(field, row["position"]),
                         f"{label}: {item['msg'][0].upper()}{item['msg'][1:]}.",
                     )
                 else:

@@ -56,7 +56,6 @@ def quarter_name(year: int, quarter: int) -> str:
 class SchemeLine(Content):
     """One scheme of the submitted plan, by its place in the plan's table."""
 
-    named_by = "name"
     position: int = Field(ge=0, lt=ROW_LIMIT)
     name: Recorded = ""
     spend_to_date: Annotated[
@@ -102,7 +101,6 @@ class PaidLine(Content):
 class MetricLine(Content):
     """The latest actual of one of the plan's outcome measures, by its place in the plan."""
 
-    named_by = "name"
     position: int = Field(ge=0, lt=ROW_LIMIT)
     name: Recorded = ""
     actual: Annotated[
@@ -134,19 +132,23 @@ def return_check(content: dict) -> dict:
     return ReturnContent.model_validate(content or {}).model_dump(mode="json")
 
 
+def numbered_name(name: str | None, position: int, noun: str = "Scheme") -> str:
+    """A line's name, or its number in the plan's table where it has none ("Scheme 3")."""
+    return name or f"{noun} {position + 1}"
+
+
 def _line_name(key: str, line: dict) -> str:
     if key == "paid":
         return f"{line.get('organisation_name', '')}, {FundingStream(line['stream']).label}"
-    return (
-        line.get("name") or f"{'Scheme' if key == 'schemes' else 'Measure'} {line['position'] + 1}"
-    )
+    noun = "Scheme" if key == "schemes" else "Measure"
+    return numbered_name(line.get("name"), line["position"], noun)
 
 
 def return_labelled(content: dict) -> dict[str, str]:
     """Each answer of a return under a readable name ("Wellbeing: Forecast outturn"), for the
     differences a conflict or the history shows."""
     content = content or {}
-    found = {"Commentary for the partners": content.get("note", "")}
+    found = {questions(ReturnContent)[0].label: content.get("note", "")}
     lines: tuple[tuple[type[BaseModel], str], ...] = (
         (SchemeLine, "schemes"),
         (PaidLine, "paid"),

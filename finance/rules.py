@@ -14,7 +14,8 @@ from typing import Any
 import holidays
 
 from finance.constants import DEFAULT_MATERIALITY_THRESHOLD, DEFAULT_NOTICE_DAYS
-from itf_portal.money import money_format
+from finance.returns import numbered_name
+from itf_portal.money import money_format, money_stored
 from plans.checks import Check, minimum_of, total_of
 from plans.constants import FundingStream, PartKey, RiskShareBasis
 from plans.template import HealthSpend, Metrics, spend_lines_for
@@ -221,14 +222,25 @@ def working_days_after(start: date, days: int) -> date:
     return day
 
 
+def materiality_threshold(arrangements: dict | None) -> Decimal:
+    """The over- or under-spend at which the pool manager tells every partner: the
+    arrangements' own threshold, else the default."""
+    typed = (arrangements or {}).get("materiality_threshold")
+    return Decimal(typed or DEFAULT_MATERIALITY_THRESHOLD)
+
+
+def _material(variance: Decimal, threshold: Decimal) -> bool:
+    return bool(variance) and abs(variance) >= threshold
+
+
 def variance_notice(variance: Decimal, arrangements: dict, raised: date) -> dict | None:
     """What an over- or under-spend of `variance` in a year asks of the pool manager under the
     arrangements: none below the materiality threshold; at or beyond it, a notice to every
     partner within the agreed working days, and the variance is a material change that needs the
     section 75 agreement amended."""
     arrangements = arrangements or {}
-    threshold = Decimal(arrangements.get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD)
-    if abs(variance) < threshold or not variance:
+    threshold = materiality_threshold(arrangements)
+    if not _material(variance, threshold):
         return None
     days = int(arrangements.get("notice_days") or DEFAULT_NOTICE_DAYS)
     return {
@@ -244,10 +256,8 @@ def notice_needed(overspend: Decimal, last_notified: Decimal | None, arrangement
     when it is at or beyond the materiality threshold and none has been given for the year yet,
     or the forecast has moved by the threshold or more since the last one (a smaller move is not
     material, and the partners already know of the variance)."""
-    threshold = Decimal(
-        (arrangements or {}).get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD
-    )
-    if abs(overspend) < threshold or not overspend:
+    threshold = materiality_threshold(arrangements)
+    if not _material(overspend, threshold):
         return False
     if last_notified is None:
         return True
@@ -341,10 +351,6 @@ def risk_share_weights(
 # ---- In-year monitoring: a quarterly return against the submitted plan ------------------------
 
 
-def _money(value) -> Decimal | None:
-    return None if value in ("", None) else Decimal(value)
-
-
 def return_figures(
     *,
     schemes: dict,
@@ -371,10 +377,10 @@ def return_figures(
         sign = -1 if row.get("income") else 1
         planned = _year_amount(row, "spend", year)
         line = lines.get(position, {})
-        forecast = _money(line.get("forecast"))
+        forecast = money_stored(line.get("forecast"))
         if forecast is None and planned:
-            unforecast.append(row.get("name") or f"Scheme {position + 1}")
-        spent += sign * (_money(line.get("spend_to_date")) or ZERO)
+            unforecast.append(numbered_name(row.get("name"), position))
+        spent += sign * (money_stored(line.get("spend_to_date")) or ZERO)
         counted = planned if forecast is None else forecast
         shown = {
             "position": position,
@@ -382,7 +388,7 @@ def return_figures(
             "stream": row.get("stream", ""),
             "income": bool(row.get("income")),
             "planned": planned,
-            "spend_to_date": _money(line.get("spend_to_date")),
+            "spend_to_date": money_stored(line.get("spend_to_date")),
             "forecast": forecast,
             "progress": line.get("progress", ""),
             "variance": sign * (counted - planned),
@@ -447,7 +453,7 @@ def paid_in(contributions: dict, partners: list, year: str, content: dict) -> li
     """For each partner and stream it plans to pool in the year: the plan, what the return says
     it has paid in so far, and what is still to come."""
     paid = {
-        (line["organisation"], line["stream"]): _money(line.get("paid"))
+        (line["organisation"], line["stream"]): money_stored(line.get("paid"))
         for line in (content or {}).get("paid", [])
     }
     names = {partner.pk: partner.name for partner in partners}
@@ -482,9 +488,9 @@ def metric_actuals(metrics: dict, year: str, content: dict) -> list[dict]:
             "name": row.get("name", ""),
             "national": bool(row.get("national")),
             "unit": row.get("unit", ""),
-            "baseline": _money(row.get("baseline")),
-            "projection": _money((row.get("projections") or {}).get(year)),
-            "actual": _money(actuals.get(position, {}).get("actual")),
+            "baseline": money_stored(row.get("baseline")),
+            "projection": money_stored((row.get("projections") or {}).get(year)),
+            "actual": money_stored(actuals.get(position, {}).get("actual")),
         }
         for position, row in enumerate(Metrics.rows_shown(metrics))
     ]
@@ -566,7 +572,10 @@ def contingency_support(contingency: dict, year: str) -> dict:
     """What the contingency plan says is needed if targets are missed: its plan, and for the
     year each outcome's maximum support for other services, with their total."""
     rows = [
-        {"outcome": row.get("outcome", ""), "support": _money((row.get("support") or {}).get(year))}
+        {
+            "outcome": row.get("outcome", ""),
+            "support": money_stored((row.get("support") or {}).get(year)),
+        }
         for row in (contingency or {}).get("rows", [])
     ]
     return {

@@ -42,14 +42,15 @@ from governance.models import (
     Seal,
     VarianceNotice,
 )
-from governance.permissions import has_area_perm
+from governance.permissions import has_area_perm, organisations_for
+from governance.signoff import current_seal
 from governance.workflow import state_described
 from itf_portal.mail import email_send
 from itf_portal.money import money_format
 from itf_portal.years import year_label
 from plans.constants import APPROVE_PLAN, COMMENT_PLAN, EDIT_FINANCE, PartKey, PlanState
 from plans.models import Organisation, Plan
-from plans.snapshot import seal_digest, snapshot_frame
+from plans.snapshot import seal_digest, sealed_content, snapshot_frame
 
 # Who answers for a partner to the pool manager: told of a notice, and may acknowledge it.
 ACKNOWLEDGERS = (Role.FINANCE_LEAD, Role.SIGNATORY, Role.AREA_ADMIN)
@@ -109,9 +110,7 @@ def quarter_of(found: QuarterlyReturn) -> Quarter:
 
 def submitted_seal(plan: Plan) -> Seal | None:
     """The sealed version the plan was submitted as, once it is submitted."""
-    if plan.state != PlanState.SUBMITTED:
-        return None
-    return plan.seals.order_by("-number").first()
+    return current_seal(plan) if plan.state == PlanState.SUBMITTED else None
 
 
 def return_refusal(plan: Plan, quarter: Quarter, today: date) -> str:
@@ -224,7 +223,7 @@ def return_save(
 
 
 def _notice_raise(plan, seal, found, figures, user, today) -> VarianceNotice | None:
-    arrangements = seal.snapshot["parts"].get(PartKey.ARRANGEMENTS, {}).get("content") or {}
+    arrangements = sealed_content(seal.snapshot, PartKey.ARRANGEMENTS)
     last = (
         VarianceNotice.objects.filter(plan=plan, year=found.year)
         .order_by("-raised_at", "-pk")
@@ -304,16 +303,10 @@ def return_path(plan: Plan, quarter: Quarter) -> str:
     )
 
 
-def may_acknowledge(user, plan: Plan) -> set[int]:
+def may_acknowledge(user, plan: Plan) -> frozenset[int]:
     """The partners this person answers for in the plan's area (as finance lead, signatory or
     area admin of that partner)."""
-    if user is None or not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.filter(
-            user=user, partnership__area_id=plan.area_id, role__in=ACKNOWLEDGERS
-        ).values_list("partnership__organisation_id", flat=True)
-    )
+    return organisations_for(user, plan.area_id, ACKNOWLEDGERS)
 
 
 def notice_acknowledge(
@@ -593,13 +586,7 @@ def return_confirm(
     version twice changes nothing. Returns the confirmation and whether it is new."""
     with transaction.atomic():
         found = _locked_return(found)
-        held = Membership.objects.filter(
-            user=user,
-            partnership__area_id=found.plan.area_id,
-            partnership__organisation=organisation,
-            role__in=CONFIRMERS,
-        ).exists()
-        if not held:
+        if organisation.pk not in organisations_for(user, found.plan.area_id, CONFIRMERS):
             raise PermissionDenied(
                 f"Only a finance lead of {organisation.name} can confirm the return for it."
             )
@@ -671,13 +658,7 @@ def return_signoff(found: QuarterlyReturn | None, user, seal: Seal | None) -> di
         ReturnSignOff.objects.filter(quarterly_return=found).select_related("user", "organisation")
     )
     standing = {s.organisation_id: s for s in signoffs if s.withdrawn_at is None}
-    mine = set()
-    if user is not None and user.is_authenticated:
-        mine = set(
-            Membership.objects.filter(
-                user=user, partnership__area_id=found.plan.area_id, role__in=CONFIRMERS
-            ).values_list("partnership__organisation_id", flat=True)
-        )
+    mine = organisations_for(user, found.plan.area_id, CONFIRMERS)
     partners = [
         {
             "organisation": p["id"],
@@ -720,6 +701,7 @@ def returns_waiting(user, roles: list[tuple]) -> list[dict]:
             version__gt=0,
         )
         .select_related("plan__area", "plan__round")
+        .defer("content")  # what it asks is who has confirmed, never the figures
         .prefetch_related(
             Prefetch(
                 "signoffs",
@@ -729,19 +711,20 @@ def returns_waiting(user, roles: list[tuple]) -> list[dict]:
         )
         .order_by("plan__area__name", "year", "quarter")
     )
-    partners = {
-        seal.plan_id: _partners_of(seal)
-        for seal in Seal.objects.filter(plan__in={r.plan_id for r in returns})
+    # Of each plan's latest seal only its partners, not the whole snapshot.
+    partners = dict(
+        Seal.objects.filter(plan__in={r.plan_id for r in returns})
         .order_by("plan", "-number")
         .distinct("plan")
-    }
+        .values_list("plan_id", "snapshot__partners")
+    )
     items = []
     for found in returns:
         plan = found.plan
         quarter = quarter_of(found)
         done = {s.organisation_id for s in found.standing}
         url = return_path(plan, quarter)
-        sealed = partners.get(plan.pk, [])
+        sealed = partners.get(plan.pk) or []
         for partner in sealed:
             if (plan.area_id, partner["id"]) in confirming and partner["id"] not in done:
                 items.append(
@@ -840,7 +823,7 @@ def _performance_shown(plan: Plan, seal: Seal, by_year: dict[str, list[tuple]]) 
                 if row["actual"] is not None:
                     latest[row["name"]] = row
         results[year] = list(latest.values())
-    contingency = seal.snapshot["parts"].get(PartKey.CONTINGENCY, {}).get("content") or {}
+    contingency = sealed_content(seal.snapshot, PartKey.CONTINGENCY)
     return [
         {
             "year": allocation.year_label,

@@ -86,6 +86,18 @@ def members_who_can(area: Area, codename: str) -> QuerySet:
     )
 
 
+def organisations_for(user, area_id: int, roles) -> frozenset[int]:
+    """The partners in the area this person holds any of these roles for (a signatory signs, a
+    finance lead confirms a return, for their own partner only)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return frozenset(
+        Membership.objects.filter(
+            user=user, partnership__area_id=area_id, role__in=roles
+        ).values_list("partnership__organisation_id", flat=True)
+    )
+
+
 def permissions_sync(*, user, area: Area) -> None:
     """Make the user's object permissions on the area exactly those their roles give."""
     roles = Membership.objects.filter(user=user, partnership__area=area).values_list(

@@ -167,7 +167,7 @@ def _plan_reopen(*, plan: Plan, user, reason: str) -> None:
     plan = _begin(plan, Move.REOPEN, user)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being reopened."})
-    seal = _current_seal(plan)
+    seal = current_seal(plan)
     _withdraw(seal, f"Reopened for editing: {reason.strip()}")
     _move(plan, Move.REOPEN, actor=user, reason=reason.strip(), seal=seal)
     # The Board agreed the version now reopened, not whatever is sealed next: its date stays in
@@ -184,13 +184,13 @@ def _plan_reopen(*, plan: Plan, user, reason: str) -> None:
     )
 
 
-def _current_seal(plan: Plan) -> Seal | None:
+def current_seal(plan: Plan) -> Seal | None:
     return plan.seals.order_by("-number").first()
 
 
 def _seal_being_signed(plan: Plan) -> Seal:
     """The sealed version a plan awaiting sign-off is signed or declined on: submitting made it."""
-    seal = _current_seal(plan)
+    seal = current_seal(plan)
     if seal is None:
         raise StateConflict("The plan has no sealed version to sign or decline.")
     return seal
@@ -395,7 +395,7 @@ def _plan_approve(*, plan: Plan, user, agreed_on, read_seal: str) -> None:
         )
     if agreed_on > timezone.localdate():
         raise ValidationError({"agreed_on": "The date agreed cannot be in the future."})
-    seal = _current_seal(plan)
+    seal = current_seal(plan)
     if seal is not None:
         _read_check(seal, read_seal, "approve")
     signed = _active_signatures(seal).filter(user=user).first() if seal else None
@@ -420,7 +420,7 @@ def plan_mark_submitted(*, plan: Plan, user, submitted_on) -> None:
         raise ValidationError({"submitted_on": "The date submitted cannot be in the future."})
     plan.submitted_on = submitted_on
     plan.save(update_fields=["submitted_on"])
-    _move(plan, Move.MARK_SUBMITTED, actor=user, seal=_current_seal(plan))
+    _move(plan, Move.MARK_SUBMITTED, actor=user, seal=current_seal(plan))
 
 
 def seal_find(digest: str) -> Seal | None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 
 from governance.constants import Action, Move, Role
-from governance.models import Membership
 from governance.permissions import (
     APPROVE_PLAN,
     EDIT_FINANCE,
@@ -21,6 +20,7 @@ from governance.permissions import (
     REOPEN_PLAN,
     SUBMIT_PLAN,
     has_area_perm,
+    organisations_for,
 )
 from plans.constants import SIGNING_STATES, PlanState
 from plans.models import Organisation, Plan
@@ -139,16 +139,6 @@ def _either(states: tuple[PlanState, ...]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
-def _signatory_for(user, plan: Plan) -> frozenset[int]:
-    if not user.is_authenticated:
-        return frozenset()
-    return frozenset(
-        Membership.objects.filter(
-            user=user, role=Role.SIGNATORY, partnership__area_id=plan.area_id
-        ).values_list("partnership__organisation_id", flat=True)
-    )
-
-
 def permission_check(
     *, user, plan: Plan, move: Move, organisation: Organisation | None = None
 ) -> None:
@@ -161,7 +151,7 @@ def permission_check(
         return
     if organisation is None:
         raise ValueError(f"{move.label} is made for a partner organisation: name it.")
-    if organisation.pk not in _signatory_for(user, plan):
+    if organisation.pk not in organisations_for(user, plan.area_id, [Role.SIGNATORY]):
         raise PermissionDenied(f"You are not a signatory for {organisation.name} in this area.")
 
 
@@ -183,7 +173,9 @@ def plan_actions(user, plan: Plan) -> PlanActions:
     move itself: a refused guard says what is missing, where a hidden button would say nothing."""
     possible = [t for t in WORKFLOW.values() if t.allows(plan.state)]
     needs_signatory = any(t.permission is None for t in possible)
-    partners = _signatory_for(user, plan) if needs_signatory else frozenset()
+    partners = (
+        organisations_for(user, plan.area_id, [Role.SIGNATORY]) if needs_signatory else frozenset()
+    )
 
     def may(transition: Transition) -> bool:
         if transition.permission is None:

@@ -40,6 +40,11 @@ def money_parse(text: str) -> Decimal | None:
     return amount.quantize(PENNY)
 
 
+def money_stored(value) -> Decimal | None:
+    """An amount as content stores it (a string of pounds, or "" / None for none)."""
+    return None if value in ("", None) else Decimal(value)
+
+
 def money_format(amount: Decimal | None, *, brackets: bool = False) -> str:
     """£1,234,567 for whole pounds, £1,234.50 otherwise; (£500) for a reduction."""
     if amount is None:

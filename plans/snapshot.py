@@ -74,6 +74,11 @@ class SealedFrame:
     partner_organisations: list[SealedPartner]
 
 
+def sealed_content(snapshot: dict, part: str) -> dict:
+    """A part's content as a snapshot recorded it ({} if the snapshot has none)."""
+    return ((snapshot.get("parts") or {}).get(part) or {}).get("content") or {}
+
+
 def snapshot_frame(snapshot: dict) -> SealedFrame:
     found = snapshot["round"]
     return SealedFrame(

@@ -3,19 +3,18 @@ Board and the partners. It prints what the monitoring page shows (`governance.mo
 notices with their shares and acknowledgements, and for each year the latest return's figures,
 charts, commentary and progress by scheme."""
 
-from decimal import Decimal
-
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from finance.constants import DEFAULT_MATERIALITY_THRESHOLD
 from finance.models import QuarterlyReturn
+from finance.rules import materiality_threshold
 from governance.models import Export, ExportFile
 from governance.monitoring import figures_for, monitoring_overview, submitted_seal
 from plans.constants import PartKey
 from plans.exports.returns import return_workbook
 from plans.exports.service import paper_ask
 from plans.models import Plan
+from plans.snapshot import sealed_content
 
 MONITORING = "monitoring"  # what an export of the report records in place of a seal
 
@@ -49,8 +48,8 @@ def return_export_xlsx(*, plan: Plan, quarter, user) -> tuple[bytes, str]:
         plan=plan, year=quarter.year_label, quarter=quarter.quarter
     ).first()
     content, version = (found.content, found.version) if found else ({}, 0)
-    arrangements = seal.snapshot["parts"].get(PartKey.ARRANGEMENTS, {}).get("content") or {}
-    threshold = Decimal(arrangements.get("materiality_threshold") or DEFAULT_MATERIALITY_THRESHOLD)
+    arrangements = sealed_content(seal.snapshot, PartKey.ARRANGEMENTS)
+    threshold = materiality_threshold(arrangements)
     data = return_workbook(
         plan=plan,
         quarter=quarter,

@@ -368,23 +368,7 @@ def national_workbook(round_: PlanningRound, *, progress=None, generated_by: str
                     local.append(_cells(local, values, [k for _, k in local_columns]))
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
-    last = len(ids) + 1
-    totals = []
-    for number, kind in enumerate(kinds, start=1):
-        letter = get_column_letter(number)
-        if number == 1:
-            value = TOTALS_LABEL
-        elif kind in (MONEY, COUNT):
-            value = f"=SUBTOTAL(109,{letter}2:{letter}{last})"
-        else:
-            value = None
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = bold
-        if kind in FORMATS:
-            cell.number_format = FORMATS[kind]
-        totals.append(cell)
-    sheet.append(totals)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(kinds))}{last}"
+    _totals_row(sheet, kinds, len(ids))
     _monitoring_sheet(book.create_sheet("Monitoring"), monitored)
     notes = book.create_sheet("Notes")
     for line in [
@@ -410,12 +394,18 @@ def _monitoring_sheet(sheet, rows: list[list]) -> None:
     sheet.append(_headings(sheet, MONITORING_COLUMNS))
     for values in sorted(rows, key=lambda values: -values[7]):
         sheet.append(_cells(sheet, values, kinds))
-    last = len(rows) + 1
+    _totals_row(sheet, kinds, len(rows))
+
+
+def _totals_row(sheet, kinds: list[str], count: int) -> None:
+    """Under a sheet's `count` rows, a totals row that adds up its money and counts as live
+    formulas of what the filter shows, and the filter over every column."""
+    last = count + 1
     totals = []
     for number, kind in enumerate(kinds, start=1):
         letter = get_column_letter(number)
         value = TOTALS_LABEL if number == 1 else None
-        if kind == MONEY:
+        if number > 1 and kind in (MONEY, COUNT):
             value = f"=SUBTOTAL(109,{letter}2:{letter}{last})"
         cell = WriteOnlyCell(sheet, value=value)
         cell.font = Font(bold=True)

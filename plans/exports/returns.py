@@ -14,6 +14,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from finance.monitoring_forms import actual_input, paid_input, scheme_input
+from finance.returns import MetricLine, PaidLine, ReturnContent, SchemeLine
 from itf_portal.money import LIMIT
 from plans.exports.excel import (
     BOLD,
@@ -28,26 +30,31 @@ from plans.exports.excel import (
     rows_fit,
 )
 from plans.exports.template import MONEY, NUMBER, TEXT, printable
+from plans.template import questions
 
 RETURN = "Return"
 CHECKLIST = "Checklist"
 VERSION_PROPERTY = "itf_return_version"
 RETURN_PROPERTY = "itf_return"  # which return: "plan 42, 2015-16-q2"
+ASKED = {question.name: question.label for question in questions(SchemeLine)}
+NOTE = questions(ReturnContent)[0].label
+NET = "Net (spend less income)"  # the row under the schemes, where the reader stops
 # The schemes' table: its columns, in order, and the kind of each.
 SCHEME_COLUMNS = [
     ("No.", TEXT),
     ("Scheme", TEXT),
     ("Spend or income", TEXT),
     ("Planned", MONEY),
-    ("Spend to date", MONEY),
-    ("Forecast outturn", MONEY),
+    (ASKED["spend_to_date"], MONEY),
+    (ASKED["forecast"], MONEY),
     ("Counts as", MONEY),
     ("Variance", MONEY),
-    ("Progress this quarter", TEXT),
+    (ASKED["progress"], TEXT),
 ]
 WIDTHS = [7, 34, 11, 16, 16, 16, 16, 16, 40]
 # The yellow cells, by column: what the workbook asks to be filled in, and reads back.
 SPENT, FORECAST, PROGRESS = 5, 6, 9  # on a scheme's row
+SCHEME_INPUTS = (("spend_to_date", SPENT), ("forecast", FORECAST), ("progress", PROGRESS))
 PAID = 5  # on a partner's stream's row
 ACTUAL = 6  # on a measure's row
 
@@ -116,7 +123,7 @@ def return_workbook(
     last = row
     row += 1
     net = row
-    label_put(ws, net, 2, "Net (spend less income)")
+    label_put(ws, net, 2, NET)
     for column in (4, 5, 7):
         letter = get_column_letter(column)
         _formula(
@@ -143,7 +150,7 @@ def return_workbook(
     label_put(ws, threshold_row, 2, "Materiality threshold (a year)")
     cell_put(ws, threshold_row, 4, threshold, MONEY, fill=DERIVED)
     row += 4
-    label_put(ws, row, 1, "Paid into the pool to date", TITLE)
+    label_put(ws, row, 1, questions(PaidLine)[0].label, TITLE)
     row += 1
     for number, title in enumerate(
         ["Partner and stream", "", "", "Planned", "Paid to date", "Still to come"], start=1
@@ -161,7 +168,14 @@ def return_workbook(
     label_put(ws, row, 1, "Outcome measures", TITLE)
     row += 1
     for number, title in enumerate(
-        ["No.", "Measure", "Unit", "Baseline", f"Projected {figures['year']}", "Latest actual"],
+        [
+            "No.",
+            "Measure",
+            "Unit",
+            "Baseline",
+            f"Projected {figures['year']}",
+            questions(MetricLine)[0].label,
+        ],
         start=1,
     ):
         label_put(ws, row, number, title).fill = DERIVED
@@ -174,7 +188,7 @@ def return_workbook(
         cell_put(ws, row, 5, line["projection"], NUMBER, fill=DERIVED)
         cell_put(ws, row, ACTUAL, line["actual"], NUMBER)
     row += 2
-    label_put(ws, row, 1, "Commentary for the partners", TITLE)
+    label_put(ws, row, 1, NOTE, TITLE)
     row += 1
     cell_put(ws, row, 1, figures["note"], TEXT)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
@@ -330,7 +344,7 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
     # The schemes' rows run from under their headings to the net row.
     by_number = {}
     for found in rows[4:]:
-        if _typed(found[1]) == "Net (spend less income)":
+        if _typed(found[1]) == NET:
             break
         if found[0] is not None:
             by_number[_typed(found[0])] = found
@@ -343,9 +357,8 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
                 "of the schemes must stay as they were exported."
             )
         position = line["position"]
-        posted[f"spend_to_date_{position}"] = _typed(found[SPENT - 1])
-        posted[f"forecast_{position}"] = _typed(found[FORECAST - 1])
-        posted[f"progress_{position}"] = _typed(found[PROGRESS - 1])
+        for question, column in SCHEME_INPUTS:
+            posted[scheme_input(question, position)] = _typed(found[column - 1])
     paid = {f"{p['name']}, {p['stream_label']}": p for p in figures["paid"]}
     measures = {str(m["position"] + 1): m for m in figures["metrics"]}
     note_next = False
@@ -355,19 +368,19 @@ def return_workbook_read(data: bytes, *, plan, quarter, figures: dict) -> tuple[
         if note_next:
             posted["note"] = first
             note_next = False
-        elif first == "Commentary for the partners":
+        elif first == NOTE:
             note_next = True
         elif first == "Outcome measures":
             seen_measures = True
         elif first in paid:
             line = paid.pop(first)
-            posted[f"paid_{line['organisation']}_{line['stream']}"] = _typed(found[PAID - 1])
+            posted[paid_input(line["organisation"], line["stream"])] = _typed(found[PAID - 1])
         elif (
             seen_measures
             and first in measures
             and _typed(found[1]) == printable(measures[first]["name"])
         ):
-            posted[f"actual_{measures.pop(first)['position']}"] = _typed(found[ACTUAL - 1])
+            posted[actual_input(measures.pop(first)["position"])] = _typed(found[ACTUAL - 1])
     missing = [*paid, *(m["name"] for m in measures.values())]
     if missing or "note" not in posted:
         what = ", ".join(missing) if missing else "the commentary"

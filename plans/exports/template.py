@@ -23,6 +23,7 @@ from finance.parts import ArrangementsForm, ContributionsForm, HealthSpendForm
 from finance.rules import spend_lines
 from itf_portal.money import LIMIT, PENNY
 from plans.constants import FundingStream, PartKey
+from plans.snapshot import sealed_content
 from plans.template import (
     PART_BY_KEY,
     PARTS,
@@ -328,10 +329,6 @@ def _partner(plan, name: str, column: str):
     return found
 
 
-def _content(snapshot: dict, part: str) -> dict:
-    return ((snapshot.get("parts") or {}).get(part) or {}).get("content") or {}
-
-
 def _years(snapshot: dict) -> list[str]:
     return snapshot["round"]["years"]
 
@@ -372,7 +369,7 @@ def row_table(spec: PartSpec, years: list[str]) -> Table:
         return shown_value(item, row, snapshot, model)
 
     def rows(snapshot: dict) -> list[dict]:
-        content = _content(snapshot, spec.key)
+        content = sealed_content(snapshot, spec.key)
         return [
             {
                 column.key: shown(item, row, snapshot)
@@ -413,7 +410,7 @@ def contribution_rows(snapshot: dict) -> list[dict]:
         for partner in _partners(snapshot)
         for stream in FundingStream
     }
-    for entry in _content(snapshot, PartKey.CONTRIBUTIONS).get("amounts", []):
+    for entry in sealed_content(snapshot, PartKey.CONTRIBUTIONS).get("amounts", []):
         key = (entry["organisation"], entry["stream"])
         row = grid.setdefault(
             key,
@@ -452,7 +449,7 @@ def _spend_years(snapshot_round: dict) -> list[str]:
 
 def spend_rows(snapshot: dict) -> list[dict]:
     """A row for every commissioner line of the plan's partners, then any other stored line."""
-    content = _content(snapshot, PartKey.SPEND)
+    content = sealed_content(snapshot, PartKey.SPEND)
     partners = _partners(snapshot)
     council = next((p["name"] for p in partners if p["kind"] == "la"), "")
     lines = {
@@ -497,7 +494,7 @@ SHARE = "Share of over- and under-spends (%)"
 
 def share_rows(snapshot: dict) -> list[dict]:
     """A row for every partner, then any share kept from a former partner."""
-    content = _content(snapshot, PartKey.ARRANGEMENTS)
+    content = sealed_content(snapshot, PartKey.ARRANGEMENTS)
     names = {str(partner["id"]): partner["name"] for partner in _partners(snapshot)}
     for pk, name in (content.get("share_names") or {}).items():
         names.setdefault(pk, name)
@@ -654,7 +651,7 @@ def answer_joined(pieces: list[str]) -> str:
 def value_of(snapshot: dict, item: Value):
     """A labelled answer's cell: as any cell shows it, except that an amount nobody has given
     stays blank (a threshold not yet set is not £0)."""
-    content = _content(snapshot, item.part)
+    content = sealed_content(snapshot, item.part)
     if item.cell.kind == Kind.MONEY and item.cell.value(content) in ("", None):
         return ""
     return shown_value(item.cell, content, snapshot, PART_BY_KEY[item.part].content)
